@@ -1,0 +1,1 @@
+"""Transport adapters: bytes in a dialect ⇄ canonical calls and answers."""

@@ -1,0 +1,277 @@
+"""National JSON request → canonical Call. Pure: a dict in, a frozen call out, or an InputError."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from gateway.adapters.nhsa.fields import Fields
+from gateway.canonical import calls as c
+from gateway.errors import InvalidValue, MalformedMessage, MissingField, UnknownTransaction
+from gateway.money import fen
+
+MAX_FEE_LINES = 10000
+
+
+def parse_json(raw: bytes) -> object:
+    """UTF-8 JSON with numbers read as Decimal; NaN and Infinity refused, not turned into floats."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MalformedMessage(f"报文不是 UTF-8 编码（第 {exc.start} 字节）") from exc
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise MalformedMessage(f"JSON 解析失败：第 {exc.lineno} 行第 {exc.colno} 列 {exc.msg}") from exc
+    except RecursionError as exc:
+        raise MalformedMessage("JSON 嵌套过深") from exc
+
+
+def _refuse_constant(name: str) -> object:
+    raise MalformedMessage(f"JSON 中不允许 {name}")
+
+
+def decode_call(document: object) -> c.Call:
+    envelope = Fields(document, "")
+    infno = envelope.text("infno")
+    decoder = DECODERS.get(infno)
+    if decoder is None:
+        raise UnknownTransaction(f"infno={infno[:16]}", field="infno")
+    context = c.CallContext(
+        msgid=envelope.text("msgid"),
+        infno=infno,
+        fixmedins_code=envelope.text("fixmedins_code"),
+        inf_time=envelope.datetime("inf_time", required=False),
+        opter=envelope.text("opter", required=False),
+        opter_name=envelope.text("opter_name", required=False),
+        sign_no=envelope.text("sign_no", required=False),
+    )
+    payload = envelope.obj("input")
+    assert payload is not None
+    return c.Call(context, decoder(payload, context))
+
+
+Decoder = Callable[[Fields, c.CallContext], c.Transaction]
+
+
+def _sign_in(payload: Fields, _ctx: c.CallContext) -> c.SignIn:
+    data = payload.obj("signIn")
+    assert data is not None
+    return c.SignIn(opter_no=data.text("opter_no"), mac=data.text("mac", required=False),
+                    ip=data.text("ip", required=False))
+
+
+def _sign_out(payload: Fields, _ctx: c.CallContext) -> c.SignOut:
+    data = payload.obj("signOut")
+    assert data is not None
+    return c.SignOut(sign_no=data.text("sign_no"), opter_no=data.text("opter_no", required=False))
+
+
+def _person_query(payload: Fields, _ctx: c.CallContext) -> c.PersonQuery:
+    data = _data(payload)
+    certno = data.text("certno", required=False)
+    cert_type = data.text("mdtrt_cert_type", required=False)
+    if not certno and cert_type in ("", "02"):  # 02: 居民身份证 as the 就诊凭证
+        certno = data.text("mdtrt_cert_no", required=False)
+    query = c.PersonQuery(psn_no=data.text("psn_no", required=False), certno=certno,
+                          psn_name=data.text("psn_name", required=False))
+    if not query.psn_no and not query.certno:
+        raise MissingField("需提供 mdtrt_cert_no（身份证号）或 certno 或 psn_no", field="input.data.mdtrt_cert_no")
+    return query
+
+
+def _diagnoses(payload: Fields) -> tuple[c.Diagnosis, ...]:
+    return tuple(
+        c.Diagnosis(diag_type=d.text("diag_type", required=False, default="1"), diag_code=d.text("diag_code"),
+                    diag_name=d.text("diag_name"), maindiag_flag=d.text("maindiag_flag", required=False, default="0"),
+                    diag_srt_no=d.text("diag_srt_no", required=False))
+        for d in payload.objects("diseinfo", required=False)
+    )
+
+
+_ADMISSION_TEXT = ("med_type", "mdtrt_cert_type", "mdtrt_cert_no", "adm_dept_codg", "adm_dept_name", "adm_bed",
+                   "atddr_no", "chfpdr_name", "adm_diag_dscr", "dise_codg", "dise_name")
+
+
+def _admission(payload: Fields, _ctx: c.CallContext) -> c.Admission:
+    info = payload.obj("mdtrtinfo")
+    assert info is not None
+    begntime = info.datetime("begntime")
+    assert begntime is not None
+    texts = {name: info.text(name, required=False) for name in _ADMISSION_TEXT}
+    texts["med_type"] = texts["med_type"] or "21"
+    return c.Admission(
+        psn_no=info.text("psn_no"), insutype=info.text("insutype", required=False), begntime=begntime,
+        ipt_no=info.text("ipt_no", required=False) or info.text("ipt_otp_no", required=False),
+        diagnoses=_diagnoses(payload), **texts,
+    )
+
+
+def _admission_change(payload: Fields, _ctx: c.CallContext) -> c.AdmissionChange:
+    info = payload.obj("adminfo")
+    assert info is not None
+    changes: list[tuple[str, str]] = []
+    for name in ("ipt_no", "ipt_otp_no", *_ADMISSION_TEXT):
+        if info.has(name):
+            changes.append(("ipt_no" if name == "ipt_otp_no" else name, info.text(name)))
+    begntime = info.datetime("begntime", required=False)
+    if begntime is not None:
+        changes.append(("begntime", begntime.isoformat(sep=" ")))
+    diagnoses = _diagnoses(payload) if payload.has("diseinfo") else None
+    return c.AdmissionChange(mdtrt_id=info.text("mdtrt_id"), psn_no=info.text("psn_no"), changes=tuple(changes),
+                             diagnoses=diagnoses)
+
+
+def _stay_ref(payload: Fields) -> tuple[str, str]:
+    data = _data(payload)
+    return data.text("mdtrt_id"), data.text("psn_no", required=False)
+
+
+def _admission_cancel(payload: Fields, _ctx: c.CallContext) -> c.AdmissionCancel:
+    return c.AdmissionCancel(*_stay_ref(payload))
+
+
+def _discharge_cancel(payload: Fields, _ctx: c.CallContext) -> c.DischargeCancel:
+    return c.DischargeCancel(*_stay_ref(payload))
+
+
+def _discharge(payload: Fields, _ctx: c.CallContext) -> c.Discharge:
+    info = payload.obj("dscginfo")
+    assert info is not None
+    endtime = info.datetime("endtime")
+    assert endtime is not None
+    return c.Discharge(
+        mdtrt_id=info.text("mdtrt_id"), psn_no=info.text("psn_no", required=False), endtime=endtime,
+        dscg_way=info.text("dscg_way", required=False), dscg_dept_codg=info.text("dscg_dept_codg", required=False),
+        dscg_dept_name=info.text("dscg_dept_name", required=False), dise_codg=info.text("dise_codg", required=False),
+        dise_name=info.text("dise_name", required=False), diagnoses=_diagnoses(payload),
+    )
+
+
+def _fee_upload(payload: Fields, ctx: c.CallContext) -> c.FeeUpload:
+    rows = payload.objects("feedetail", max_items=MAX_FEE_LINES)
+    if not rows:
+        raise MissingField("费用明细为空", field="input.feedetail")
+    lines = tuple(_fee_line(row, ctx) for row in rows)
+    first = lines[0]
+    for line, row in zip(lines, rows, strict=True):
+        if line.mdtrt_id != first.mdtrt_id or line.psn_no != first.psn_no:
+            raise InvalidValue("一次上传的明细须属于同一就诊", field=row.path("mdtrt_id"))
+    seen: set[str] = set()
+    for line, row in zip(lines, rows, strict=True):
+        if line.feedetl_sn in seen:
+            raise InvalidValue(f"明细流水号 {line.feedetl_sn} 在本批次中重复", field=row.path("feedetl_sn"))
+        seen.add(line.feedetl_sn)
+    return c.FeeUpload(mdtrt_id=first.mdtrt_id, psn_no=first.psn_no, lines=lines)
+
+
+def _fee_line(row: Fields, ctx: c.CallContext) -> c.FeeLine:
+    cnt = row.decimal("cnt", places=4, required=False, allow_negative=True)
+    pric = row.decimal("pric", places=6, required=False)
+    amount = row.decimal("det_item_fee_sumamt", places=2, required=cnt is None or pric is None, allow_negative=True)
+    if cnt is None:
+        cnt = Decimal(1) if amount is None or amount >= 0 else Decimal(-1)
+    if cnt == 0:
+        raise InvalidValue("数量不能为 0", field=row.path("cnt"))
+    if pric is None:
+        assert amount is not None
+        pric = abs(amount / cnt)
+    computed = fen(cnt * pric)
+    if amount is None:
+        amount = computed
+    elif amount != computed:
+        raise InvalidValue(f"明细金额 {amount} 不等于 数量×单价 {computed}", field=row.path("det_item_fee_sumamt"))
+    if (amount < 0) != (cnt < 0):
+        raise InvalidValue("明细金额与数量符号不一致", field=row.path("det_item_fee_sumamt"))
+    occurred = row.datetime("fee_ocur_time", required=False) or ctx.inf_time or datetime(1970, 1, 1)
+    return c.FeeLine(
+        feedetl_sn=row.text("feedetl_sn"), mdtrt_id=row.text("mdtrt_id"), psn_no=row.text("psn_no", required=False),
+        med_list_codg=row.text("med_list_codg"), cnt=cnt, pric=pric, det_item_fee_sumamt=amount,
+        fee_ocur_time=occurred, init_feedetl_sn=row.text("init_feedetl_sn", required=False),
+        medins_list_codg=row.text("medins_list_codg", required=False),
+        medins_list_name=row.text("medins_list_name", required=False),
+        drord_no=row.text("drord_no", required=False), bilg_dept_codg=row.text("bilg_dept_codg", required=False),
+        bilg_dept_name=row.text("bilg_dept_name", required=False),
+        bilg_dr_codg=row.text("bilg_dr_codg", required=False), bilg_dr_name=row.text("bilg_dr_name", required=False),
+    )
+
+
+def _fee_revoke(payload: Fields, _ctx: c.CallContext) -> c.FeeRevoke:
+    rows = payload.objects("data")
+    if not rows:
+        raise MissingField(field="input.data")
+    mdtrt_id = rows[0].text("mdtrt_id")
+    psn_no = rows[0].text("psn_no", required=False)
+    sns: list[str] = []
+    for row in rows:
+        if row.text("mdtrt_id") != mdtrt_id:
+            raise InvalidValue("一次撤销的明细须属于同一就诊", field=row.path("mdtrt_id"))
+        sns.append(row.text("feedetl_sn"))
+    return c.FeeRevoke(mdtrt_id=mdtrt_id, psn_no=psn_no, feedetl_sns=tuple(sns))
+
+
+def _settle(trial: bool) -> Decoder:
+    def decode(payload: Fields, _ctx: c.CallContext) -> c.Settle:
+        data = _data(payload)
+        return c.Settle(
+            mdtrt_id=data.text("mdtrt_id"), psn_no=data.text("psn_no", required=False), trial=trial,
+            medfee_sumamt=data.decimal("medfee_sumamt", places=2, required=not trial),
+            insutype=data.text("insutype", required=False),
+            mdtrt_cert_type=data.text("mdtrt_cert_type", required=False),
+            mdtrt_cert_no=data.text("mdtrt_cert_no", required=False),
+            psn_setlway=data.text("psn_setlway", required=False, default="01"),
+            acct_used_flag=data.text("acct_used_flag", required=False, default="0"),
+            mid_setl_flag=data.text("mid_setl_flag", required=False, default="0"),
+        )
+    return decode
+
+
+def _settle_reverse(payload: Fields, _ctx: c.CallContext) -> c.SettleReverse:
+    data = _data(payload)
+    return c.SettleReverse(setl_id=data.text("setl_id"), mdtrt_id=data.text("mdtrt_id"),
+                           psn_no=data.text("psn_no", required=False))
+
+
+def _settlement_query(payload: Fields, _ctx: c.CallContext) -> c.SettlementQuery:
+    data = _data(payload)
+    return c.SettlementQuery(setl_id=data.text("setl_id"), mdtrt_id=data.text("mdtrt_id", required=False),
+                             psn_no=data.text("psn_no", required=False))
+
+
+def _accumulator_query(payload: Fields, ctx: c.CallContext) -> c.AccumulatorQuery:
+    data = _data(payload)
+    period = data.text("cum_ym", required=False) or data.text("year", required=False)
+    if period:
+        if not (period[:4].isdigit() and len(period) in (4, 6)):
+            raise InvalidValue("应为 yyyy 或 yyyyMM", field=data.path("cum_ym"))
+        year = int(period[:4])
+    else:
+        year = (ctx.inf_time or datetime.now()).year
+    return c.AccumulatorQuery(psn_no=data.text("psn_no"), year=year)
+
+
+def _data(payload: Fields) -> Fields:
+    data = payload.obj("data")
+    assert data is not None
+    return data
+
+
+DECODERS: dict[str, Decoder] = {
+    "9001": _sign_in,
+    "9002": _sign_out,
+    "1101": _person_query,
+    "2401": _admission,
+    "2403": _admission_change,
+    "2404": _admission_cancel,
+    "2402": _discharge,
+    "2405": _discharge_cancel,
+    "2301": _fee_upload,
+    "2302": _fee_revoke,
+    "2303": _settle(trial=True),
+    "2304": _settle(trial=False),
+    "2305": _settle_reverse,
+    "5203": _settlement_query,
+    "5206": _accumulator_query,
+}

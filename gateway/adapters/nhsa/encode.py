@@ -1,0 +1,175 @@
+"""Canonical answers → national JSON `output`, and the answer envelope. Pure functions."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import simplejson
+
+from gateway.canonical import answers as a
+from gateway.canonical.refdata import UNINSURED_REASONS, Person
+from gateway.engine.types import ChainResult
+from gateway.errors import GatewayError
+from gateway.money import ZERO
+
+Output = dict[str, Any]
+
+# setlinfo fund fields; a fund adds to the one its policy names, the rest stay 0.00.
+SETLINFO_FUND_FIELDS = ("hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay", "oth_pay")
+
+_serial = itertools.count(1)
+
+
+def dumps(document: object) -> bytes:
+    # use_decimal: amounts go out as exact JSON numbers (15172.50), never through float.
+    text: str = simplejson.dumps(document, use_decimal=True, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+def envelope(output: Output | None, *, now: datetime, error: GatewayError | None = None) -> bytes:
+    stamp = now.strftime("%Y%m%d%H%M%S%f")[:17]
+    return dumps({
+        "infcode": -1 if error else 0,
+        "inf_refmsgid": f"{stamp}{next(_serial) % 1_000_000:06d}",
+        "refmsg_time": stamp,
+        "respond_time": datetime.now().strftime("%Y%m%d%H%M%S%f")[:17],
+        "err_msg": f"[{error.code}] {error.message}" if error else None,
+        "warn_msg": None,
+        "output": output,
+    })
+
+
+def _time(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _sign_in(answer: a.SignInAnswer) -> Output:
+    return {"signinoutb": {"sign_time": _time(answer.sign_time), "sign_no": answer.sign_no}}
+
+
+def _person(answer: a.PersonAnswer) -> Output:
+    person = answer.person
+    insuinfo: dict[str, Any] = {
+        "balc": ZERO, "insutype": person.insutype, "psn_type": "1" if person.insutype == "310" else "11",
+        "psn_insu_stas": "1" if person.insured else "4", "psn_insu_date": None, "paus_insu_date": None,
+        "cvlserv_flag": "0", "insuplc_admdvs": person.insuplc_admdvs, "emp_name": person.emp_name,
+    }
+    if not person.insured:
+        reason = person.uninsured_reason or ""
+        insuinfo["nopay_rea_code"] = reason
+        insuinfo["nopay_rea_name"] = UNINSURED_REASONS.get(reason, "")
+    return {
+        "baseinfo": {**_person_fields(person), "age": answer.age},
+        "insuinfo": [insuinfo],
+        "idetinfo": [
+            {"psn_idet_type": attr.code, "psn_type_lv": attr.type_code, "memo": attr.name,
+             "idet_type_name": attr.type_name, "begntime": None, "endtime": None}
+            for attr in answer.attributes
+        ],
+    }
+
+
+def _person_fields(person: Person) -> Output:
+    return {
+        "psn_no": person.psn_no, "psn_cert_type": person.psn_cert_type, "certno": person.certno,
+        "psn_name": person.psn_name, "gend": person.gend, "naty": person.naty, "brdy": person.brdy.isoformat(),
+    }
+
+
+def _admission(answer: a.AdmissionAnswer) -> Output:
+    return {"result": {"mdtrt_id": answer.mdtrt_id, "psn_no": answer.psn_no, "ipt_otp_no": answer.ipt_otp_no}}
+
+
+def _fee_upload(answer: a.FeeUploadAnswer) -> Output:
+    return {"result": [
+        {
+            "feedetl_sn": line.feedetl_sn, "det_item_fee_sumamt": line.amounts.det_item_fee_sumamt,
+            "cnt": line.cnt, "pric": line.pric, "pric_uplmt_amt": None, "selfpay_prop": line.selfpay_prop,
+            "fulamt_ownpay_amt": line.amounts.fulamt_ownpay_amt, "overlmt_amt": line.amounts.overlmt_amt,
+            "preselfpay_amt": line.amounts.preselfpay_amt, "inscp_scp_amt": line.amounts.inscp_scp_amt,
+            "chrgitm_lv": line.chrgitm_lv, "med_chrgitm_type": line.med_chrgitm_type, "bas_medn_flag": "0",
+            "hi_nego_drug_flag": "0", "chld_medc_flag": "0", "list_sp_item_flag": "0", "lmt_used_flag": "0",
+            "drt_reim_flag": "0", "memo": "",
+        }
+        for line in answer.lines
+    ]}
+
+
+def settlement_output(*, setl_id: str | None, mdtrt_id: str, person: Person, age: int | None, setl_time: datetime,
+                      med_type: str, figures: ChainResult, sign: int = 1, extra: Output | None = None) -> Output:
+    """setlinfo + setldetail; sign=-1 renders a reversal (every amount negated)."""
+    def amt(value: Decimal) -> Decimal:
+        return value * sign if value else ZERO
+
+    totals = figures.totals
+    funds = dict.fromkeys(SETLINFO_FUND_FIELDS, ZERO)
+    for payment in figures.payments:
+        if payment.counts_as_fund:
+            funds[payment.setlinfo_field] = funds.get(payment.setlinfo_field, ZERO) + payment.fund_payamt
+    setlinfo: Output = {
+        "setl_id": setl_id, "mdtrt_id": mdtrt_id, **_person_fields(person), "age": age,
+        "insutype": person.insutype, "psn_type": "1" if person.insutype == "310" else "11", "cvlserv_flag": "0",
+        "setl_time": _time(setl_time), "mdtrt_cert_type": "02", "med_type": med_type,
+        "medfee_sumamt": amt(totals.medfee_sumamt), "fulamt_ownpay_amt": amt(totals.fulamt_ownpay_amt),
+        "overlmt_selfpay": amt(totals.overlmt_selfpay), "preselfpay_amt": amt(totals.preselfpay_amt),
+        "inscp_scp_amt": amt(totals.inscp_scp_amt), "act_pay_dedc": amt(figures.act_pay_dedc),
+        "pool_prop_selfpay": amt(figures.pool_prop_selfpay),
+        **{name: amt(value) for name, value in funds.items()},
+        "fund_pay_sumamt": amt(figures.fund_pay_sumamt), "psn_part_amt": amt(figures.psn_part_amt),
+        "acct_pay": ZERO, "psn_cash_pay": amt(figures.psn_part_amt), "hosp_part_amt": amt(figures.hosp_part_amt),
+        "balc": ZERO, "acct_mulaid_pay": ZERO, "clr_optins": person.insuplc_admdvs, "clr_way": "1",
+        "clr_type": "21", "referral_selfpay_amt": amt(figures.referral_selfpay), **(extra or {}),
+    }
+    setldetail = [
+        {"fund_pay_type": p.fund_pay_type, "fund_payamt": amt(p.fund_payamt),
+         "fund_pay_type_name": p.fund_pay_type_name, "inscp_scp_amt": p.inscp_scp_amt,
+         "crt_payb_lmt_amt": p.crt_payb_lmt_amt, "setl_proc_info": p.setl_proc_info}
+        for p in figures.payments if p.fund_payamt > 0
+    ]
+    return {"setlinfo": setlinfo, "setldetail": setldetail}
+
+
+def _settlement(answer: a.SettlementAnswer) -> Output:
+    return settlement_output(
+        setl_id=answer.setl_id or None, mdtrt_id=answer.mdtrt_id, person=answer.person, age=answer.age,
+        setl_time=answer.setl_time, med_type=answer.med_type, figures=answer.figures,
+    )
+
+
+def _reversal(answer: a.ReversalAnswer) -> Output:
+    return settlement_output(
+        setl_id=answer.setl_id, mdtrt_id=answer.mdtrt_id, person=answer.person, age=None,
+        setl_time=answer.setl_time, med_type="", figures=answer.figures, sign=-1,
+        extra={"init_setl_id": answer.reversed_setl_id},
+    )
+
+
+def _accumulators(answer: a.AccumulatorAnswer) -> Output:
+    return {"cuminfo": [
+        {"year": answer.year, "cum_type_code": item.key, "cum_type_name": item.name, "cum": item.amount}
+        for item in answer.items
+    ]}
+
+
+def _done(_answer: a.Done) -> Output:
+    return {}
+
+
+RENDERERS: dict[type, Callable[[Any], Output]] = {
+    a.SignInAnswer: _sign_in,
+    a.PersonAnswer: _person,
+    a.AdmissionAnswer: _admission,
+    a.FeeUploadAnswer: _fee_upload,
+    a.SettlementAnswer: _settlement,
+    a.ReversalAnswer: _reversal,
+    a.AccumulatorAnswer: _accumulators,
+    a.Done: _done,
+}
+
+
+def render_output(answer: a.Answer) -> Output:
+    return RENDERERS[type(answer)](answer)

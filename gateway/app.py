@@ -1,0 +1,60 @@
+"""Wiring: settings → store, policies, gateway → aiohttp application with every listener."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from datetime import datetime
+
+import structlog
+from aiohttp import web
+
+from gateway.adapters import county_http
+from gateway.adapters.nhsa import http as nhsa_http
+from gateway.engine.policy import PolicyBook, default_policy_path
+from gateway.runtime import Gateway
+from gateway.service.deps import Deps
+from gateway.settings import Settings
+from gateway.store.sqlite import SqliteStore
+
+log = structlog.get_logger("hisgw")
+
+
+def load_policies(settings: Settings) -> PolicyBook:
+    return PolicyBook.load(list(settings.policy_files) or [default_policy_path()])
+
+
+def build_gateway(settings: Settings, now: Callable[[], datetime] = datetime.now) -> Gateway:
+    return Gateway(Deps(store=SqliteStore(settings.db_path), policies=load_policies(settings), now=now))
+
+
+def build_app(gateway: Gateway) -> web.Application:
+    app = web.Application(client_max_size=nhsa_http.MAX_BODY)
+    app[nhsa_http.GATEWAY] = gateway
+    nhsa_http.add_routes(app)
+    county_http.add_routes(app)
+    app.router.add_get("/health", _health)
+    return app
+
+
+async def _health(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def serve(settings: Settings) -> None:
+    gateway = build_gateway(settings)
+    runner = web.AppRunner(build_app(gateway), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.http_port)
+    await site.start()
+    log.info("listening", listener="nhsa-http", host=settings.host, port=settings.http_port,
+             db=str(settings.db_path), policies=[p.policy_id for p in gateway.deps.policies.versions])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stopping")
+    await runner.cleanup()  # lets in-flight calls finish before the store closes
+    gateway.close()

@@ -1,0 +1,239 @@
+"""Canonical calls: one frozen dataclass per national transaction, plus the context every call carries.
+
+A dialect's job is to build these from its own bytes and render the answers back; nothing here
+knows how a message looked on the wire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """Who is calling and under which message id (the envelope, minus its wire form)."""
+
+    msgid: str
+    infno: str  # national transaction number of the canonical call
+    fixmedins_code: str
+    inf_time: datetime | None = None  # the HIS's own clock; the settlement date when no discharge yet
+    opter: str = ""
+    opter_name: str = ""
+    sign_no: str = ""
+    dialect: str = "nhsa-http"
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """9001 签到."""
+
+    opter_no: str
+    mac: str = ""
+    ip: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SignOut:
+    """9002 签退."""
+
+    sign_no: str
+    opter_no: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonQuery:
+    """1101 人员信息获取: by psn_no, or by certificate number (ID number for cert type 02/01)."""
+
+    psn_no: str = ""
+    certno: str = ""
+    psn_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    diag_type: str
+    diag_code: str
+    diag_name: str
+    maindiag_flag: str = "0"
+    diag_srt_no: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """2401 入院办理."""
+
+    psn_no: str
+    insutype: str
+    begntime: datetime
+    med_type: str = "21"  # 21 普通住院
+    ipt_no: str = ""  # 住院号 (ipt_otp_no)
+    mdtrt_cert_type: str = ""
+    mdtrt_cert_no: str = ""
+    adm_dept_codg: str = ""
+    adm_dept_name: str = ""
+    adm_bed: str = ""
+    atddr_no: str = ""
+    chfpdr_name: str = ""
+    adm_diag_dscr: str = ""
+    dise_codg: str = ""
+    dise_name: str = ""
+    diagnoses: tuple[Diagnosis, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionChange:
+    """2403 入院信息变更: only the fields given change."""
+
+    mdtrt_id: str
+    psn_no: str
+    changes: tuple[tuple[str, str], ...]  # (Admission field name, new value as sent)
+    diagnoses: tuple[Diagnosis, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionCancel:
+    """2404 入院撤销."""
+
+    mdtrt_id: str
+    psn_no: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeeLine:
+    """One 2301 feedetail row. A refund is a negative cnt and amount naming init_feedetl_sn."""
+
+    feedetl_sn: str
+    mdtrt_id: str
+    psn_no: str
+    med_list_codg: str
+    cnt: Decimal
+    pric: Decimal
+    det_item_fee_sumamt: Decimal
+    fee_ocur_time: datetime
+    init_feedetl_sn: str = ""
+    medins_list_codg: str = ""
+    medins_list_name: str = ""
+    drord_no: str = ""
+    bilg_dept_codg: str = ""
+    bilg_dept_name: str = ""
+    bilg_dr_codg: str = ""
+    bilg_dr_name: str = ""
+
+    @property
+    def is_refund(self) -> bool:
+        return self.cnt < 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeeUpload:
+    """2301 费用明细上传: one batch, all lines of one stay, applied atomically."""
+
+    mdtrt_id: str
+    psn_no: str
+    lines: tuple[FeeLine, ...]
+
+
+ALL_LINES = "0000"
+
+
+@dataclass(frozen=True, slots=True)
+class FeeRevoke:
+    """2302 费用明细撤销: the named lines, or every line when feedetl_sns == (ALL_LINES,)."""
+
+    mdtrt_id: str
+    psn_no: str
+    feedetl_sns: tuple[str, ...]
+
+    @property
+    def revokes_all(self) -> bool:
+        return ALL_LINES in self.feedetl_sns
+
+
+@dataclass(frozen=True, slots=True)
+class Settle:
+    """2303 预结算 (trial=True, writes nothing) and 2304 结算."""
+
+    mdtrt_id: str
+    psn_no: str
+    trial: bool
+    medfee_sumamt: Decimal | None = None  # the HIS's own total; must equal the uploaded lines
+    insutype: str = ""
+    mdtrt_cert_type: str = ""
+    mdtrt_cert_no: str = ""
+    psn_setlway: str = "01"
+    acct_used_flag: str = "0"
+    mid_setl_flag: str = "0"
+
+
+@dataclass(frozen=True, slots=True)
+class SettleReverse:
+    """2305 结算撤销."""
+
+    setl_id: str
+    mdtrt_id: str
+    psn_no: str
+
+
+@dataclass(frozen=True, slots=True)
+class Discharge:
+    """2402 出院办理."""
+
+    mdtrt_id: str
+    psn_no: str
+    endtime: datetime
+    dscg_way: str = ""
+    dscg_dept_codg: str = ""
+    dscg_dept_name: str = ""
+    dise_codg: str = ""
+    dise_name: str = ""
+    diagnoses: tuple[Diagnosis, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DischargeCancel:
+    """2405 出院撤销."""
+
+    mdtrt_id: str
+    psn_no: str
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementQuery:
+    """5203 结算信息查询."""
+
+    setl_id: str
+    mdtrt_id: str = ""
+    psn_no: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AccumulatorQuery:
+    """5206 人员累计信息查询: a person's year-to-date accumulators."""
+
+    psn_no: str
+    year: int
+
+
+Transaction = (
+    SignIn | SignOut | PersonQuery | Admission | AdmissionChange | AdmissionCancel | FeeUpload | FeeRevoke
+    | Settle | SettleReverse | Discharge | DischargeCancel | SettlementQuery | AccumulatorQuery
+)
+
+# Canonical transactions that move money or stay state: journalled and idempotent by msgid.
+STATE_CHANGING = (
+    Admission, AdmissionChange, AdmissionCancel, FeeUpload, FeeRevoke, SettleReverse, Discharge,
+    DischargeCancel,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    context: CallContext
+    body: Transaction
+
+    @property
+    def changes_state(self) -> bool:
+        body = self.body
+        return isinstance(body, STATE_CHANGING) or (isinstance(body, Settle) and not body.trial)

@@ -1,0 +1,113 @@
+"""The `hisgw` command: serve, import reference data, load the demo, verify the ledger, check a policy."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from gateway.engine.policy import PolicyFileError, load_policy
+from gateway.errors import GatewayError
+from gateway.log import configure_logging
+from gateway.refdata.parse import RefdataRejected
+from gateway.refdata.read import read_rows
+from gateway.service.refdata import KINDS, import_rows
+from gateway.service.verify import verify_accumulators
+from gateway.settings import Settings
+from gateway.store.sqlite import SqliteStore
+
+DEMO_DIR = Path(__file__).parent / "data" / "demo"
+DEMO_FILES = {"hospitals": "hospitals.csv", "catalogue": "catalogue.csv", "identities": "identities.csv",
+              "persons": "persons.csv"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hisgw", description="一站式结算网关 hisgw")
+    parser.add_argument("--config", type=Path, help="settings file (TOML)")
+    parser.add_argument("--db", type=Path, help="SQLite file (default var/hisgw.sqlite)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the gateway with every listener")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--policy", type=Path, action="append", help="policy file (repeat for versions)")
+    serve.add_argument("--log-format", choices=("json", "console"))
+
+    for kind in KINDS:
+        sub = commands.add_parser(kind, help=f"county reference data: {kind}")
+        sub.add_argument("action", choices=("import",))
+        sub.add_argument("file", type=Path, help=".csv or .json")
+
+    demo = commands.add_parser("demo", help="the demo county's reference data")
+    demo.add_argument("action", choices=("load",))
+    commands.add_parser("verify", help="recompute accumulators from the ledger and compare")
+    policy = commands.add_parser("policy", help="policy files")
+    policy.add_argument("action", choices=("check",))
+    policy.add_argument("file", type=Path)
+
+    args = parser.parse_args(argv)
+    settings = Settings.from_file(args.config) if args.config else Settings()
+    if args.db:
+        settings = replace(settings, db_path=args.db)
+
+    if args.command == "serve":
+        settings = replace(
+            settings, host=args.host or settings.host, http_port=args.port or settings.http_port,
+            policy_files=tuple(args.policy) if args.policy else settings.policy_files,
+            log_format=args.log_format or settings.log_format,
+        )
+        configure_logging(settings.log_format, settings.log_level)
+        from gateway.app import serve as run
+
+        asyncio.run(run(settings))
+        return 0
+    if args.command in KINDS:
+        return _import(settings, {args.command: args.file})
+    if args.command == "demo":
+        return _import(settings, {kind: DEMO_DIR / name for kind, name in DEMO_FILES.items()})
+    if args.command == "verify":
+        return _verify(settings)
+    if args.command == "policy":
+        try:
+            loaded = load_policy(args.file)
+        except PolicyFileError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        print(f"ok: {loaded.policy_id}")
+        return 0
+    return 2
+
+
+def _import(settings: Settings, files: dict[str, Path]) -> int:
+    store = SqliteStore(settings.db_path)
+    try:
+        for kind, path in files.items():
+            try:
+                count = import_rows(store, kind, read_rows(path))
+            except GatewayError as exc:
+                print(f"{path}: {exc.message}", file=sys.stderr)
+                for problem in exc.problems if isinstance(exc, RefdataRejected) else ():
+                    print(f"  {problem}", file=sys.stderr)
+                return 1
+            print(f"{kind}: imported {count} from {path}")
+    finally:
+        store.close()
+    return 0
+
+
+def _verify(settings: Settings) -> int:
+    store = SqliteStore(settings.db_path)
+    try:
+        count, differences = verify_accumulators(store)
+    finally:
+        store.close()
+    for diff in differences:
+        print(f"DIFF {diff.psn_no} {diff.year} {diff.key}: stored {diff.stored}, ledger {diff.from_ledger}")
+    print(f"verify: {count} settlements, {len(differences)} differences")
+    return 1 if differences else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

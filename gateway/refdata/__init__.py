@@ -1,0 +1,1 @@
+"""Reference data the county maintains: reading, checking, masking."""

@@ -1,0 +1,1 @@
+"""The application service: canonical call in, canonical answer out, one store transaction per call."""

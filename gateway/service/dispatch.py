@@ -1,0 +1,34 @@
+"""One table from canonical transaction type to the service function that handles it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gateway.canonical import calls as c
+from gateway.canonical.answers import Answer
+from gateway.service import fees, people, settlement, stays
+from gateway.service.deps import Deps
+
+Handler = Callable[[Deps, c.CallContext, Any], Answer]
+
+HANDLERS: dict[type, Handler] = {
+    c.SignIn: people.sign_in,
+    c.SignOut: people.sign_out,
+    c.PersonQuery: people.person_info,
+    c.AccumulatorQuery: people.accumulators,
+    c.Admission: stays.admit,
+    c.AdmissionChange: stays.change_admission,
+    c.AdmissionCancel: stays.cancel_admission,
+    c.Discharge: stays.discharge,
+    c.DischargeCancel: stays.cancel_discharge,
+    c.FeeUpload: fees.upload,
+    c.FeeRevoke: fees.revoke,
+    c.Settle: settlement.settle,
+    c.SettleReverse: settlement.reverse,
+    c.SettlementQuery: settlement.query,
+}
+
+
+def handle(deps: Deps, call: c.Call) -> Answer:
+    return HANDLERS[type(call.body)](deps, call.context, call.body)

@@ -1,0 +1,42 @@
+"""Settings: embedded defaults, overridden by a TOML file, overridden by command-line flags."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    db_path: Path = Path("var/hisgw.sqlite")
+    host: str = "127.0.0.1"
+    http_port: int = 8080
+    policy_files: tuple[Path, ...] = ()  # empty: the demo county's policy shipped with the package
+    log_format: str = "json"
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_file(cls, path: Path) -> Settings:
+        with path.open("rb") as handle:
+            doc = tomllib.load(handle)
+        base = path.parent
+        known = {"store": {"path"}, "http": {"host", "port"}, "policy": {"files"}, "log": {"format", "level"}}
+        for section, values in doc.items():
+            if section not in known or not isinstance(values, dict) or set(values) - known[section]:
+                raise ValueError(f"{path}: unknown setting in [{section}]; known: {sorted(known.get(section, ()))}")
+        store: dict[str, Any] = doc.get("store", {})
+        http: dict[str, Any] = doc.get("http", {})
+        policy: dict[str, Any] = doc.get("policy", {})
+        log: dict[str, Any] = doc.get("log", {})
+        settings = cls()
+        return replace(
+            settings,
+            db_path=base / store["path"] if "path" in store else settings.db_path,
+            host=str(http.get("host", settings.host)),
+            http_port=int(http.get("port", settings.http_port)),
+            policy_files=tuple(base / p for p in policy.get("files", ())),
+            log_format=str(log.get("format", settings.log_format)),
+            log_level=str(log.get("level", settings.log_level)).upper(),
+        )

@@ -1,0 +1,1 @@
+"""Durable state: reference data, stays, fee lines, settlements, accumulators, answers by msgid."""

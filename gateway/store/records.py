@@ -1,0 +1,74 @@
+"""What the store keeps about stays, fee lines, settlements and answers (frozen values)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from gateway.engine.fees import LineAmounts
+from gateway.engine.types import ChainResult
+from gateway.lifecycle import StayState
+
+
+@dataclass(frozen=True, slots=True)
+class StayRecord:
+    mdtrt_id: str
+    fixmedins_code: str
+    psn_no: str
+    insutype: str
+    state: StayState
+    hosp_lv: int
+    in_county: bool
+    begntime: datetime
+    endtime: datetime | None
+    ipt_no: str
+    med_type: str
+    admission: Mapping[str, object]  # the admission details as registered (JSON-ready)
+    discharge: Mapping[str, object] | None
+    created_msgid: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFeeLine:
+    feedetl_sn: str
+    init_feedetl_sn: str
+    med_list_codg: str
+    cnt: Decimal
+    pric: Decimal
+    amounts: LineAmounts
+    chrgitm_lv: str
+    med_chrgitm_type: str
+    selfpay_prop: Decimal
+    fingerprint: str  # canonical JSON of the line as sent: an identical re-send is not a second line
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRecord:
+    setl_id: str
+    mdtrt_id: str
+    psn_no: str
+    fixmedins_code: str
+    year: int  # accumulator year the settlement counted in
+    setl_time: datetime
+    kind: str  # "settlement" or "reversal"
+    status: str  # "valid" or "reversed"
+    reverses: str | None
+    figures: ChainResult
+    msgid: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignInRecord:
+    sign_no: str
+    fixmedins_code: str
+    opter_no: str
+    sign_time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    infno: str
+    request_digest: str
+    answer: bytes

@@ -1,0 +1,383 @@
+"""The embedded store: one SQLite file in WAL mode, synchronous=FULL so a commit survives a power cut."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from gateway.canonical.refdata import CatalogueItem, Hospital, IdentityAttribute, Person
+from gateway.engine.fees import LineAmounts
+from gateway.lifecycle import StayState
+from gateway.money import from_fen_int, to_fen_int
+from gateway.store.figures_json import dump_figures, load_figures
+from gateway.store.migrate import migrate_sqlite
+from gateway.store.records import (
+    SettlementRecord,
+    SignInRecord,
+    StayRecord,
+    StoredAnswer,
+    StoredFeeLine,
+)
+
+
+class SqliteStore:
+    """Implements gateway.store.base.Store. Use from one thread (the gateway's store thread)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly our unit of work.
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self.schema_version = migrate_sqlite(self._conn)
+        self._depth = 0
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:  # nested use joins the outer unit of work
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            self._conn.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def next_serial(self, name: str) -> int:
+        row = self._conn.execute(
+            "INSERT INTO counters (name, value) VALUES (?, 1) "
+            "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+            (name,),
+        ).fetchone()
+        return int(row[0])
+
+    # --- reference data -------------------------------------------------------------------------
+
+    def upsert_hospitals(self, items: Sequence[Hospital]) -> int:
+        self._conn.executemany(
+            "INSERT INTO hospitals VALUES (?, ?, ?, ?) ON CONFLICT (fixmedins_code) DO UPDATE SET "
+            "fixmedins_name = excluded.fixmedins_name, hosp_lv = excluded.hosp_lv, admdvs = excluded.admdvs",
+            [(h.fixmedins_code, h.fixmedins_name, h.hosp_lv, h.admdvs) for h in items],
+        )
+        return len(items)
+
+    def upsert_catalogue(self, items: Sequence[CatalogueItem]) -> int:
+        self._conn.executemany(
+            "INSERT INTO catalogue VALUES (?, ?, ?, ?, ?) ON CONFLICT (med_list_codg) DO UPDATE SET "
+            "med_list_name = excluded.med_list_name, med_chrgitm_type = excluded.med_chrgitm_type, "
+            "chrgitm_lv = excluded.chrgitm_lv, selfpay_prop = excluded.selfpay_prop",
+            [(c.med_list_codg, c.med_list_name, c.med_chrgitm_type, c.chrgitm_lv, str(c.selfpay_prop))
+             for c in items],
+        )
+        return len(items)
+
+    def upsert_identity_attributes(self, items: Sequence[IdentityAttribute]) -> int:
+        self._conn.executemany(
+            "INSERT INTO identity_attributes VALUES (?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
+            "name = excluded.name, type_code = excluded.type_code, type_name = excluded.type_name",
+            [(a.code, a.name, a.type_code, a.type_name) for a in items],
+        )
+        return len(items)
+
+    def upsert_persons(self, items: Sequence[Person]) -> int:
+        self._conn.executemany(
+            "INSERT INTO persons VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (psn_no) DO UPDATE SET "
+            "certno = excluded.certno, psn_cert_type = excluded.psn_cert_type, psn_name = excluded.psn_name, "
+            "gend = excluded.gend, brdy = excluded.brdy, naty = excluded.naty, insutype = excluded.insutype, "
+            "insuplc_admdvs = excluded.insuplc_admdvs, identities = excluded.identities, "
+            "insured = excluded.insured, uninsured_reason = excluded.uninsured_reason, "
+            "emp_name = excluded.emp_name",
+            [(p.psn_no, p.certno, p.psn_cert_type, p.psn_name, p.gend, p.brdy.isoformat(), p.naty, p.insutype,
+              p.insuplc_admdvs, ",".join(p.identities), int(p.insured), p.uninsured_reason, p.emp_name)
+             for p in items],
+        )
+        return len(items)
+
+    def hospital(self, fixmedins_code: str) -> Hospital | None:
+        row = self._conn.execute(
+            "SELECT fixmedins_code, fixmedins_name, hosp_lv, admdvs FROM hospitals WHERE fixmedins_code = ?",
+            (fixmedins_code,),
+        ).fetchone()
+        return Hospital(row[0], row[1], int(row[2]), row[3]) if row else None
+
+    def catalogue_items(self, codes: Collection[str]) -> dict[str, CatalogueItem]:
+        found: dict[str, CatalogueItem] = {}
+        wanted = list(set(codes))
+        for start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._conn.execute(
+                "SELECT med_list_codg, med_list_name, med_chrgitm_type, chrgitm_lv, selfpay_prop "
+                f"FROM catalogue WHERE med_list_codg IN ({marks})",
+                chunk,
+            ):
+                found[row[0]] = CatalogueItem(row[0], row[1], row[2], row[3], Decimal(row[4]))
+        return found
+
+    def identity_attributes(self) -> dict[str, IdentityAttribute]:
+        return {
+            row[0]: IdentityAttribute(*row)
+            for row in self._conn.execute("SELECT code, name, type_code, type_name FROM identity_attributes")
+        }
+
+    _PERSON = ("SELECT psn_no, certno, psn_name, gend, brdy, naty, insutype, insuplc_admdvs, identities, insured, "
+               "uninsured_reason, emp_name, psn_cert_type FROM persons")
+
+    def person(self, psn_no: str) -> Person | None:
+        return _person(self._conn.execute(f"{self._PERSON} WHERE psn_no = ?", (psn_no,)).fetchone())
+
+    def person_by_certno(self, certno: str) -> Person | None:
+        return _person(self._conn.execute(f"{self._PERSON} WHERE certno = ?", (certno,)).fetchone())
+
+    def counts(self) -> dict[str, int]:
+        tables = ("hospitals", "catalogue", "identity_attributes", "persons", "stays", "settlements")
+        return {t: int(self._conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
+
+    # --- sign-in --------------------------------------------------------------------------------
+
+    def add_sign_in(self, record: SignInRecord) -> None:
+        self._conn.execute(
+            "INSERT INTO sign_ins (sign_no, fixmedins_code, opter_no, sign_time) VALUES (?, ?, ?, ?)",
+            (record.sign_no, record.fixmedins_code, record.opter_no, record.sign_time.isoformat(sep=" ")),
+        )
+
+    def sign_out(self, sign_no: str, at: str) -> bool:
+        cursor = self._conn.execute(
+            "UPDATE sign_ins SET signed_out_at = ? WHERE sign_no = ? AND signed_out_at IS NULL", (at, sign_no)
+        )
+        return cursor.rowcount == 1
+
+    # --- stays ----------------------------------------------------------------------------------
+
+    def insert_stay(self, stay: StayRecord) -> None:
+        self._conn.execute("INSERT INTO stays VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _stay_row(stay))
+
+    def update_stay(self, stay: StayRecord) -> None:
+        row = _stay_row(stay)
+        self._conn.execute(
+            "UPDATE stays SET fixmedins_code = ?, psn_no = ?, insutype = ?, state = ?, hosp_lv = ?, in_county = ?, "
+            "begntime = ?, endtime = ?, ipt_no = ?, med_type = ?, admission = ?, discharge = ?, created_msgid = ? "
+            "WHERE mdtrt_id = ?",
+            (*row[1:], row[0]),
+        )
+
+    _STAY = ("SELECT mdtrt_id, fixmedins_code, psn_no, insutype, state, hosp_lv, in_county, begntime, endtime, "
+             "ipt_no, med_type, admission, discharge, created_msgid FROM stays")
+
+    def stay(self, mdtrt_id: str) -> StayRecord | None:
+        return _stay(self._conn.execute(f"{self._STAY} WHERE mdtrt_id = ?", (mdtrt_id,)).fetchone())
+
+    def open_stay_by_ipt_no(self, fixmedins_code: str, ipt_no: str) -> StayRecord | None:
+        return _stay(self._conn.execute(
+            f"{self._STAY} WHERE fixmedins_code = ? AND ipt_no = ? AND state NOT IN ('cancelled', 'completed')",
+            (fixmedins_code, ipt_no),
+        ).fetchone())
+
+    # --- fee lines ------------------------------------------------------------------------------
+
+    _LINE = ("SELECT feedetl_sn, init_feedetl_sn, med_list_codg, cnt, pric, amount_fen, fulamt_ownpay_fen, "
+             "preselfpay_fen, inscp_scp_fen, overlmt_fen, chrgitm_lv, med_chrgitm_type, selfpay_prop, line "
+             "FROM fee_lines WHERE mdtrt_id = ?")
+
+    def fee_lines(self, mdtrt_id: str, sns: Collection[str] | None = None) -> dict[str, StoredFeeLine]:
+        if sns is None:
+            rows = self._conn.execute(f"{self._LINE} ORDER BY rowid", (mdtrt_id,)).fetchall()
+        else:
+            rows = []
+            wanted = list(set(sns))
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows += self._conn.execute(f"{self._LINE} AND feedetl_sn IN ({marks})", (mdtrt_id, *chunk)).fetchall()
+        return {row[0]: _line(row) for row in rows}
+
+    def refunds_of(self, mdtrt_id: str, sns: Collection[str]) -> dict[str, list[StoredFeeLine]]:
+        found: dict[str, list[StoredFeeLine]] = {}
+        wanted = list(set(sns))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._conn.execute(f"{self._LINE} AND init_feedetl_sn IN ({marks})", (mdtrt_id, *chunk)):
+                line = _line(row)
+                found.setdefault(line.init_feedetl_sn, []).append(line)
+        return found
+
+    def insert_fee_lines(self, mdtrt_id: str, lines: Sequence[StoredFeeLine]) -> None:
+        self._conn.executemany(
+            "INSERT INTO fee_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(mdtrt_id, ln.feedetl_sn, ln.init_feedetl_sn, ln.med_list_codg, str(ln.cnt), str(ln.pric),
+              to_fen_int(ln.amounts.det_item_fee_sumamt), to_fen_int(ln.amounts.fulamt_ownpay_amt),
+              to_fen_int(ln.amounts.preselfpay_amt), to_fen_int(ln.amounts.inscp_scp_amt),
+              to_fen_int(ln.amounts.overlmt_amt), ln.chrgitm_lv, ln.med_chrgitm_type, str(ln.selfpay_prop),
+              ln.fingerprint) for ln in lines],
+        )
+
+    def delete_fee_lines(self, mdtrt_id: str, sns: Collection[str] | None) -> int:
+        if sns is None:
+            return self._conn.execute("DELETE FROM fee_lines WHERE mdtrt_id = ?", (mdtrt_id,)).rowcount
+        deleted = 0
+        wanted = list(set(sns))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            deleted += self._conn.execute(
+                f"DELETE FROM fee_lines WHERE mdtrt_id = ? AND feedetl_sn IN ({marks})", (mdtrt_id, *chunk)
+            ).rowcount
+        return deleted
+
+    def fee_line_count(self, mdtrt_id: str) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM fee_lines WHERE mdtrt_id = ?", (mdtrt_id,)).fetchone()[0])
+
+    # --- settlements ----------------------------------------------------------------------------
+
+    def insert_settlement(self, record: SettlementRecord) -> None:
+        figures = record.figures
+        sign = -1 if record.kind == "reversal" else 1
+        self._conn.execute(
+            "INSERT INTO settlements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (record.setl_id, record.mdtrt_id, record.psn_no, record.fixmedins_code, record.year,
+             record.setl_time.isoformat(sep=" "), record.kind, record.status, record.reverses,
+             sign * to_fen_int(figures.totals.medfee_sumamt), sign * to_fen_int(figures.fund_pay_sumamt),
+             sign * to_fen_int(figures.hosp_part_amt), sign * to_fen_int(figures.psn_part_amt),
+             dump_figures(figures), record.msgid),
+        )
+
+    _SETTLEMENT = ("SELECT setl_id, mdtrt_id, psn_no, fixmedins_code, year, setl_time, kind, status, reverses, "
+                   "figures, msgid FROM settlements")
+
+    def settlement(self, setl_id: str) -> SettlementRecord | None:
+        return _settlement(self._conn.execute(f"{self._SETTLEMENT} WHERE setl_id = ?", (setl_id,)).fetchone())
+
+    def valid_settlement_of(self, mdtrt_id: str) -> SettlementRecord | None:
+        return _settlement(self._conn.execute(
+            f"{self._SETTLEMENT} WHERE mdtrt_id = ? AND kind = 'settlement' AND status = 'valid'", (mdtrt_id,)
+        ).fetchone())
+
+    def mark_reversed(self, setl_id: str) -> None:
+        self._conn.execute("UPDATE settlements SET status = 'reversed' WHERE setl_id = ?", (setl_id,))
+
+    def iter_valid_settlements(self) -> Iterator[SettlementRecord]:
+        cursor = self._conn.execute(f"{self._SETTLEMENT} WHERE kind = 'settlement' AND status = 'valid'")
+        for row in cursor:
+            record = _settlement(row)
+            assert record is not None
+            yield record
+
+    # --- accumulators ---------------------------------------------------------------------------
+
+    def year_to_date(self, psn_no: str, year: int) -> dict[str, Decimal]:
+        return {
+            key: from_fen_int(amount)
+            for key, amount in self._conn.execute(
+                "SELECT key, amount_fen FROM accumulators WHERE psn_no = ? AND year = ?", (psn_no, year)
+            )
+        }
+
+    def add_to_accumulators(self, psn_no: str, year: int, deltas: Mapping[str, Decimal]) -> None:
+        self._conn.executemany(
+            "INSERT INTO accumulators VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (psn_no, year, key) DO UPDATE SET amount_fen = amount_fen + excluded.amount_fen",
+            [(psn_no, year, key, to_fen_int(amount)) for key, amount in deltas.items()],
+        )
+
+    def all_accumulators(self) -> dict[tuple[str, int, str], Decimal]:
+        return {
+            (psn, int(year), key): from_fen_int(amount)
+            for psn, year, key, amount in self._conn.execute("SELECT psn_no, year, key, amount_fen FROM accumulators")
+        }
+
+    # --- idempotency ----------------------------------------------------------------------------
+
+    def answer_for(self, fixmedins_code: str, msgid: str) -> StoredAnswer | None:
+        row = self._conn.execute(
+            "SELECT infno, request_digest, answer FROM answers WHERE fixmedins_code = ? AND msgid = ?",
+            (fixmedins_code, msgid),
+        ).fetchone()
+        return StoredAnswer(row[0], row[1], bytes(row[2])) if row else None
+
+    def save_answer(self, fixmedins_code: str, msgid: str, answer: StoredAnswer, at: str) -> None:
+        self._conn.execute(
+            "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
+            (fixmedins_code, msgid, answer.infno, answer.request_digest, answer.answer, at),
+        )
+
+
+def _person(row: tuple[object, ...] | None) -> Person | None:
+    if row is None:
+        return None
+    (psn_no, certno, name, gend, brdy, naty, insutype, admdvs, identities, insured, reason, emp, cert_type) = row
+    return Person(
+        psn_no=str(psn_no), certno=str(certno), psn_name=str(name), gend=str(gend),
+        brdy=date.fromisoformat(str(brdy)), naty=str(naty), insutype=str(insutype), insuplc_admdvs=str(admdvs),
+        identities=tuple(code for code in str(identities).split(",") if code), insured=bool(insured),
+        uninsured_reason=None if reason is None else str(reason), emp_name=str(emp), psn_cert_type=str(cert_type),
+    )
+
+
+def _stay_row(stay: StayRecord) -> tuple[object, ...]:
+    return (
+        stay.mdtrt_id, stay.fixmedins_code, stay.psn_no, stay.insutype, stay.state.value, stay.hosp_lv,
+        int(stay.in_county), stay.begntime.isoformat(sep=" "),
+        stay.endtime.isoformat(sep=" ") if stay.endtime else None, stay.ipt_no, stay.med_type,
+        json.dumps(stay.admission, ensure_ascii=False),
+        json.dumps(stay.discharge, ensure_ascii=False) if stay.discharge is not None else None,
+        stay.created_msgid,
+    )
+
+
+def _stay(row: tuple[object, ...] | None) -> StayRecord | None:
+    if row is None:
+        return None
+    (mdtrt_id, hospital, psn_no, insutype, state, level, in_county, begin, end, ipt_no, med_type, admission,
+     discharge, msgid) = row
+    return StayRecord(
+        mdtrt_id=str(mdtrt_id), fixmedins_code=str(hospital), psn_no=str(psn_no), insutype=str(insutype),
+        state=StayState(str(state)), hosp_lv=int(str(level)), in_county=bool(in_county),
+        begntime=datetime.fromisoformat(str(begin)), endtime=datetime.fromisoformat(str(end)) if end else None,
+        ipt_no=str(ipt_no), med_type=str(med_type), admission=json.loads(str(admission)),
+        discharge=json.loads(str(discharge)) if discharge else None, created_msgid=str(msgid),
+    )
+
+
+def _line(row: tuple[object, ...]) -> StoredFeeLine:
+    (sn, init_sn, code, cnt, pric, amount, fulamt, preselfpay, inscp, overlmt, lv, category, prop, line) = row
+    return StoredFeeLine(
+        feedetl_sn=str(sn), init_feedetl_sn=str(init_sn), med_list_codg=str(code), cnt=Decimal(str(cnt)),
+        pric=Decimal(str(pric)),
+        amounts=LineAmounts(from_fen_int(int(str(amount))), from_fen_int(int(str(fulamt))),
+                            from_fen_int(int(str(preselfpay))), from_fen_int(int(str(inscp))),
+                            from_fen_int(int(str(overlmt)))),
+        chrgitm_lv=str(lv), med_chrgitm_type=str(category), selfpay_prop=Decimal(str(prop)), fingerprint=str(line),
+    )
+
+
+def _settlement(row: tuple[object, ...] | None) -> SettlementRecord | None:
+    if row is None:
+        return None
+    setl_id, mdtrt_id, psn_no, hospital, year, setl_time, kind, status, reverses, figures, msgid = row
+    return SettlementRecord(
+        setl_id=str(setl_id), mdtrt_id=str(mdtrt_id), psn_no=str(psn_no), fixmedins_code=str(hospital),
+        year=int(str(year)), setl_time=datetime.fromisoformat(str(setl_time)), kind=str(kind), status=str(status),
+        reverses=None if reverses is None else str(reverses), figures=load_figures(str(figures)), msgid=str(msgid),
+    )

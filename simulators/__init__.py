@@ -1,0 +1,1 @@
+"""The simulator HIS: plays hospital-side journeys against a gateway through its real transports."""
