@@ -19,7 +19,7 @@ from gateway.canonical.refdata import (
     IdentityAttribute,
     Person,
 )
-from gateway.errors import GatewayError, InvalidValue
+from gateway.errors import GatewayError, InvalidIdentity, InvalidValue
 from gateway.money import parse_decimal
 from gateway.refdata.idcard import check_certno
 from gateway.refdata.read import ROW_NUMBER
@@ -85,10 +85,11 @@ def _parse_all(rows: Iterable[Mapping[str, object]], kind: str, parse: Callable[
         except GatewayError as exc:
             problems.append(f"第{row.number}行 [{exc.field or '-'}]: {exc.detail or exc.title}")
             continue
-        for value in key(record):
-            if value in seen:
-                problems.append(f"第{row.number}行: {value} 与第{seen[value]}行重复")
-            seen[value] = row.number
+        duplicate = next((value for value in key(record) if value in seen), None)
+        if duplicate is not None:
+            problems.append(f"第{row.number}行: {duplicate} 与第{seen[duplicate]}行重复")
+            continue
+        seen.update(dict.fromkeys(key(record), row.number))
         records.append(record)
     if problems:
         raise RefdataRejected(problems)
@@ -190,8 +191,6 @@ def _identities(value: object, attributes: Mapping[str, IdentityAttribute]) -> t
             raise InvalidValue(f"身份属性 {code} 不在本县身份属性目录中", field="psn_idet_type")
         other = by_type.get(attribute.type_code)
         if other is not None and other != code:
-            from gateway.errors import InvalidIdentity
-
             raise InvalidIdentity(f"{other} 与 {code} 同属「{attribute.type_name}」，同类属性只能有一个",
                                   field="psn_idet_type")
         by_type[attribute.type_code] = code
