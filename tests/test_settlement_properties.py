@@ -9,12 +9,12 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from gateway.engine.policy import PolicyBook, default_policy_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.canonical import calls as c
 from gateway.canonical.answers import AdmissionAnswer, Answer, ReversalAnswer, SettlementAnswer
+from gateway.engine.policy import PolicyBook, default_policy_path
 from gateway.money import ZERO
 from gateway.service.deps import Deps
 from gateway.service.dispatch import handle

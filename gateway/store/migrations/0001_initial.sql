@@ -77,6 +77,7 @@ CREATE TABLE stays (
     created_msgid TEXT NOT NULL
 );
 CREATE INDEX stays_by_person ON stays (psn_no);
+CREATE INDEX stays_by_ipt_no ON stays (fixmedins_code, ipt_no);
 
 CREATE TABLE fee_lines (
     mdtrt_id TEXT NOT NULL REFERENCES stays (mdtrt_id),
