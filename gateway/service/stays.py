@@ -11,7 +11,6 @@ from gateway.canonical.calls import (
     AdmissionCancel,
     AdmissionChange,
     CallContext,
-    Diagnosis,
     Discharge,
     DischargeCancel,
 )
@@ -43,13 +42,11 @@ def admit(deps: Deps, ctx: CallContext, body: Admission) -> AdmissionAnswer:
 def change_admission(deps: Deps, ctx: CallContext, body: AdmissionChange) -> Done:
     stay = stay_of(deps, ctx, body.mdtrt_id, body.psn_no)
     next_state(stay.state, Event.CHANGE)
-    details = dict(stay.admission)
-    details.update(dict(body.changes))
+    changes = dict(body.changes)
+    details = {**stay.admission, **changes}
     if body.diagnoses is not None:
         details["diagnoses"] = [dataclasses.asdict(d) for d in body.diagnoses]
-    begntime = stay.begntime
-    if "begntime" in dict(body.changes):
-        begntime = datetime.fromisoformat(dict(body.changes)["begntime"])
+    begntime = datetime.fromisoformat(changes["begntime"]) if "begntime" in changes else stay.begntime
     deps.store.update_stay(dataclasses.replace(
         stay, admission=details, begntime=begntime,
         ipt_no=str(details.get("ipt_no", stay.ipt_no)), med_type=str(details.get("med_type", stay.med_type)),
@@ -91,11 +88,7 @@ def _details(body: Admission) -> dict[str, object]:
         if isinstance(value, datetime):
             details[field.name] = value.isoformat(sep=" ")
         elif field.name == "diagnoses":
-            details[field.name] = [_diagnosis(d) for d in value]
+            details[field.name] = [dataclasses.asdict(d) for d in value]
         else:
             details[field.name] = value
     return details
-
-
-def _diagnosis(diagnosis: Diagnosis) -> dict[str, object]:
-    return dataclasses.asdict(diagnosis)

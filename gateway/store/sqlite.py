@@ -123,10 +123,7 @@ class SqliteStore:
 
     def catalogue_items(self, codes: Collection[str]) -> dict[str, CatalogueItem]:
         found: dict[str, CatalogueItem] = {}
-        wanted = list(set(codes))
-        for start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
-            chunk = wanted[start:start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(codes):
             for row in self._conn.execute(
                 "SELECT med_list_codg, med_list_name, med_chrgitm_type, chrgitm_lv, selfpay_prop "
                 f"FROM catalogue WHERE med_list_codg IN ({marks})",
@@ -205,19 +202,13 @@ class SqliteStore:
             rows = self._conn.execute(f"{self._LINE} ORDER BY rowid", (mdtrt_id,)).fetchall()
         else:
             rows = []
-            wanted = list(set(sns))
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in _chunks(sns):
                 rows += self._conn.execute(f"{self._LINE} AND feedetl_sn IN ({marks})", (mdtrt_id, *chunk)).fetchall()
         return {row[0]: _line(row) for row in rows}
 
     def refunds_of(self, mdtrt_id: str, sns: Collection[str]) -> dict[str, list[StoredFeeLine]]:
         found: dict[str, list[StoredFeeLine]] = {}
-        wanted = list(set(sns))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(sns):
             for row in self._conn.execute(f"{self._LINE} AND init_feedetl_sn IN ({marks})", (mdtrt_id, *chunk)):
                 line = _line(row)
                 found.setdefault(line.init_feedetl_sn, []).append(line)
@@ -237,10 +228,7 @@ class SqliteStore:
         if sns is None:
             return self._conn.execute("DELETE FROM fee_lines WHERE mdtrt_id = ?", (mdtrt_id,)).rowcount
         deleted = 0
-        wanted = list(set(sns))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(sns):
             deleted += self._conn.execute(
                 f"DELETE FROM fee_lines WHERE mdtrt_id = ? AND feedetl_sn IN ({marks})", (mdtrt_id, *chunk)
             ).rowcount
@@ -321,6 +309,14 @@ class SqliteStore:
             "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
             (fixmedins_code, msgid, answer.infno, answer.request_digest, answer.answer, at),
         )
+
+
+def _chunks(keys: Collection[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
+    """Distinct keys in slices under SQLite's bound-parameter limit, with their `?,?,…` placeholders."""
+    wanted = list(set(keys))
+    for start in range(0, len(wanted), size):
+        chunk = wanted[start:start + size]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def _person(row: tuple[object, ...] | None) -> Person | None:
