@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup serve test lint typecheck unit clean
+.PHONY: setup serve test lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ serve: setup
 	$(BIN)/hisgw serve --log-format console
 
 lint: setup
-	$(BIN)/ruff check gateway tests simulators
+	$(BIN)/ruff check gateway tests simulators bench
 
 typecheck: setup
 	$(BIN)/mypy
@@ -29,6 +29,10 @@ unit: setup
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# Every path beside its bare baseline; prints a table, writes var/bench.json (about 6 minutes).
+bench: setup
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

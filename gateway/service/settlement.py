@@ -8,7 +8,6 @@ from datetime import datetime
 from gateway.canonical.answers import ReversalAnswer, SettlementAnswer
 from gateway.canonical.calls import CallContext, Settle, SettlementQuery, SettleReverse
 from gateway.engine.chain import settle as run_chain
-from gateway.engine.fees import FeeTotals
 from gateway.engine.types import StayFacts
 from gateway.errors import AmountMismatch, InvalidValue, NoFees, UnknownSettlement
 from gateway.lifecycle import Event, next_state
@@ -21,10 +20,9 @@ def settle(deps: Deps, ctx: CallContext, body: Settle) -> SettlementAnswer:
     """Run the one-stop chain on the stay's uploaded lines; a trial writes nothing."""
     stay = stay_of(deps, ctx, body.mdtrt_id, body.psn_no)
     state = next_state(stay.state, Event.TRIAL if body.trial else Event.SETTLE)
-    lines = deps.store.fee_lines(stay.mdtrt_id)
-    if not lines:
+    count, totals = deps.store.fee_totals(stay.mdtrt_id)
+    if not count:
         raise NoFees("该就诊没有已上传的费用明细", field="mdtrt_id")
-    totals = FeeTotals.of(line.amounts for line in lines.values())
     if totals.medfee_sumamt <= ZERO:
         raise NoFees("费用明细合计为 0", field="mdtrt_id")
     if body.medfee_sumamt is not None and body.medfee_sumamt != totals.medfee_sumamt:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from gateway.canonical.refdata import CatalogueItem, Hospital, IdentityAttribute, Person
+from gateway.engine.fees import FeeTotals
 from gateway.store.records import (
     SettlementRecord,
     SignInRecord,
@@ -24,6 +25,9 @@ from gateway.store.records import (
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[None]:
         """All-or-nothing unit of work; durable (fsync) on commit."""
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """Inside a transaction: a part that is undone alone if it raises (one call of a batch)."""
 
     def close(self) -> None: ...
 
@@ -58,6 +62,8 @@ class Store(Protocol):
     def insert_fee_lines(self, mdtrt_id: str, lines: Sequence[StoredFeeLine]) -> None: ...
     def delete_fee_lines(self, mdtrt_id: str, sns: Collection[str] | None) -> int: ...
     def fee_line_count(self, mdtrt_id: str) -> int: ...
+    def fee_totals(self, mdtrt_id: str) -> tuple[int, FeeTotals]:
+        """(line count, sums) of a stay's lines, summed exactly in fen."""
 
     # settlements
     def insert_settlement(self, record: SettlementRecord) -> None: ...

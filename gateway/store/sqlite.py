@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from gateway.canonical.refdata import CatalogueItem, Hospital, IdentityAttribute, Person
-from gateway.engine.fees import LineAmounts
+from gateway.engine.fees import FeeTotals, LineAmounts
 from gateway.lifecycle import StayState
 from gateway.money import from_fen_int, to_fen_int
 from gateway.store.figures_json import dump_figures, load_figures
@@ -63,6 +63,17 @@ class SqliteStore:
             self._conn.execute("COMMIT")
         finally:
             self._depth = 0
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        self._conn.execute("SAVEPOINT call")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK TO call")
+            raise
+        finally:
+            self._conn.execute("RELEASE call")
 
     def next_serial(self, name: str) -> int:
         row = self._conn.execute(
@@ -233,6 +244,14 @@ class SqliteStore:
                 f"DELETE FROM fee_lines WHERE mdtrt_id = ? AND feedetl_sn IN ({marks})", (mdtrt_id, *chunk)
             ).rowcount
         return deleted
+
+    def fee_totals(self, mdtrt_id: str) -> tuple[int, FeeTotals]:
+        row = self._conn.execute(
+            "SELECT count(*), coalesce(sum(amount_fen), 0), coalesce(sum(fulamt_ownpay_fen), 0), "
+            "coalesce(sum(overlmt_fen), 0), coalesce(sum(preselfpay_fen), 0), coalesce(sum(inscp_scp_fen), 0) "
+            "FROM fee_lines WHERE mdtrt_id = ?", (mdtrt_id,),
+        ).fetchone()
+        return int(row[0]), FeeTotals(*(from_fen_int(int(v)) for v in row[1:]))
 
     def fee_line_count(self, mdtrt_id: str) -> int:
         return int(self._conn.execute("SELECT count(*) FROM fee_lines WHERE mdtrt_id = ?", (mdtrt_id,)).fetchone()[0])
