@@ -163,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run: small counts, short phases")
     parser.add_argument("--json", type=Path, default=Path("var/bench.json"))
     args = parser.parse_args(argv)
-    seconds, warmup = (0.5, 0.2) if args.quick else (8.0, 2.0)
-    settlements_for_memory = 300 if args.quick else 100_000
+    seconds, warmup = (0.5, 0.1) if args.quick else (8.0, 2.0)
+    settlements_for_memory = 2_000 if args.quick else 100_000
     growth_sizes = (1, 50) if args.quick else (1, 1_000, 100_000)
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {LOAD_CORE})

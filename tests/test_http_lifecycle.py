@@ -14,6 +14,8 @@ D = Decimal
 
 async def accumulators(served: Served, psn_key: str, year: str) -> dict[str, Decimal]:
     answer = ok(await served.his().call("5206", {"data": {"psn_no": PERSONS[psn_key].psn_no, "cum_ym": year}}))
+    assert answer["cuminfo"] == ok(await served.his().call(
+        "5206", {"data": {"psn_no": PERSONS[psn_key].psn_no, "cum_ym": f"{year[:4]}-01"}}))["cuminfo"]
     return {row["cum_type_code"]: row["cum"] for row in answer["cuminfo"] if row["cum"]}
 
 
@@ -45,6 +47,10 @@ async def test_reversal_restores_accumulators_and_resettles_identically(served: 
     assert figures(again) == figures(second_settled)
     # Reversing the same settlement twice is refused; the stay's first settlement is unchanged.
     failed(await second.reverse(second_settled["setlinfo"]["setl_id"]), "HG2005")
+    # A HIS that only kept the setl_id can reverse with it alone (the settlement names its stay).
+    by_id = ok(await second.his.call("2305", {"data": {"setl_id": again["setlinfo"]["setl_id"]}}))
+    assert by_id["setlinfo"]["init_setl_id"] == again["setlinfo"]["setl_id"]
+    ok(await second.settle("20000.00"))
     query = ok(await served.his().call("5203", {"data": {"setl_id": settled["setlinfo"]["setl_id"]}}))
     assert figures(query) == figures(settled)
 

@@ -169,7 +169,7 @@ class Settle:
 
 @dataclass(frozen=True, slots=True)
 class SettleReverse:
-    """2305 结算撤销."""
+    """2305 结算撤销. mdtrt_id may be empty: the settlement names its stay."""
 
     setl_id: str
     mdtrt_id: str

@@ -58,7 +58,13 @@ def settle(deps: Deps, ctx: CallContext, body: Settle) -> SettlementAnswer:
 
 def reverse(deps: Deps, ctx: CallContext, body: SettleReverse) -> ReversalAnswer:
     """Undo a settlement entirely: every accumulator returns to what it was without it."""
-    stay = stay_of(deps, ctx, body.mdtrt_id, body.psn_no)
+    mdtrt_id = body.mdtrt_id
+    if not mdtrt_id:
+        named = deps.store.settlement(body.setl_id)
+        if named is None:
+            raise UnknownSettlement(f"结算ID {body.setl_id} 不存在", field="setl_id")
+        mdtrt_id = named.mdtrt_id
+    stay = stay_of(deps, ctx, mdtrt_id, body.psn_no)
     state = next_state(stay.state, Event.REVERSE)
     original = deps.store.valid_settlement_of(stay.mdtrt_id)
     if original is None or original.setl_id != body.setl_id:

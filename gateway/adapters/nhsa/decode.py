@@ -230,7 +230,7 @@ def _settle(trial: bool) -> Decoder:
 
 def _settle_reverse(payload: Fields, _ctx: c.CallContext) -> c.SettleReverse:
     data = _data(payload)
-    return c.SettleReverse(setl_id=data.text("setl_id"), mdtrt_id=data.text("mdtrt_id"),
+    return c.SettleReverse(setl_id=data.text("setl_id"), mdtrt_id=data.text("mdtrt_id", required=False),
                            psn_no=data.text("psn_no", required=False))
 
 
@@ -242,7 +242,7 @@ def _settlement_query(payload: Fields, _ctx: c.CallContext) -> c.SettlementQuery
 
 def _accumulator_query(payload: Fields, ctx: c.CallContext) -> c.AccumulatorQuery:
     data = _data(payload)
-    period = data.text("cum_ym", required=False) or data.text("year", required=False)
+    period = (data.text("cum_ym", required=False) or data.text("year", required=False)).replace("-", "")
     if period:
         if not (period[:4].isdigit() and len(period) in (4, 6)):
             raise InvalidValue("应为 yyyy 或 yyyyMM", field=data.path("cum_ym"))
