@@ -11,6 +11,7 @@ from pathlib import Path
 from gateway.engine.policy import PolicyFileError, load_policy
 from gateway.errors import GatewayError
 from gateway.log import configure_logging
+from gateway.mapping.registry import check_all
 from gateway.refdata.parse import RefdataRejected
 from gateway.refdata.read import read_rows
 from gateway.service.refdata import KINDS, import_rows
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="the demo county's reference data")
     demo.add_argument("action", choices=("load",))
     commands.add_parser("verify", help="recompute accumulators from the ledger and compare")
+    mappings = commands.add_parser("mappings", help="vendor dialect files")
+    mappings.add_argument("action", choices=("check",))
+    mappings.add_argument("folder", type=Path, nargs="?", default=Path("mappings"))
     policy = commands.add_parser("policy", help="policy files")
     policy.add_argument("action", choices=("check",))
     policy.add_argument("file", type=Path)
@@ -69,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return _import(settings, {kind: DEMO_DIR / name for kind, name in DEMO_FILES.items()})
     if args.command == "verify":
         return _verify(settings)
+    if args.command == "mappings":
+        return _check_mappings(args.folder)
     if args.command == "policy":
         try:
             loaded = load_policy(args.file)
@@ -95,6 +101,18 @@ def _import(settings: Settings, files: dict[str, Path]) -> int:
     finally:
         store.close()
     return 0
+
+
+def _check_mappings(folder: Path) -> int:
+    dialects, errors = check_all(folder)
+    for name, dialect in sorted(dialects.items()):
+        print(f"ok: {name} ({dialect.transport}, {dialect.encoding}, {len(dialect.trades)} trades) {dialect.source}")
+    for error in errors:
+        print(error, file=sys.stderr)
+    if not dialects and not errors:
+        print(f"no mapping files in {folder}", file=sys.stderr)
+        return 1
+    return 1 if errors else 0
 
 
 def _verify(settings: Settings) -> int:
