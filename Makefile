@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup serve test lint typecheck unit bench clean
+.PHONY: setup serve test lint typecheck unit bench dll dll-win32 clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,20 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# The embedded-DLL library a HIS loads in place of its vendor's DLL (dll/PROTOCOL.md).
+CFLAGS_DLL := -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O2
+build/libhisgw_dll.so: dll/hisgw_dll.c dll/messages_gbk.h
+	mkdir -p build
+	gcc $(CFLAGS_DLL) -fPIC -shared -fvisibility=hidden -o $@ dll/hisgw_dll.c -lpthread
+
+dll: build/libhisgw_dll.so
+
+# 32-bit Windows build check with __stdcall exports, where Debian's mingw-w64 is installed.
+dll-win32: dll/hisgw_dll.c dll/messages_gbk.h
+	mkdir -p build
+	i686-w64-mingw32-gcc -std=c99 -Wall -Wextra -Werror -O2 -shared -o build/hisgw_dll.dll dll/hisgw_dll.c \
+		-Wl,--kill-at -lws2_32
 
 # Embedded default: SQLite file var/hisgw.sqlite, the demo county's policy and reference data, every listener.
 serve: setup
@@ -25,7 +39,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup
+unit: setup dll
 	$(BIN)/pytest
 
 test: lint typecheck unit

@@ -11,8 +11,10 @@ import structlog
 from aiohttp import web
 
 from gateway.adapters import county_http
+from gateway.adapters.dll_listener import start_dll_listener
 from gateway.adapters.nhsa import http as nhsa_http
 from gateway.engine.policy import PolicyBook, default_policy_path
+from gateway.mapping.registry import check_all
 from gateway.runtime import Gateway
 from gateway.service.deps import Deps
 from gateway.settings import Settings
@@ -43,18 +45,28 @@ async def _health(_request: web.Request) -> web.Response:
 
 
 async def serve(settings: Settings) -> None:
+    dialects, errors = check_all(settings.mappings_dir)
+    if errors:
+        for error in errors:
+            log.error("mapping_refused", file=str(error.path), line=error.line, problem=error.problem)
+        raise SystemExit(1)
     gateway = build_gateway(settings)
     runner = web.AppRunner(build_app(gateway), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.http_port)
     await site.start()
+    dll = await start_dll_listener(gateway, dialects, settings.host, settings.dll_port)
     log.info("listening", listener="nhsa-http", host=settings.host, port=settings.http_port,
              db=str(settings.db_path), policies=[p.policy_id for p in gateway.deps.policies.versions])
+    log.info("listening", listener="dll", host=settings.host, port=settings.dll_port,
+             dialects=sorted(name for name, d in dialects.items() if d.transport == "dll"))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("stopping")
+    dll.close()
+    await dll.wait_closed()
     await runner.cleanup()  # lets in-flight calls finish before the store closes
     gateway.close()

@@ -13,6 +13,8 @@ class Settings:
     db_path: Path = Path("var/hisgw.sqlite")
     host: str = "127.0.0.1"
     http_port: int = 8080
+    dll_port: int = 8081
+    mappings_dir: Path = Path("mappings")
     policy_files: tuple[Path, ...] = ()  # empty: the demo county's policy shipped with the package
     log_format: str = "json"
     log_level: str = "INFO"
@@ -22,7 +24,8 @@ class Settings:
         with path.open("rb") as handle:
             doc = tomllib.load(handle)
         base = path.parent
-        known = {"store": {"path"}, "http": {"host", "port"}, "policy": {"files"}, "log": {"format", "level"}}
+        known = {"store": {"path"}, "http": {"host", "port"}, "dll": {"port"}, "mappings": {"folder"},
+                 "policy": {"files"}, "log": {"format", "level"}}
         for section, values in doc.items():
             if section not in known or not isinstance(values, dict) or set(values) - known[section]:
                 raise ValueError(f"{path}: unknown setting in [{section}]; known: {sorted(known.get(section, ()))}")
@@ -30,12 +33,16 @@ class Settings:
         http: dict[str, Any] = doc.get("http", {})
         policy: dict[str, Any] = doc.get("policy", {})
         log: dict[str, Any] = doc.get("log", {})
+        dll: dict[str, Any] = doc.get("dll", {})
+        mappings: dict[str, Any] = doc.get("mappings", {})
         settings = cls()
         return replace(
             settings,
             db_path=base / store["path"] if "path" in store else settings.db_path,
             host=str(http.get("host", settings.host)),
             http_port=int(http.get("port", settings.http_port)),
+            dll_port=int(dll.get("port", settings.dll_port)),
+            mappings_dir=base / mappings["folder"] if "folder" in mappings else settings.mappings_dir,
             policy_files=tuple(base / p for p in policy.get("files", ())),
             log_format=str(log.get("format", settings.log_format)),
             log_level=str(log.get("level", settings.log_level)).upper(),

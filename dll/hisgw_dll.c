@@ -1,0 +1,315 @@
+/*
+ * hisgw_dll — a drop-in for a Neusoft-style vendor DLL.
+ *
+ * The HIS keeps calling INIT(err) and BUSINESS_HANDLE(in, out) exactly as it called its vendor's DLL; this
+ * library forwards each call over TCP to the hisgw DLL listener, which hands the raw string to the dialect
+ * named in the configuration. Protocol (dll/PROTOCOL.md):
+ *   request  = u32 length (big-endian) | dialect name | NUL | the HIS's input bytes, untouched (GBK)
+ *   answer   = u32 length (big-endian) | i32 return code (big-endian) | the output bytes
+ * Return codes: 0 success; -2 business error (out holds the error text); -1 system error or no answer in
+ * time: the state of the transaction is unknown and the HIS must reverse (2601) or query it.
+ *
+ * Thread-safe: the configuration is read once under a lock; every call uses its own connection.
+ * Never writes past the caller's output buffer: its size is `out_size` in the configuration.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#define EXPORT __declspec(dllexport)
+#define CALLCONV __stdcall
+typedef SOCKET sock_t;
+#define BAD_SOCKET INVALID_SOCKET
+#define close_socket closesocket
+static CRITICAL_SECTION g_lock;
+static volatile LONG g_lock_ready = 0;
+static void lock(void) {
+    if (InterlockedCompareExchange(&g_lock_ready, 1, 0) == 0) InitializeCriticalSection(&g_lock), g_lock_ready = 2;
+    while (g_lock_ready != 2) Sleep(0);
+    EnterCriticalSection(&g_lock);
+}
+static void unlock(void) { LeaveCriticalSection(&g_lock); }
+#else
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#define EXPORT __attribute__((visibility("default")))
+#define CALLCONV
+typedef int sock_t;
+#define BAD_SOCKET (-1)
+#define close_socket close
+static pthread_mutex_t g_mutex = PTHREAD_MUTEX_INITIALIZER;
+static void lock(void) { pthread_mutex_lock(&g_mutex); }
+static void unlock(void) { pthread_mutex_unlock(&g_mutex); }
+#endif
+
+#include "messages_gbk.h"
+
+#define INIT_ERR_MAX 256          /* INIT's err buffer: the vendor convention gives no size, stay small */
+#define MAX_ANSWER (16u << 20)    /* the listener never sends more; anything larger is a broken peer */
+
+typedef struct {
+    char host[256];
+    char port[16];
+    int timeout_ms;
+    char dialect[64];
+    size_t out_size;
+    int ready;
+} config_t;
+
+static config_t g_cfg;
+
+static void put_text(char *dst, size_t cap, const char *text) {
+    size_t n;
+    if (dst == NULL || cap == 0) return;
+    n = strlen(text);
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, text, n);
+    dst[n] = '\0';
+}
+
+static char *trim(char *s) {
+    char *end;
+    while (*s == ' ' || *s == '\t') s++;
+    end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n')) *--end = '\0';
+    return s;
+}
+
+/* key=value lines; '#' or ';' comments; [sections] ignored. */
+static int read_config(const char *path, config_t *cfg) {
+    char line[512];
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return -1;
+    memset(cfg, 0, sizeof *cfg);
+    strcpy(cfg->host, "127.0.0.1");
+    strcpy(cfg->port, "8081");
+    strcpy(cfg->dialect, "neusoft-dll");
+    cfg->timeout_ms = 30000;
+    cfg->out_size = 4096;
+    while (fgets(line, sizeof line, f) != NULL) {
+        char *key = trim(line), *value, *eq;
+        if (*key == '#' || *key == ';' || *key == '[' || *key == '\0') continue;
+        eq = strchr(key, '=');
+        if (eq == NULL) continue;
+        *eq = '\0';
+        key = trim(key);
+        value = trim(eq + 1);
+        if (strcmp(key, "host") == 0) put_text(cfg->host, sizeof cfg->host, value);
+        else if (strcmp(key, "port") == 0) put_text(cfg->port, sizeof cfg->port, value);
+        else if (strcmp(key, "dialect") == 0) put_text(cfg->dialect, sizeof cfg->dialect, value);
+        else if (strcmp(key, "timeout_ms") == 0) cfg->timeout_ms = atoi(value);
+        else if (strcmp(key, "out_size") == 0) cfg->out_size = (size_t)strtoul(value, NULL, 10);
+    }
+    fclose(f);
+    if (cfg->timeout_ms <= 0 || cfg->out_size < 2 || cfg->dialect[0] == '\0') return -1;
+    return 0;
+}
+
+static const char *config_path(void) {
+    const char *env = getenv("HISGW_DLL_CONFIG");
+    return (env != NULL && *env != '\0') ? env : "hisgw_dll.ini";
+}
+
+static long long now_ms(void) {
+#ifdef _WIN32
+    return (long long)GetTickCount64();
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#endif
+}
+
+/* Wait until the socket is readable (or writable); 0 ready, -1 timeout or error. */
+static int wait_for(sock_t s, int for_write, long long deadline) {
+    long long left = deadline - now_ms();
+    if (left <= 0) return -1;
+#ifdef _WIN32
+    {
+        WSAPOLLFD p;
+        p.fd = s;
+        p.events = for_write ? POLLWRNORM : POLLRDNORM;
+        p.revents = 0;
+        return WSAPoll(&p, 1, (INT)left) > 0 ? 0 : -1;
+    }
+#else
+    {
+        struct pollfd p;
+        int r;
+        p.fd = s;
+        p.events = for_write ? POLLOUT : POLLIN;
+        p.revents = 0;
+        do r = poll(&p, 1, (int)left); while (r < 0 && errno == EINTR);
+        return r > 0 ? 0 : -1;
+    }
+#endif
+}
+
+static int set_nonblocking(sock_t s) {
+#ifdef _WIN32
+    u_long on = 1;
+    return ioctlsocket(s, FIONBIO, &on) == 0 ? 0 : -1;
+#else
+    int flags = fcntl(s, F_GETFL, 0);
+    return (flags >= 0 && fcntl(s, F_SETFL, flags | O_NONBLOCK) == 0) ? 0 : -1;
+#endif
+}
+
+static sock_t connect_to(const config_t *cfg, long long deadline) {
+    struct addrinfo hints, *found = NULL, *ai;
+    sock_t s = BAD_SOCKET;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(cfg->host, cfg->port, &hints, &found) != 0) return BAD_SOCKET;
+    for (ai = found; ai != NULL; ai = ai->ai_next) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (s == BAD_SOCKET) continue;
+        if (set_nonblocking(s) == 0 && (connect(s, ai->ai_addr, (int)ai->ai_addrlen) == 0 ||
+            (wait_for(s, 1, deadline) == 0 && getsockopt(s, SOL_SOCKET, SO_ERROR, (char *)&err, &len) == 0 && err == 0)))
+            break;
+        close_socket(s);
+        s = BAD_SOCKET;
+    }
+    freeaddrinfo(found);
+    return s;
+}
+
+static int send_all(sock_t s, const char *buf, size_t len, long long deadline) {
+    while (len > 0) {
+        int n;
+        if (wait_for(s, 1, deadline) != 0) return -1;
+        n = (int)send(s, buf, (int)(len > 65536 ? 65536 : len), 0);
+        if (n <= 0) return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int recv_all(sock_t s, char *buf, size_t len, long long deadline) {
+    while (len > 0) {
+        int n;
+        if (wait_for(s, 0, deadline) != 0) return -1;
+        n = (int)recv(s, buf, (int)(len > 65536 ? 65536 : len), 0);
+        if (n <= 0) return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static uint32_t get_u32(const unsigned char *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static void put_u32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+EXPORT int CALLCONV INIT(char *err) {
+    int rc = 0;
+    lock();
+    if (!g_cfg.ready) {
+#ifdef _WIN32
+        WSADATA wsa;
+        if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) rc = -1;
+#endif
+        if (rc == 0 && read_config(config_path(), &g_cfg) != 0) rc = -1;
+        if (rc == 0) g_cfg.ready = 1;
+    }
+    unlock();
+    put_text(err, INIT_ERR_MAX, rc == 0 ? "" : MSG_CONFIG);
+    return rc;
+}
+
+EXPORT int CALLCONV BUSINESS_HANDLE(char *in, char *out) {
+    config_t cfg;
+    size_t in_len, name_len, frame_len;
+    unsigned char head[8];
+    unsigned char *frame;
+    char *answer;
+    uint32_t answer_len;
+    int32_t rc;
+    long long deadline;
+    sock_t s;
+
+    lock();
+    cfg = g_cfg;
+    unlock();
+    if (!cfg.ready) {
+        put_text(out, 256, MSG_NOT_INIT);
+        return -1;
+    }
+    if (in == NULL) in = "";
+    in_len = strlen(in);
+    name_len = strlen(cfg.dialect);
+    frame_len = 4 + name_len + 1 + in_len;
+    frame = (unsigned char *)malloc(frame_len);
+    if (frame == NULL) {
+        put_text(out, cfg.out_size, MSG_IO);
+        return -1;
+    }
+    put_u32(frame, (uint32_t)(frame_len - 4));
+    memcpy(frame + 4, cfg.dialect, name_len);
+    frame[4 + name_len] = '\0';
+    memcpy(frame + 5 + name_len, in, in_len);
+
+    deadline = now_ms() + cfg.timeout_ms;
+    s = connect_to(&cfg, deadline);
+    if (s == BAD_SOCKET) {
+        free(frame);
+        put_text(out, cfg.out_size, MSG_CONNECT);
+        return -1;
+    }
+    if (send_all(s, (const char *)frame, frame_len, deadline) != 0 || recv_all(s, (char *)head, 8, deadline) != 0) {
+        int timed_out = now_ms() >= deadline;
+        free(frame);
+        close_socket(s);
+        put_text(out, cfg.out_size, timed_out ? MSG_TIMEOUT : MSG_IO);
+        return -1;
+    }
+    free(frame);
+    answer_len = get_u32(head);
+    rc = (int32_t)get_u32(head + 4);
+    if (answer_len < 4 || answer_len > MAX_ANSWER || (rc != 0 && rc != -1 && rc != -2)) {
+        close_socket(s);
+        put_text(out, cfg.out_size, MSG_BAD_ANSWER);
+        return -1;
+    }
+    answer_len -= 4;
+    if ((size_t)answer_len + 1 > cfg.out_size) {
+        /* Never write past the caller's buffer; the transaction did happen, so the HIS must query/reverse. */
+        close_socket(s);
+        put_text(out, cfg.out_size, MSG_TOO_LONG);
+        return -1;
+    }
+    answer = (char *)malloc((size_t)answer_len + 1);
+    if (answer == NULL || recv_all(s, answer, answer_len, deadline) != 0) {
+        int timed_out = now_ms() >= deadline;
+        free(answer);
+        close_socket(s);
+        put_text(out, cfg.out_size, timed_out ? MSG_TIMEOUT : MSG_IO);
+        return -1;
+    }
+    close_socket(s);
+    memcpy(out, answer, answer_len);
+    out[answer_len] = '\0';
+    free(answer);
+    return (int)rc;
+}

@@ -1,0 +1,59 @@
+"""The TCP listener behind the embedded-DLL library (dll/hisgw_dll.c); protocol in dll/PROTOCOL.md.
+
+request frame: u32 length | dialect name | NUL | the HIS's input bytes
+answer frame : u32 length | i32 return code | output bytes       (big-endian)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Mapping
+
+import structlog
+
+from gateway.adapters.dialect_call import call_dialect
+from gateway.mapping.model import Dialect
+from gateway.runtime import Gateway
+
+MAX_FRAME = 16 * 1024 * 1024
+READ_TIMEOUT = 30.0  # a sender that stalls mid-frame is dropped
+IDLE_TIMEOUT = 120.0
+SYSTEM_ERROR = -1
+log = structlog.get_logger("hisgw.dll")
+
+
+def frame(rc: int, body: bytes) -> bytes:
+    return struct.pack(">Ii", len(body) + 4, rc) + body
+
+
+async def start_dll_listener(gateway: Gateway, dialects: Mapping[str, Dialect], host: str,
+                             port: int) -> asyncio.Server:
+    dll_dialects = {name: d for name, d in dialects.items() if d.transport == "dll"}
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await asyncio.wait_for(reader.readexactly(4), IDLE_TIMEOUT)
+                (length,) = struct.unpack(">I", head)
+                if length > MAX_FRAME:
+                    writer.write(frame(SYSTEM_ERROR, f"hisgw: frame of {length} bytes is too large".encode()))
+                    break
+                payload = await asyncio.wait_for(reader.readexactly(length), READ_TIMEOUT)
+                name, separator, raw = payload.partition(b"\0")
+                dialect = dll_dialects.get(name.decode("ascii", errors="replace"))
+                if not separator or dialect is None:
+                    known = ", ".join(sorted(dll_dialects))
+                    text = f"hisgw: unknown DLL dialect {name[:64]!r}; configured: {known}"
+                    writer.write(frame(SYSTEM_ERROR, text.encode("ascii", errors="replace")))
+                    await writer.drain()
+                    continue
+                rc, body = await call_dialect(gateway, dialect, raw)
+                writer.write(frame(rc, body))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
+            pass  # the library closes after each answer; a broken or idle peer is simply dropped
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(connection, host, port)

@@ -1,0 +1,185 @@
+"""The embedded-DLL library, built with gcc and loaded with ctypes exactly as a HIS loads its vendor DLL,
+talking over TCP on 127.0.0.1 to the gateway's DLL listener."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gateway.adapters.dll_listener import start_dll_listener
+from gateway.mapping.registry import check_all
+from tests.support import PERSONS, Served
+
+ROOT = Path(__file__).resolve().parent.parent
+DIALECTS, _ = check_all(ROOT / "mappings")
+
+
+@pytest.fixture(scope="session")
+def library_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dll/hisgw_dll.c compiled here with the Makefile's flags, so the test command builds it too."""
+    out = tmp_path_factory.mktemp("dll") / "libhisgw_dll.so"
+    subprocess.run(["gcc", "-std=c99", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", "-O2", "-fPIC",
+                    "-shared", "-fvisibility=hidden", "-o", str(out), str(ROOT / "dll" / "hisgw_dll.c"), "-lpthread"],
+                   check=True)
+    return out
+
+
+@dataclass
+class Library:
+    """One loaded copy of the library (a copy per configuration: INIT reads its file once per process image)."""
+
+    lib: ctypes.CDLL
+    out_size: int
+
+    def handle(self, text: str, buffer_size: int | None = None) -> tuple[int, str]:
+        out = ctypes.create_string_buffer(buffer_size or self.out_size)
+        rc = self.lib.BUSINESS_HANDLE(text.encode("gbk"), out)
+        return rc, out.value.decode("gbk")
+
+
+@pytest.fixture
+def load_library(library_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    count = 0
+
+    def load(port: int, *, out_size: int = 8192, timeout_ms: int = 5000) -> Library:
+        nonlocal count
+        count += 1
+        copy = tmp_path / f"libhisgw_dll_{count}.so"
+        shutil.copy(library_build, copy)
+        config = tmp_path / f"hisgw_dll_{count}.ini"
+        config.write_text(f"host = 127.0.0.1\nport = {port}\ntimeout_ms = {timeout_ms}\ndialect = neusoft-dll\n"
+                          f"out_size = {out_size}\n", encoding="ascii")
+        monkeypatch.setenv("HISGW_DLL_CONFIG", str(config))
+        lib = ctypes.CDLL(str(copy))
+        lib.INIT.argtypes = [ctypes.c_char_p]
+        lib.BUSINESS_HANDLE.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+        err = ctypes.create_string_buffer(256)
+        assert lib.INIT(err) == 0, err.value.decode("gbk")
+        return Library(lib, out_size)
+
+    yield load
+
+
+@pytest.fixture
+async def dll_port(served: Served) -> AsyncIterator[int]:
+    server = await start_dll_listener(served.gateway, DIALECTS, "127.0.0.1", 0)
+    yield server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+
+
+class Stay:
+    def __init__(self, library: Library, hospital: str = "T2") -> None:
+        self.library = library
+        self.hospital = hospital
+        self.serial = 0
+
+    async def call(self, trade: str, params: str) -> tuple[int, str]:
+        self.serial += 1
+        text = f"{trade}^{self.hospital}^001^C01^H{os.getpid()}{time.monotonic_ns()}{self.serial}^430521^{params}^1^"
+        return await asyncio.to_thread(self.library.handle, text)
+
+    async def ok(self, trade: str, params: str) -> list[str]:
+        rc, out = await self.call(trade, params)
+        assert rc == 0, out
+        return out.split("^")[2].split("|")
+
+
+async def test_a_whole_stay_through_the_loaded_library(dll_port: int, load_library: object) -> None:
+    library = load_library(dll_port)  # type: ignore[operator]
+    stay = Stay(library)
+    person = PERSONS["poor"]
+    assert (await stay.ok("9100", ""))[0]
+    card = await stay.ok("2100", f"{person.certno}|1|")
+    assert card[1] == "测试poor"  # the name came back through GBK
+    mdtrt_id, _ = await stay.ok("2210", f"{person.psn_no}|20260301080000|住院001|A03|呼吸内科|12床|J18.900|肺炎|D01")
+    rows = "\n".join([
+        f"F1|{mdtrt_id}|{person.psn_no}|A|H-A|阿莫西林胶囊|100|145.00|14500.00|20260302100000",
+        f"F2|{mdtrt_id}|{person.psn_no}|B10|H-B|头孢呋辛酯片|1|4000|4000.00|20260302100000",
+        f"F3|{mdtrt_id}|{person.psn_no}|C|H-C|自费耗材|3|500|1500.00|20260302100000",
+    ])
+    await stay.ok("2310", rows)
+    trial = await stay.ok("2420", f"{mdtrt_id}|{person.psn_no}|20000.00")
+    settled = await stay.ok("2410", f"{mdtrt_id}|{person.psn_no}|20000.00")
+    assert trial[1:-1] == settled[1:-1]
+    assert settled[6:12] == ["15172.50", "0.00", "1463.75", "1171.00", "0.00", "192.75"]
+    assert settled[14] == "2000.00"
+    rc, text = await stay.call("2410", f"{mdtrt_id}|{person.psn_no}|20000.00")
+    assert rc == -2 and text.startswith("HG3004:") and "已结算" in text
+    reversal = await stay.ok("2430", f"{mdtrt_id}|{person.psn_no}|{settled[0]}")
+    assert reversal[1] == settled[0]
+
+
+async def test_gateway_down_is_a_system_error(load_library: object) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    library = load_library(port)  # type: ignore[operator]
+    rc, text = await asyncio.to_thread(library.handle, "9100^T2^001^C^M1^430521^^1^")
+    assert rc == -1 and "无法连接医保网关" in text
+
+
+async def test_no_answer_in_time_is_a_system_error_that_says_reverse(load_library: object) -> None:
+    writers: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)  # reads the request, never answers
+        await reader.read(1 << 16)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    library = load_library(server.sockets[0].getsockname()[1], timeout_ms=300)  # type: ignore[operator]
+    started = time.monotonic()
+    rc, text = await asyncio.to_thread(library.handle, "9100^T2^001^C^M1^430521^^1^")
+    assert rc == -1 and "超时" in text and "冲正" in text
+    assert time.monotonic() - started < 2
+    for writer in writers:
+        writer.close()
+        await writer.wait_closed()
+    server.close()
+    await server.wait_closed()
+
+
+async def test_an_answer_longer_than_the_buffer_is_refused_without_overflow(dll_port: int,
+                                                                          load_library: object) -> None:
+    library = load_library(dll_port, out_size=48)  # type: ignore[operator]
+    guard = ctypes.create_string_buffer(b"\xaa" * 80, 80)
+    text = f"2100^T2^001^C^M{time.monotonic_ns()}^430521^{PERSONS['poor'].certno}|1|^1^"
+    rc = await asyncio.to_thread(library.lib.BUSINESS_HANDLE, text.encode("gbk"), guard)
+    assert rc == -1
+    assert "应答超出输出缓冲区长度" in guard.value.decode("gbk")
+    assert guard.raw[48:] == b"\xaa" * 32  # not one byte past out_size
+
+
+async def test_malformed_input_is_a_business_error(dll_port: int, load_library: object) -> None:
+    library = load_library(dll_port)  # type: ignore[operator]
+    for text, words in [("2410^T2^only-three^", "段"), ("8888^T2^001^C^M1^430521^^1^", "业务编号"),
+                        ("2210^T2^001^C^M9^430521^TP0001|2026-03-01^1^", "%Y%m%d%H%M%S")]:
+        rc, out = await asyncio.to_thread(library.handle, text)
+        assert rc == -2 and words in out, out
+
+
+async def test_calls_from_many_threads_at_once(dll_port: int, load_library: object) -> None:
+    library = load_library(dll_port)  # type: ignore[operator]
+    people = [p for p in PERSONS.values() if not p.uninsured_reason]
+
+    def read_card(n: int) -> tuple[int, str, str]:
+        person = people[n % len(people)]
+        rc, out = library.handle(f"2100^T2^001^C^T{n}-{time.monotonic_ns()}^430521^{person.certno}|1|^1^")
+        return rc, out, person.psn_no
+
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = await asyncio.gather(*(loop.run_in_executor(pool, read_card, n) for n in range(64)))
+    assert all(rc == 0 and out.split("^")[2].split("|")[0] == psn_no for rc, out, psn_no in results)
