@@ -14,13 +14,15 @@ from gateway.adapters import county_http
 from gateway.adapters.dll_listener import start_dll_listener
 from gateway.adapters.nhsa import http as nhsa_http
 from gateway.engine.policy import PolicyBook, default_policy_path
-from gateway.mapping.registry import check_all
+from gateway.mapping.compile import MappingError
+from gateway.mapping.registry import DialectBook
 from gateway.runtime import Gateway
 from gateway.service.deps import Deps
 from gateway.settings import Settings
 from gateway.store.sqlite import SqliteStore
 
 log = structlog.get_logger("hisgw")
+MAPPING_POLL_SECONDS = 2.0  # a changed mapping file is picked up within this long (SIGHUP: at once)
 
 
 def load_policies(settings: Settings) -> PolicyBook:
@@ -44,28 +46,49 @@ async def _health(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def _report(errors: list[MappingError]) -> None:
+    for error in errors:
+        log.error("mapping_refused", file=str(error.path), line=error.line, problem=error.problem)
+
+
+async def _watch(book: DialectBook, reload: Callable[[], None]) -> None:
+    while True:
+        await asyncio.sleep(MAPPING_POLL_SECONDS)
+        if book.changed():
+            reload()
+
+
 async def serve(settings: Settings) -> None:
-    dialects, errors = check_all(settings.mappings_dir)
+    book = DialectBook(settings.mappings_dir)
+    errors = book.reload()
     if errors:
-        for error in errors:
-            log.error("mapping_refused", file=str(error.path), line=error.line, problem=error.problem)
+        _report(errors)
         raise SystemExit(1)
+
+    def reload() -> None:
+        problems = book.reload()
+        _report(problems)
+        log.info("mappings_reloaded" if not problems else "mappings_kept", dialects=sorted(book.current))
+
     gateway = build_gateway(settings)
     runner = web.AppRunner(build_app(gateway), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.http_port)
     await site.start()
-    dll = await start_dll_listener(gateway, dialects, settings.host, settings.dll_port)
+    dll = await start_dll_listener(gateway, lambda: book.current, settings.host, settings.dll_port)
     log.info("listening", listener="nhsa-http", host=settings.host, port=settings.http_port,
              db=str(settings.db_path), policies=[p.policy_id for p in gateway.deps.policies.versions])
     log.info("listening", listener="dll", host=settings.host, port=settings.dll_port,
-             dialects=sorted(name for name, d in dialects.items() if d.transport == "dll"))
+             dialects=sorted(name for name, d in book.current.items() if d.transport == "dll"))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, reload)
+    watcher = loop.create_task(_watch(book, reload))
     await stop.wait()
     log.info("stopping")
+    watcher.cancel()
     dll.close()
     await dll.wait_closed()
     await runner.cleanup()  # lets in-flight calls finish before the store closes

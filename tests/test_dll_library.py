@@ -8,6 +8,7 @@ import ctypes
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from gateway.adapters.dll_listener import start_dll_listener
-from gateway.mapping.registry import check_all
+from gateway.mapping.registry import DialectBook, check_all
 from tests.support import PERSONS, Served
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +73,7 @@ def load_library(library_build: Path, tmp_path: Path, monkeypatch: pytest.Monkey
 
 @pytest.fixture
 async def dll_port(served: Served) -> AsyncIterator[int]:
-    server = await start_dll_listener(served.gateway, DIALECTS, "127.0.0.1", 0)
+    server = await start_dll_listener(served.gateway, lambda: DIALECTS, "127.0.0.1", 0)
     yield server.sockets[0].getsockname()[1]
     server.close()
     await server.wait_closed()
@@ -183,3 +184,49 @@ async def test_calls_from_many_threads_at_once(dll_port: int, load_library: obje
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = await asyncio.gather(*(loop.run_in_executor(pool, read_card, n) for n in range(64)))
     assert all(rc == 0 and out.split("^")[2].split("|")[0] == psn_no for rc, out, psn_no in results)
+
+
+async def test_reloading_mappings_under_load_loses_no_call(served: Served, load_library: object,
+                                                           tmp_path: Path) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    original = (ROOT / "mappings" / "neusoft-dll.yaml").read_text(encoding="utf-8")
+    anchor = "      - output.idetinfo[psn_idet_type=0006].psn_idet_type\n"
+    assert anchor in original
+    mapping = folder / "neusoft-dll.yaml"
+    mapping.write_text(original, encoding="utf-8")
+    book = DialectBook(folder)
+    assert book.reload() == []
+    server = await start_dll_listener(served.gateway, lambda: book.current, "127.0.0.1", 0)
+    library = load_library(server.sockets[0].getsockname()[1])  # type: ignore[operator]
+    certno = PERSONS["poor"].certno
+    stop = threading.Event()
+    answers: list[tuple[int, str]] = []
+
+    def hammer(n: int) -> None:
+        while not stop.is_set():
+            answers.append(library.handle(f"2100^T2^001^C^R{n}-{time.monotonic_ns()}^430521^{certno}|1|^1^"))
+
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        workers = [loop.run_in_executor(pool, hammer, n) for n in range(8)]
+        try:
+            for version in range(1, 7):
+                await asyncio.sleep(0.05)
+                if version == 4:  # a broken version: refused with its line, the previous one keeps serving
+                    mapping.write_text(original.replace("transport: dll", "transport: fax"), encoding="utf-8")
+                    assert book.reload()[0].line == original.splitlines().index("transport: dll") + 1
+                else:  # each good version adds a marker at the end of the 2100 answer
+                    mapping.write_text(original.replace(anchor, f'{anchor}      - {{value: "V{version}"}}\n'),
+                                       encoding="utf-8")
+                    assert book.reload() == []
+            await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await asyncio.gather(*workers)
+    server.close()
+    await server.wait_closed()
+    assert len(answers) > 50
+    assert all(rc == 0 for rc, _ in answers), [a for a in answers if a[0] != 0][:3]
+    markers = {out.split("^")[2].split("|")[-1] for _rc, out in answers}
+    assert "V6" in markers and markers <= {"", "V1", "V2", "V3", "V5", "V6"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import structlog
 
@@ -27,9 +27,9 @@ def frame(rc: int, body: bytes) -> bytes:
     return struct.pack(">Ii", len(body) + 4, rc) + body
 
 
-async def start_dll_listener(gateway: Gateway, dialects: Mapping[str, Dialect], host: str,
+async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[str, Dialect]], host: str,
                              port: int) -> asyncio.Server:
-    dll_dialects = {name: d for name, d in dialects.items() if d.transport == "dll"}
+    """`dialects` is asked at every frame, so a reload takes effect on the next call."""
 
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -41,6 +41,7 @@ async def start_dll_listener(gateway: Gateway, dialects: Mapping[str, Dialect], 
                     break
                 payload = await asyncio.wait_for(reader.readexactly(length), READ_TIMEOUT)
                 name, separator, raw = payload.partition(b"\0")
+                dll_dialects = {key: d for key, d in dialects().items() if d.transport == "dll"}
                 dialect = dll_dialects.get(name.decode("ascii", errors="replace"))
                 if not separator or dialect is None:
                     known = ", ".join(sorted(dll_dialects))

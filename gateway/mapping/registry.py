@@ -30,3 +30,28 @@ def check_all(folder: Path) -> tuple[dict[str, Dialect], list[MappingError]]:
             continue
         dialects[dialect.name] = dialect
     return dialects, errors
+
+
+class DialectBook:
+    """The dialects in service. A reload compiles the whole folder first and swaps it in only if every file
+    is good; calls already running keep the (immutable) dialect they started with, so none is dropped."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.current: dict[str, Dialect] = {}
+        self._seen = self._fingerprint()
+
+    def reload(self) -> list[MappingError]:
+        """[] when the new set is in service; else the errors, and the previous set keeps serving."""
+        seen = self._fingerprint()
+        dialects, errors = check_all(self.folder)
+        if not errors:
+            self.current = dialects
+        self._seen = seen
+        return errors
+
+    def changed(self) -> bool:
+        return self._fingerprint() != self._seen
+
+    def _fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in mapping_files(self.folder))
