@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -101,3 +102,41 @@ def test_import_refuses_a_bad_file_and_writes_nothing(demo_db: Path, tmp_path: P
     assert main(["--db", str(demo_db), "persons", "import", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "第2行 [certno]" in err and "第3行 [certno]" in err
+
+
+def test_serve_reloads_mappings_on_sighup_and_on_change(demo_db: Path, tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    original = (root / "mappings" / "neusoft-dll.yaml").read_text(encoding="utf-8")
+    mapping = folder / "neusoft-dll.yaml"
+    mapping.write_text(original, encoding="utf-8")
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", "--db", str(demo_db), "serve", "--port", str(free_port()),
+             "--dll-port", str(free_port()), "--mappings", str(folder)], stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_for(event: str, count: int = 1) -> list[dict[str, object]]:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            events = [json.loads(line) for line in log_path.read_text(encoding="utf-8").splitlines()
+                      if line.startswith("{")]
+            found = [e for e in events if e.get("event") == event]
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"no {event} in {log_path.read_text(encoding='utf-8')}")
+
+    try:
+        wait_for("listening", 2)
+        mapping.write_text(original.replace("transport: dll", "transport: fax"), encoding="utf-8")
+        server.send_signal(signal.SIGHUP)
+        refused = wait_for("mapping_refused")[0]
+        assert refused["line"] == original.splitlines().index("transport: dll") + 1
+        assert wait_for("mappings_kept")[0]["dialects"] == ["neusoft-dll"]
+        mapping.write_text(original, encoding="utf-8")  # fixed: picked up without a signal
+        assert wait_for("mappings_reloaded")[0]["dialects"] == ["neusoft-dll"]
+    finally:
+        server.terminate()
+        assert server.wait(timeout=10) == 0
