@@ -26,7 +26,7 @@ dll: build/libhisgw_dll.so
 dll-win32: dll/hisgw_dll.c dll/messages_gbk.h
 	mkdir -p build
 	i686-w64-mingw32-gcc -std=c99 -Wall -Wextra -Werror -O2 -shared -o build/hisgw_dll.dll dll/hisgw_dll.c \
-		-Wl,--kill-at -lws2_32
+		-Wl,--kill-at,--output-def,build/hisgw_dll.def -lws2_32
 
 # Embedded default: SQLite file var/hisgw.sqlite, the demo county's policy and reference data, every listener.
 serve: setup

@@ -230,3 +230,15 @@ async def test_reloading_mappings_under_load_loses_no_call(served: Served, load_
     assert all(rc == 0 for rc, _ in answers), [a for a in answers if a[0] != 0][:3]
     markers = {out.split("^")[2].split("|")[-1] for _rc, out in answers}
     assert "V6" in markers and markers <= {"", "V1", "V2", "V3", "V5", "V6"}
+
+
+@pytest.mark.skipif(shutil.which("i686-w64-mingw32-gcc") is None, reason="Debian's gcc-mingw-w64-i686 not installed")
+def test_32_bit_windows_build_exports_stdcall_functions(tmp_path: Path) -> None:
+    """HIS processes on Windows are often 32-bit and bind INIT@4 / BUSINESS_HANDLE@8 as __stdcall."""
+    dll, exports = tmp_path / "hisgw_dll.dll", tmp_path / "hisgw_dll.def"
+    subprocess.run(["i686-w64-mingw32-gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-shared", "-o", str(dll),
+                    str(ROOT / "dll" / "hisgw_dll.c"), f"-Wl,--kill-at,--output-def,{exports}", "-lws2_32"], check=True)
+    lines = {line.split("@")[0].strip() + "@" + line.split("@")[1].split()[0]
+             for line in exports.read_text().splitlines() if "=" in line}
+    assert lines == {"BUSINESS_HANDLE = BUSINESS_HANDLE@8", "INIT = INIT@4"}
+    assert dll.read_bytes()[:2] == b"MZ"
