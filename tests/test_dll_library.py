@@ -52,13 +52,13 @@ class Library:
 def load_library(library_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     count = 0
 
-    def load(port: int, *, out_size: int = 8192, timeout_ms: int = 5000) -> Library:
+    def load(port: int, *, out_size: int = 8192, timeout_ms: int = 5000, dialect: str = "neusoft-dll") -> Library:
         nonlocal count
         count += 1
         copy = tmp_path / f"libhisgw_dll_{count}.so"
         shutil.copy(library_build, copy)
         config = tmp_path / f"hisgw_dll_{count}.ini"
-        config.write_text(f"host = 127.0.0.1\nport = {port}\ntimeout_ms = {timeout_ms}\ndialect = neusoft-dll\n"
+        config.write_text(f"host = 127.0.0.1\nport = {port}\ntimeout_ms = {timeout_ms}\ndialect = {dialect}\n"
                           f"out_size = {out_size}\n", encoding="ascii")
         monkeypatch.setenv("HISGW_DLL_CONFIG", str(config))
         lib = ctypes.CDLL(str(copy))
@@ -119,6 +119,30 @@ async def test_a_whole_stay_through_the_loaded_library(dll_port: int, load_libra
     assert rc == -2 and text.startswith("HG3004:") and "已结算" in text
     reversal = await stay.ok("2430", f"{mdtrt_id}|{person.psn_no}|{settled[0]}")
     assert reversal[1] == settled[0]
+
+
+async def test_a_second_dialect_of_another_shape_is_only_a_file(dll_port: int, load_library: object) -> None:
+    """yunnan-dll: |-only strings, other trade codes, 男/女 and 甲/乙/丙 tables; the same fen."""
+    library = load_library(dll_port, dialect="yunnan-dll")  # type: ignore[operator]
+    person = PERSONS["poor"]
+    serial = iter(range(1, 100))
+
+    async def ok(trade: str, params: str) -> list[str]:
+        text = f"{trade}|T2|001|YN{time.monotonic_ns()}{next(serial)}|{params}"
+        rc, out = await asyncio.to_thread(library.handle, text)
+        assert rc == 0, out
+        return out.split("|")[1:]
+
+    assert (await ok("03", person.certno))[:3] == [person.psn_no, "测试poor", "男"]
+    (mdtrt_id,) = await ok("21", f"{person.psn_no}|2026-03-01 08:00:00|ZY9|肺炎")
+    lines = await ok("31", "$".join([f"{mdtrt_id}#Y1#A#14500.00#100#145", f"{mdtrt_id}#Y2#B10#4000.00",
+                                      f"{mdtrt_id}#Y3#C#1500.00#3#500"]))
+    assert [row.split("#")[1] for row in "|".join(lines).split("$")] == ["甲", "乙", "丙"]
+    settled = await ok("42", f"{mdtrt_id}|20000.00")
+    assert settled[:8] == ["20000.00", "15172.50", "0.00", "1463.75", "1171.00", "0.00", "192.75", "2000.00"]
+    rc, text = await asyncio.to_thread(library.handle, f"42|T2|001|YN-again|{mdtrt_id}|20000.00")
+    assert rc == -2 and text.startswith("HG3004|")
+    assert (await ok("43", settled[8]))[1] == "-20000.00"
 
 
 async def test_gateway_down_is_a_system_error(load_library: object) -> None:

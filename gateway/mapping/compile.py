@@ -95,14 +95,17 @@ class _Compiler:
         return tuple(value)
 
     def framing(self, value: Any, line: int) -> Delimited:
-        table = self.keys(value, line, {"kind", "field", "param", "row", "column", "request_column"},
+        table = self.keys(value, line, {"kind", "field", "param", "row", "column", "request_column", "trailing"},
                           {"kind", "field", "param"}, "framing")
         if table["kind"] != "delimited":
             raise self.fail(table.lines["kind"], f"framing kind {table['kind']!r}: only 'delimited' so far")
         field, param = self.text(table, "field"), self.text(table, "param")
         row = str(table.get("row", "\n"))
+        trailing = table.get("trailing", True)
+        if not isinstance(trailing, bool):
+            raise self.fail(table.lines["trailing"], "trailing: true or false")
         return Delimited(field=field, param=param, row=row, column=str(table.get("column", "\t")),
-                         request_column=str(table.get("request_column", param)))
+                         request_column=str(table.get("request_column", param)), trailing=trailing)
 
     def context(self, value: Any, request_envelope: tuple[str, ...]) -> dict[str, str]:
         table = self.keys(value, getattr(value, "line", 1), set(CONTEXT_KEYS), set(), "context")

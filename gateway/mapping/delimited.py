@@ -33,9 +33,12 @@ def read_request(dialect: Dialect, raw: bytes) -> Inbound:
         raise MalformedMessage(f"入参不是 {dialect.encoding} 编码（第 {exc.start} 字节）") from exc
     framing = dialect.framing
     parts = text.split(framing.field)
-    if parts and parts[-1] == "":
+    if framing.trailing and parts and parts[-1] == "":
         parts.pop()  # the vendor convention ends every field with the separator
     names = dialect.request_envelope
+    if names and names[-1] == PARAMS_FIELD and len(parts) > len(names):
+        # parameters last, with the envelope's own separator (|-only dialects): they take the rest
+        parts = [*parts[:len(names) - 1], framing.field.join(parts[len(names) - 1:])]
     if len(parts) != len(names):
         expected = f"{len(names)} 段（{framing.field} 分隔: {'、'.join(names)}）"
         raise MalformedMessage(f"入参应有 {expected}，实为 {len(parts)} 段")
@@ -117,4 +120,5 @@ def _envelope(dialect: Dialect, request: dict[str, str], output: str) -> str:
             parts.append(request.get(name[5:], ""))
         else:
             parts.append(name.removeprefix("const:"))
-    return dialect.framing.field.join(parts) + dialect.framing.field
+    text = dialect.framing.field.join(parts)
+    return text + dialect.framing.field if dialect.framing.trailing else text

@@ -36,6 +36,7 @@ class Delimited:
     row: str  # between records: \n
     column: str  # between the columns of a record in a many-record answer: \t
     request_column: str  # between the columns of a record in a many-record request
+    trailing: bool  # the vendor ends every envelope field with the separator (Neusoft: ...^1^)
 
 
 @dataclass(frozen=True, slots=True)
