@@ -10,9 +10,8 @@ from datetime import datetime
 import structlog
 from aiohttp import web
 
-from gateway.adapters import county_http
+from gateway.adapters import county_http, http_listener
 from gateway.adapters.dll_listener import start_dll_listener
-from gateway.adapters.nhsa import http as nhsa_http
 from gateway.engine.policy import PolicyBook, default_policy_path
 from gateway.mapping.compile import MappingError
 from gateway.mapping.registry import DialectBook
@@ -33,12 +32,14 @@ def build_gateway(settings: Settings, now: Callable[[], datetime] = datetime.now
     return Gateway(Deps(store=SqliteStore(settings.db_path), policies=load_policies(settings), now=now))
 
 
-def build_app(gateway: Gateway) -> web.Application:
-    app = web.Application(client_max_size=nhsa_http.MAX_BODY)
-    app[nhsa_http.GATEWAY] = gateway
-    nhsa_http.add_routes(app)
+def build_app(gateway: Gateway, dialects: http_listener.Dialects) -> web.Application:
+    """`dialects` is asked at every request, so a mapping reload takes effect on the next call."""
+    app = web.Application(client_max_size=http_listener.MAX_BODY)
+    app[http_listener.GATEWAY] = gateway
+    app[http_listener.DIALECTS] = dialects
     county_http.add_routes(app)
     app.router.add_get("/health", _health)
+    http_listener.add_routes(app)
     return app
 
 
@@ -71,13 +72,14 @@ async def serve(settings: Settings) -> None:
         log.info("mappings_reloaded" if not problems else "mappings_kept", dialects=sorted(book.current))
 
     gateway = build_gateway(settings)
-    runner = web.AppRunner(build_app(gateway), access_log=None)
+    runner = web.AppRunner(build_app(gateway, lambda: book.current), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.http_port)
     await site.start()
     dll = await start_dll_listener(gateway, lambda: book.current, settings.host, settings.dll_port)
-    log.info("listening", listener="nhsa-http", host=settings.host, port=settings.http_port,
-             db=str(settings.db_path), policies=[p.policy_id for p in gateway.deps.policies.versions])
+    log.info("listening", listener="http", host=settings.host, port=settings.http_port,
+             db=str(settings.db_path), policies=[p.policy_id for p in gateway.deps.policies.versions],
+             endpoints={path: d.name for path, d in http_listener.served_endpoints(book.current).items()})
     log.info("listening", listener="dll", host=settings.host, port=settings.dll_port,
              dialects=sorted(name for name, d in book.current.items() if d.transport == "dll"))
     stop = asyncio.Event()

@@ -80,7 +80,7 @@ async def test_demo_county_served_by_the_hisgw_command(demo_db: Path, tmp_path: 
     events = [json.loads(line) for line in log_path.read_text(encoding="utf-8").splitlines() if line.startswith("{")]
     exchanges = [e for e in events if e.get("event") == "exchange"]
     assert [e["infno"] for e in exchanges] == ["9001", "1101", "2401", "2301", "2304"]
-    assert all(e["infcode"] == 0 and e["msgid"] for e in exchanges)
+    assert all(e["status"] == "0" and e["dialect"] == "nhsa-http" and e["msgid"] for e in exchanges)
     text = log_path.read_text(encoding="utf-8")
     assert DEMO_CERTNO not in text and "周建国" not in text
 

@@ -36,7 +36,7 @@ class Dll:
         self.serial += 1
         text = f"{trade}^{self.hospital}^001^CYCLE1^HIS{self.serial:08d}^430521^{params}^1^"
         rc, out = await call_dialect(self.served.gateway, self.dialect, text.encode("gbk"))
-        return rc, out.decode("gbk").split("^")
+        return int(rc), out.decode("gbk").split("^")
 
     async def ok(self, trade: str, params: str) -> list[str]:
         rc, parts = await self.handle(trade, params)
@@ -83,7 +83,7 @@ async def test_worked_example_through_the_dll_dialect(served: Served) -> None:
 ])
 async def test_bad_input_gets_the_dialects_business_error(served: Served, raw: bytes, words: str) -> None:
     rc, out = await call_dialect(served.gateway, NEUSOFT, raw)
-    assert rc == -2
+    assert rc == "-2"
     text = out.decode("gbk")
     assert words in text and text.startswith("HG")
 

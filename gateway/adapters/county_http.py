@@ -8,7 +8,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from gateway.adapters.nhsa.http import GATEWAY
+from gateway.adapters.http_listener import GATEWAY
 from gateway.errors import GatewayError, MalformedMessage
 from gateway.refdata.parse import RefdataRejected
 from gateway.refdata.read import rows_from_payload

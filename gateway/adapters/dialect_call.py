@@ -1,10 +1,11 @@
-"""One vendor request through the one road: dialect bytes → national document → canonical call → gateway,
-and the answer back in the vendor's bytes. Every transport carrying a mapped dialect calls this."""
+"""One vendor request through the one road: dialect message → national document → canonical call → gateway,
+and the answer back in the vendor's bytes. Every transport calls this, the national HTTP interface included."""
 
 from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 import structlog
 
@@ -12,41 +13,56 @@ from gateway.adapters.nhsa.decode import decode_call
 from gateway.adapters.nhsa.encode import render_output
 from gateway.canonical.answers import Answer
 from gateway.errors import GatewayError, InternalError
-from gateway.mapping.delimited import Inbound, read_request, write_answer, write_error
+from gateway.mapping.codec import Codec, Inbound, status_of
+from gateway.mapping.delimited import DelimitedCodec
+from gateway.mapping.jsondoc import JsonCodec
 from gateway.mapping.model import Dialect
 from gateway.runtime import Gateway
 
 log = structlog.get_logger("hisgw.dialect")
 
+CODECS: dict[str, Codec] = {"delimited": DelimitedCodec(), "json": JsonCodec()}
 
-async def call_dialect(gateway: Gateway, dialect: Dialect, raw: bytes) -> tuple[int, bytes]:
-    """(return code, answer bytes): 0 and the vendor's answer, or the dialect's error code and text."""
+
+def codec_for(dialect: Dialect) -> Codec:
+    return CODECS[dialect.framing.kind]
+
+
+async def call_dialect(gateway: Gateway, dialect: Dialect, raw: Any, action: str = "") -> tuple[str, bytes]:
+    """(status, answer bytes): the dialect's success status and answer, or its error status and error answer.
+
+    `raw` is what the transport received (bytes; a SOAP operation's arguments for the args framing); `action`
+    names the trade when the transport carries it outside the message."""
     started = time.perf_counter()
+    codec = codec_for(dialect)
     inbound: Inbound | None = None
     replayed = False
+    error: GatewayError | None = None
     try:
-        inbound = read_request(dialect, raw)
+        inbound = codec.read(dialect, raw, action)
         call = decode_call(inbound.document)
         call = dataclasses.replace(call, context=dataclasses.replace(call.context, dialect=dialect.name))
         request = inbound
 
         def render(answer: Answer) -> bytes:
-            return write_answer(request, render_output(answer))
+            return codec.answer(request, render_output(answer))
 
         outcome = await gateway.execute(call, render)
-        rc, body, replayed, error = 0, outcome.body, outcome.replayed, None
+        body, replayed = outcome.body, outcome.replayed
     except GatewayError as exc:
         error = exc
     except Exception:  # our fault: the dialect's system error, the traceback in the log
         log.exception("unhandled", dialect=dialect.name)
         error = InternalError()
     if error is not None:
-        rc, body = write_error(dialect, inbound, error)
+        body = codec.error(dialect, inbound, raw, error)
+    status = status_of(dialect, error)
+    document = inbound.document if inbound else {}
     log.info(
-        "exchange", dialect=dialect.name, trade=inbound.trade.code if inbound else None,
-        infno=inbound.trade.infno if inbound else None,
-        msgid=inbound.document.get("msgid") if inbound else None,
-        fixmedins_code=inbound.document.get("fixmedins_code") if inbound else None, rc=rc,
-        err_code=error.code if error else None, replayed=replayed, ms=round((time.perf_counter() - started) * 1000, 2),
+        "exchange", dialect=dialect.name, trade=inbound.trade.code if inbound else action or None,
+        infno=inbound.trade.infno if inbound else None, msgid=document.get("msgid"),
+        fixmedins_code=document.get("fixmedins_code"), status=status, err_code=error.code if error else None,
+        err_msg=error.message if error else None, replayed=replayed,
+        ms=round((time.perf_counter() - started) * 1000, 2),
     )
-    return rc, body
+    return status, body

@@ -49,8 +49,8 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
                     writer.write(frame(SYSTEM_ERROR, text.encode("ascii", errors="replace")))
                     await writer.drain()
                     continue
-                rc, body = await call_dialect(gateway, dialect, raw)
-                writer.write(frame(rc, body))
+                status, body = await call_dialect(gateway, dialect, raw)
+                writer.write(frame(int(status), body))
                 await writer.drain()
         except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
             pass  # the library closes after each answer; a broken or idle peer is simply dropped

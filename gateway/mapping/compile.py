@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from gateway.mapping import paths
+from gateway.mapping.codec import ENVELOPE_SOURCES, known_source
 from gateway.mapping.fields import FieldMap, Format
 from gateway.mapping.located import LDict, LList, load_located
-from gateway.mapping.model import Delimited, Dialect, ErrorRendering, Rows, Trade
+from gateway.mapping.model import Args, Delimited, Dialect, ErrorRendering, Framing, JsonDoc, Rows, Trade, XmlDoc
 
 TRANSPORTS = frozenset({"dll", "http", "soap", "hl7"})
 NATIONAL_INFNOS = frozenset({"9001", "9002", "1101", "2401", "2402", "2403", "2404", "2405", "2301", "2302", "2303",
@@ -58,7 +59,7 @@ class _Compiler:
 
     def dialect(self, doc: LDict) -> Dialect:
         self.keys(doc, 1, {"dialect", "transport", "encoding", "framing", "request_envelope", "answer_envelope",
-                           "context", "tables", "trades", "errors", "description"},
+                           "context", "tables", "trades", "errors", "description", "endpoint", "ok_text"},
                   {"dialect", "transport", "encoding", "framing", "trades", "errors"}, "the file")
         transport = self.text(doc, "transport")
         if transport not in TRANSPORTS:
@@ -68,44 +69,90 @@ class _Compiler:
             codecs.lookup(encoding)
         except LookupError as exc:
             raise self.fail(doc.lines["encoding"], f"unknown encoding {encoding!r}") from exc
-        request_envelope = self.names(doc.get("request_envelope", LList()), doc.lines.get("request_envelope", 1))
-        answer_envelope = self.names(doc.get("answer_envelope", LList()), doc.lines.get("answer_envelope", 1))
-        for name, line in zip(answer_envelope, doc["answer_envelope"].lines, strict=True):
-            if name.startswith("echo.") and name[5:] not in request_envelope:
-                raise self.fail(line, f"{name}: {name[5:]!r} is not a request envelope field")
-            if name not in ("serial", "output") and not name.startswith(("echo.", "const:")):
-                raise self.fail(line, f"answer envelope field {name!r}: serial, output, echo.<field> or const:<text>")
-        context = self.context(doc.get("context", LDict()), request_envelope)
+        framing = self.framing(doc["framing"], doc.lines["framing"])
+        request_envelope = self.envelope(doc, "request_envelope", framing)
+        answer_envelope = self.envelope(doc, "answer_envelope", framing)
+        names = tuple(name for name, _ in request_envelope)
+        lines = self.envelope_lines(doc, "answer_envelope")
+        for (_, source), line in zip(answer_envelope, lines, strict=True):
+            if not known_source(source):
+                raise self.fail(line, f"answer envelope source {source!r}: {ENVELOPE_SOURCES}")
+            if source.startswith("echo.") and source[5:] not in names:
+                raise self.fail(line, f"{source}: {source[5:]!r} is not a request envelope field")
+        context = self.context(doc.get("context", LDict()), names)
         tables = self.tables(doc.get("tables", LDict()), doc.lines.get("tables", 1))
         trades_doc = self.keys(doc["trades"], doc.lines["trades"], set(doc["trades"]), set(), "trades")
-        trades = {code: self.trade(code, trades_doc[code], trades_doc.lines[code], tables, request_envelope)
+        trades = {str(code): self.trade(str(code), trades_doc[code], trades_doc.lines[code], tables, names, framing)
                   for code in trades_doc}
+        endpoint = str(doc.get("endpoint", ""))
+        if transport in ("http", "soap") and not endpoint.startswith("/"):
+            raise self.fail(doc.lines.get("endpoint", 1), f"a {transport} dialect needs endpoint: /its/url/path")
+        errors = self.errors(doc["errors"], doc.lines["errors"])
+        if transport == "dll" and not all(status.lstrip("-").isdigit() for status in
+                                          (errors.ok, errors.business, errors.rejected, errors.system)):
+            raise self.fail(doc.lines["errors"], "a dll dialect's statuses are the function's integer return codes")
         return Dialect(
             name=self.text(doc, "dialect"), transport=transport, encoding=encoding, source=self.path,
-            framing=self.framing(doc["framing"], doc.lines["framing"]), request_envelope=request_envelope,
-            answer_envelope=answer_envelope, context=context, trades=trades,
-            errors=self.errors(doc["errors"], doc.lines["errors"]),
+            framing=framing, request_envelope=request_envelope, answer_envelope=answer_envelope, context=context,
+            trades=trades, errors=errors,
+            ok_text=str(doc.get("ok_text", "成功")), endpoint=endpoint,
         )
 
-    def names(self, value: Any, line: int) -> tuple[str, ...]:
-        if not isinstance(value, LList) or not all(isinstance(v, str) and v for v in value):
-            raise self.fail(line, "should be a list of field names")
-        if len(set(value)) != len(value):
-            raise self.fail(line, "a field name appears twice")
-        return tuple(value)
+    def envelope(self, doc: LDict, key: str, framing: Framing) -> tuple[tuple[str, str], ...]:
+        """A list (by position: names, or answer sources) or a mapping (name: where, or where: source)."""
+        value = doc.get(key, LList())
+        line = doc.lines.get(key, 1)
+        if isinstance(value, LList):
+            if not all(isinstance(v, str) and v for v in value):
+                raise self.fail(line, f"{key} should be a list of names")
+            if len(set(value)) != len(value):
+                raise self.fail(line, f"{key}: a name appears twice")
+            if key == "request_envelope":
+                return tuple((v, "") for v in value)
+            return tuple(("", v) for v in value)
+        if isinstance(value, LDict):
+            if isinstance(framing, Delimited):
+                raise self.fail(line, f"{key}: a delimited envelope is a list, by position")
+            return tuple((str(k), str(v)) for k, v in value.items())
+        raise self.fail(line, f"{key} should be a list or a mapping")
 
-    def framing(self, value: Any, line: int) -> Delimited:
-        table = self.keys(value, line, {"kind", "field", "param", "row", "column", "request_column", "trailing"},
-                          {"kind", "field", "param"}, "framing")
-        if table["kind"] != "delimited":
-            raise self.fail(table.lines["kind"], f"framing kind {table['kind']!r}: only 'delimited' so far")
-        field, param = self.text(table, "field"), self.text(table, "param")
-        row = str(table.get("row", "\n"))
-        trailing = table.get("trailing", True)
-        if not isinstance(trailing, bool):
-            raise self.fail(table.lines["trailing"], "trailing: true or false")
-        return Delimited(field=field, param=param, row=row, column=str(table.get("column", "\t")),
-                         request_column=str(table.get("request_column", param)), trailing=trailing)
+    def envelope_lines(self, doc: LDict, key: str) -> list[int]:
+        value = doc.get(key)
+        if isinstance(value, LList):
+            return value.lines
+        if isinstance(value, LDict):
+            return [value.lines[k] for k in value]
+        return []
+
+    def framing(self, value: Any, line: int) -> Framing:
+        if not isinstance(value, LDict) or "kind" not in value:
+            raise self.fail(line, "framing needs kind: delimited, json, xml or args")
+        kind = value["kind"]
+        if kind == "delimited":
+            table = self.keys(value, line, {"kind", "field", "param", "row", "column", "request_column", "trailing"},
+                              {"kind", "field", "param"}, "framing")
+            field, param = self.text(table, "field"), self.text(table, "param")
+            trailing = table.get("trailing", True)
+            if not isinstance(trailing, bool):
+                raise self.fail(table.lines["trailing"], "trailing: true or false")
+            return Delimited(field=field, param=param, row=str(table.get("row", "\n")),
+                             column=str(table.get("column", "\t")),
+                             request_column=str(table.get("request_column", param)), trailing=trailing)
+        if kind == "json":
+            table = self.keys(value, line, {"kind", "trade", "request", "answer"}, {"kind", "trade", "request",
+                                                                                    "answer"}, "framing")
+            return JsonDoc(trade=self.text(table, "trade"), request=self.text(table, "request"),
+                           answer=self.text(table, "answer"))
+        if kind == "xml":
+            table = self.keys(value, line, {"kind", "request_root", "answer_root", "body", "declaration"},
+                              {"kind", "request_root", "answer_root", "body"}, "framing")
+            return XmlDoc(request_root=self.text(table, "request_root"), answer_root=self.text(table, "answer_root"),
+                          body=self.text(table, "body"), declaration=bool(table.get("declaration", True)))
+        if kind == "args":
+            table = self.keys(value, line, {"kind", "param", "row", "column"}, {"kind", "param", "row", "column"},
+                              "framing")
+            return Args(param=self.text(table, "param"), row=self.text(table, "row"), column=self.text(table, "column"))
+        raise self.fail(value.lines["kind"], f"framing kind {kind!r}: delimited, json, xml or args")
 
     def context(self, value: Any, request_envelope: tuple[str, ...]) -> dict[str, str]:
         table = self.keys(value, getattr(value, "line", 1), set(CONTEXT_KEYS), set(), "context")
@@ -130,59 +177,70 @@ class _Compiler:
         return result
 
     def trade(self, code: str, value: Any, line: int, tables: Mapping[str, dict[str, str]],
-              request_envelope: tuple[str, ...]) -> Trade:
+              envelope: tuple[str, ...], framing: Framing) -> Trade:
         table = self.keys(value, line, {"infno", "name", "request", "answer"}, {"infno"}, f"trade {code}")
         infno = self.text(table, "infno")
         if infno not in NATIONAL_INFNOS:
             raise self.fail(table.lines["infno"], f"trade {code}: infno {infno!r} is not a national transaction "
                                                   f"the gateway serves ({', '.join(sorted(NATIONAL_INFNOS))})")
+        request, answer = table.get("request", LList()), table.get("answer", LList())
+        if request == "copy" or answer == "copy":
+            if not isinstance(framing, JsonDoc) or request != answer:
+                raise self.fail(line, f"trade {code}: request: copy and answer: copy go together, in a json framing")
+            return Trade(code=code, infno=infno, copy=True, params=(), from_envelope=(), rows=None, answer=(),
+                         answer_rows=None)
+        located = not isinstance(framing, Delimited)  # every framing but the delimited one names its places
         params: list[FieldMap] = []
         from_envelope: list[FieldMap] = []
         rows = None
-        request = table.get("request", LList())
         request_line = table.lines.get("request", line)
         if isinstance(request, LDict):
             self.keys(request, request_line, {"rows"}, {"rows"}, f"trade {code} request")
-            rows = self.rows(request["rows"], request.lines["rows"], tables, "to")
+            rows = self.rows(request["rows"], request.lines["rows"], tables, "to", framing)
         elif isinstance(request, LList):
             for item, item_line in zip(request, request.lines, strict=True):
-                field = self.field(item, item_line, tables, "to", request_envelope)
+                field = self.field(item, item_line, tables, "to", envelope, located)
                 (from_envelope if field.source else params).append(field)
         else:
-            raise self.fail(request_line, f"trade {code} request: a list of fields, or rows:")
+            raise self.fail(request_line, f"trade {code} request: a list of fields, rows:, or copy")
         answer_rows = None
-        answer: list[FieldMap] = []
-        answer_doc = table.get("answer", LList())
+        answer_fields: list[FieldMap] = []
         answer_line = table.lines.get("answer", line)
-        if isinstance(answer_doc, LDict):
-            self.keys(answer_doc, answer_line, {"rows"}, {"rows"}, f"trade {code} answer")
-            answer_rows = self.rows(answer_doc["rows"], answer_doc.lines["rows"], tables, "from")
-        elif isinstance(answer_doc, LList):
-            answer = [self.field(item, item_line, tables, "from", ())
-                      for item, item_line in zip(answer_doc, answer_doc.lines, strict=True)]
+        if isinstance(answer, LDict):
+            self.keys(answer, answer_line, {"rows"}, {"rows"}, f"trade {code} answer")
+            answer_rows = self.rows(answer["rows"], answer.lines["rows"], tables, "from", framing)
+        elif isinstance(answer, LList):
+            answer_fields = [self.field(item, item_line, tables, "from", (), located)
+                             for item, item_line in zip(answer, answer.lines, strict=True)]
         else:
-            raise self.fail(answer_line, f"trade {code} answer: a list of fields, or rows:")
-        return Trade(code=code, infno=infno, params=tuple(params), from_envelope=tuple(from_envelope), rows=rows,
-                     answer=tuple(answer), answer_rows=answer_rows)
+            raise self.fail(answer_line, f"trade {code} answer: a list of fields, rows:, or copy")
+        return Trade(code=code, infno=infno, copy=False, params=tuple(params), from_envelope=tuple(from_envelope),
+                     rows=rows, answer=tuple(answer_fields), answer_rows=answer_rows)
 
-    def rows(self, value: Any, line: int, tables: Mapping[str, dict[str, str]], direction: str) -> Rows:
-        table = self.keys(value, line, {direction, "columns"}, {direction, "columns"}, "rows")
+    def rows(self, value: Any, line: int, tables: Mapping[str, dict[str, str]], direction: str,
+             framing: Framing) -> Rows:
+        # delimited rows fill the params; args rows sit in one argument, by position; others name every column
+        needs_at = not isinstance(framing, Delimited)
+        located_columns = not isinstance(framing, Delimited | Args)
+        table = self.keys(value, line, {direction, "columns", "at"}, {direction, "columns"} | ({"at"} if needs_at
+                                                                                             else set()), "rows")
         columns = table["columns"]
         if not isinstance(columns, LList) or not columns:
             raise self.fail(table.lines["columns"], "columns: a list of fields")
         return Rows(
-            path=self.path_of(table[direction], table.lines[direction]),
-            columns=tuple(self.field(item, item_line, tables, direction, ())
+            path=self.path_of(table[direction], table.lines[direction]), at=str(table.get("at", "")),
+            columns=tuple(self.field(item, item_line, tables, direction, (), located_columns)
                           for item, item_line in zip(columns, columns.lines, strict=True)),
         )
 
     def field(self, item: Any, line: int, tables: Mapping[str, dict[str, str]], direction: str,
-              request_envelope: tuple[str, ...]) -> FieldMap:
-        """A request field ("to": the national path it fills) or an answer field ("from": where it is read)."""
+              envelope: tuple[str, ...], located: bool) -> FieldMap:
+        """A request field ("to": the national path it fills) or an answer field ("from": where it is read);
+        `at` says where it sits on the vendor's side, in every framing but the positional ones."""
         if isinstance(item, str):
             item = LDict({direction: item})
             item.line, item.lines = line, {direction: line}
-        allowed = {direction, "format", "table", "default", "optional", "value"}
+        allowed = {direction, "format", "table", "default", "optional", "value", "at"}
         if direction == "to":
             allowed.add("from")
         table = self.keys(item, line, allowed, set(), "field")
@@ -195,9 +253,12 @@ class _Compiler:
             source = "const"  # a fixed national value the vendor never sends (e.g. insutype 390)
         elif "from" in table and direction == "to":
             source = str(table["from"])
-            if not source.startswith("envelope.") or source[9:] not in request_envelope:
+            if not source.startswith("envelope.") or source[9:] not in envelope:
                 raise self.fail(table.lines["from"], f"from: {source!r} should be envelope.<request envelope field>")
             source = source[9:]
+        at = str(table.get("at", ""))
+        if located and not source and not at:
+            raise self.fail(line, f"field {target or constant!r} needs at: where it sits in the vendor's message")
         codes = None
         if "table" in table:
             codes = tables.get(str(table["table"]))
@@ -205,7 +266,7 @@ class _Compiler:
                 raise self.fail(table.lines["table"], f"no table named {table['table']!r} under tables:")
         default = constant if source == "const" else table.get("default")
         return FieldMap(
-            path=self.path_of(target, table.lines.get(direction, line)) if target is not None else (),
+            path=self.path_of(target, table.lines.get(direction, line)) if target is not None else (), at=at,
             label=str(target) if target is not None else "value",
             fmt=self.format(table.get("format", "text"), table.lines.get("format", line)),
             table=codes, reverse={v: k for k, v in codes.items()} if codes else None,
@@ -228,9 +289,13 @@ class _Compiler:
         raise self.fail(line, f"format {text!r}: text, amount, decimal, datetime:<strftime> or date:<strftime>")
 
     def errors(self, value: Any, line: int) -> ErrorRendering:
-        table = self.keys(value, line, {"business_rc", "system_rc", "text", "codes"}, {"text"}, "errors")
+        table = self.keys(value, line, {"ok", "business", "rejected", "system", "text", "codes"},
+                          {"ok", "business", "system", "text"}, "errors")
         overrides = table.get("codes", LDict())
         if not isinstance(overrides, dict):
             raise self.fail(table.lines.get("codes", line), "codes: canonical error code: vendor text")
-        return ErrorRendering(business_rc=int(table.get("business_rc", -2)), system_rc=int(table.get("system_rc", -1)),
-                              text=self.text(table, "text"), overrides={str(k): str(v) for k, v in overrides.items()})
+        business = self.text(table, "business")
+        return ErrorRendering(ok=self.text(table, "ok"), business=business,
+                              rejected=self.text(table, "rejected") if "rejected" in table else business,
+                              system=self.text(table, "system"), text=self.text(table, "text"),
+                              overrides={str(k): str(v) for k, v in overrides.items()})

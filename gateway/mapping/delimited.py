@@ -1,124 +1,106 @@
-"""Delimited-string dialects (Neusoft-style `^`/`|`): vendor bytes ⇄ the national document. Sans I/O."""
+"""Delimited-string dialects (Neusoft/Yunnan-style `^`/`|`): vendor bytes ⇄ the national document. Sans I/O."""
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterator
 from typing import Any
 
-from gateway.errors import GatewayError, InternalError, InvalidValue, MalformedMessage, UnknownTransaction
+from gateway.errors import GatewayError, InvalidValue, MalformedMessage
 from gateway.mapping import paths
-from gateway.mapping.model import Dialect, Rows, Trade
+from gateway.mapping.codec import Inbound, envelope_value, error_text, fill, find_trade, national_document
+from gateway.mapping.fields import FieldMap
+from gateway.mapping.model import Delimited, Dialect, Rows
 
 TRADE_FIELD = "trade"  # the request envelope field that carries the vendor's trade code
 PARAMS_FIELD = "params"  # the request envelope field that carries the parameters
-_serial = itertools.count(1)
 
 
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """One vendor request, understood: its envelope as sent, its trade, and the national document."""
-
-    dialect: Dialect
-    envelope: dict[str, str]
-    trade: Trade
-    document: dict[str, Any]
+def _framing(dialect: Dialect) -> Delimited:
+    assert isinstance(dialect.framing, Delimited)
+    return dialect.framing
 
 
-def read_request(dialect: Dialect, raw: bytes) -> Inbound:
+class DelimitedCodec:
+    def read(self, dialect: Dialect, raw: Any, action: str) -> Inbound:
+        text = decode(raw, dialect.encoding)
+        framing = _framing(dialect)
+        parts = text.split(framing.field)
+        if framing.trailing and parts and parts[-1] == "":
+            parts.pop()  # the vendor convention ends every field with the separator
+        names = dialect.envelope_names()
+        if names and names[-1] == PARAMS_FIELD and len(parts) > len(names):
+            # parameters last, with the envelope's own separator (|-only dialects): they take the rest
+            parts = [*parts[:len(names) - 1], framing.field.join(parts[len(names) - 1:])]
+        if len(parts) != len(names):
+            expected = f"{len(names)} 段（{framing.field} 分隔: {'、'.join(names)}）"
+            raise MalformedMessage(f"入参应有 {expected}，实为 {len(parts)} 段")
+        envelope = dict(zip(names, parts, strict=True))
+        trade = find_trade(dialect, action or envelope.get(TRADE_FIELD, "").strip(), TRADE_FIELD)
+        document = national_document(dialect, trade, envelope)
+        params = envelope.get(PARAMS_FIELD, "")
+        if trade.rows is not None:
+            paths.put(document, trade.rows.path,
+                      request_rows(trade.rows, params, framing.row, framing.request_column, PARAMS_FIELD))
+        else:
+            values = params.split(framing.param) if params else []
+            if values and values[-1] == "" and len(values) == len(trade.params) + 1:
+                values.pop()
+            if len(values) > len(trade.params):
+                raise InvalidValue(f"入参有 {len(values)} 项，业务 {trade.code} 只接受 {len(trade.params)} 项",
+                                   field=PARAMS_FIELD)
+            fill(document, positional(trade.params, values))
+        return Inbound(dialect, envelope, trade, document)
+
+    def answer(self, inbound: Inbound, output: dict[str, Any]) -> bytes:
+        framing = _framing(inbound.dialect)
+        text = answer_text(inbound, output, framing.param, framing.row, framing.column)
+        return self._envelope(inbound.dialect, inbound.envelope, text, None).encode(inbound.dialect.encoding,
+                                                                                    errors="replace")
+
+    def error(self, dialect: Dialect, inbound: Inbound | None, raw: Any, error: GatewayError) -> bytes:
+        # the DLL convention: the output holds the error text alone, the return code says it is one
+        return error_text(dialect, error).encode(dialect.encoding, errors="replace")
+
+    def _envelope(self, dialect: Dialect, request: dict[str, str], output: str, error: GatewayError | None) -> str:
+        framing = _framing(dialect)
+        parts = [output if source == "output" else envelope_value(source, dialect, request, error) or ""
+                 for _, source in dialect.answer_envelope]
+        text = framing.field.join(parts)
+        return text + framing.field if framing.trailing else text
+
+
+def decode(raw: bytes, encoding: str) -> str:
     try:
-        text = raw.decode(dialect.encoding)
+        return raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise MalformedMessage(f"入参不是 {dialect.encoding} 编码（第 {exc.start} 字节）") from exc
-    framing = dialect.framing
-    parts = text.split(framing.field)
-    if framing.trailing and parts and parts[-1] == "":
-        parts.pop()  # the vendor convention ends every field with the separator
-    names = dialect.request_envelope
-    if names and names[-1] == PARAMS_FIELD and len(parts) > len(names):
-        # parameters last, with the envelope's own separator (|-only dialects): they take the rest
-        parts = [*parts[:len(names) - 1], framing.field.join(parts[len(names) - 1:])]
-    if len(parts) != len(names):
-        expected = f"{len(names)} 段（{framing.field} 分隔: {'、'.join(names)}）"
-        raise MalformedMessage(f"入参应有 {expected}，实为 {len(parts)} 段")
-    envelope = dict(zip(names, parts, strict=True))
-    code = envelope.get(TRADE_FIELD, "").strip()
-    trade = dialect.trades.get(code)
-    if trade is None:
-        raise UnknownTransaction(f"业务编号 {code[:16]!r}", field=TRADE_FIELD)
-    document: dict[str, Any] = {"infno": trade.infno, "input": {}}
-    for key, name in dialect.context.items():
-        document[key] = envelope[name].strip()
-    params = envelope.get(PARAMS_FIELD, "")
-    if trade.rows is not None:
-        paths.put(document, trade.rows.path, _request_rows(trade.rows, params, framing.row, framing.request_column))
-    else:
-        values = params.split(framing.param) if params else []
-        if values and values[-1] == "" and len(values) == len(trade.params) + 1:
-            values.pop()
-        if len(values) > len(trade.params):
-            raise InvalidValue(f"入参有 {len(values)} 项，业务 {code} 只接受 {len(trade.params)} 项",
-                               field=PARAMS_FIELD)
-        for position, field in enumerate(trade.params):
-            value = field.request_value(values[position] if position < len(values) else "")
-            if value is not None:
-                paths.put(document, field.path, value)
-    for field in trade.from_envelope:
-        value = field.request_value("" if field.source == "const" else envelope[field.source])
-        if value is not None:
-            paths.put(document, field.path, value)
-    return Inbound(dialect, envelope, trade, document)
+        raise MalformedMessage(f"入参不是 {encoding} 编码（第 {exc.start} 字节）") from exc
 
 
-def _request_rows(rows: Rows, text: str, row_separator: str, column_separator: str) -> list[dict[str, Any]]:
+def request_rows(rows: Rows, text: str, row_separator: str, column_separator: str, where: str) -> list[dict[str, Any]]:
+    """Records of a many-record parameter: records by one separator, columns by another, in column order."""
     result: list[dict[str, Any]] = []
     for line in (chunk for chunk in text.split(row_separator) if chunk.strip()):
         values = line.split(column_separator)
         if len(values) > len(rows.columns):
             raise InvalidValue(f"第 {len(result) + 1} 条明细有 {len(values)} 列，应为 {len(rows.columns)} 列",
-                               field=PARAMS_FIELD)
+                               field=where)
         row: dict[str, Any] = {}
-        for position, field in enumerate(rows.columns):
-            value = field.request_value(values[position] if position < len(values) else "")
-            if value is not None:
-                paths.put(row, field.path, value)
+        fill(row, positional(rows.columns, values))
         result.append(row)
     return result
 
 
-def write_answer(inbound: Inbound, output: dict[str, Any]) -> bytes:
-    """The vendor's answer for a success, from the national `output`."""
-    dialect, trade, framing = inbound.dialect, inbound.trade, inbound.dialect.framing
+def positional(fields: tuple[FieldMap, ...], values: list[str]) -> Iterator[tuple[FieldMap, str]]:
+    """Fields by position; a value the vendor left off reads as empty."""
+    for position, field in enumerate(fields):
+        yield field, values[position] if position < len(values) else ""
+
+
+def answer_text(inbound: Inbound, output: dict[str, Any], param: str, row: str, column: str) -> str:
+    """The answer's fields joined by `param`, or its rows by `row` with columns by `column`."""
+    trade = inbound.trade
     document = {"output": output}
     if trade.answer_rows is not None:
         rows = paths.get(document, trade.answer_rows.path) or []
-        text = framing.row.join(framing.column.join(column.answer_text(row) for column in trade.answer_rows.columns)
-                                for row in rows)
-    else:
-        text = framing.param.join(field.answer_text(document) for field in trade.answer)
-    return _envelope(dialect, inbound.envelope, text).encode(dialect.encoding, errors="replace")
-
-
-def write_error(dialect: Dialect, inbound: Inbound | None, error: GatewayError) -> tuple[int, bytes]:
-    """(return code, answer bytes) for a failure: -2 business, -1 system, in the vendor's wording."""
-    rendering = dialect.errors
-    template = rendering.overrides.get(error.code, rendering.text)
-    text = template.format(code=error.code, message=error.message, detail=error.detail, field=error.field or "")
-    rc = rendering.system_rc if isinstance(error, InternalError) else rendering.business_rc
-    return rc, text.encode(dialect.encoding, errors="replace")
-
-
-def _envelope(dialect: Dialect, request: dict[str, str], output: str) -> str:
-    parts = []
-    for name in dialect.answer_envelope:
-        if name == "output":
-            parts.append(output)
-        elif name == "serial":
-            parts.append(f"{datetime.now():%Y%m%d%H%M%S}{next(_serial) % 1_000_000:06d}")
-        elif name.startswith("echo."):
-            parts.append(request.get(name[5:], ""))
-        else:
-            parts.append(name.removeprefix("const:"))
-    text = dialect.framing.field.join(parts)
-    return text + dialect.framing.field if dialect.framing.trailing else text
+        return row.join(column.join(field.answer_text(item) for field in trade.answer_rows.columns) for item in rows)
+    return param.join(field.answer_text(document) for field in trade.answer)

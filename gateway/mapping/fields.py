@@ -55,6 +55,7 @@ class FieldMap:
     """A vendor position or name ⇄ a path in the national document."""
 
     path: paths.Path  # national side ("" when the value is a constant)
+    at: str  # vendor side: element path, JSON key, HL7 field or argument name ("" = by position)
     label: str  # how errors name the field: the national path as written
     fmt: Format
     table: Mapping[str, str] | None  # vendor value → national value

@@ -1,4 +1,4 @@
-"""A compiled dialect: trades, fields, framing and error rendering, ready to translate bytes."""
+"""A compiled dialect: trades, fields, framing and error rendering, ready to translate a vendor's messages."""
 
 from __future__ import annotations
 
@@ -15,34 +15,77 @@ class Rows:
     """A list in the national document (feedetail, result, setldetail) ⇄ the vendor's rows."""
 
     path: paths.Path
+    at: str  # where the rows sit on the vendor's side ("" for the delimited framing's params)
     columns: tuple[FieldMap, ...]  # paths relative to one row
 
 
 @dataclass(frozen=True, slots=True)
 class Trade:
-    code: str  # the vendor's trade code
+    code: str  # the vendor's trade code (SOAP: the operation; HL7: the message type)
     infno: str  # the national transaction it is
-    params: tuple[FieldMap, ...]  # positional parameters of a one-record request
+    copy: bool  # the vendor's record is the national `input`/`output` itself (the national dialect)
+    params: tuple[FieldMap, ...]  # fields of a one-record request
     from_envelope: tuple[FieldMap, ...]  # request fields the vendor carries in its envelope
     rows: Rows | None  # a many-record request
-    answer: tuple[FieldMap, ...]  # positional output parameters
+    answer: tuple[FieldMap, ...]  # fields of the answer
     answer_rows: Rows | None
 
 
 @dataclass(frozen=True, slots=True)
 class Delimited:
+    """Neusoft/Yunnan-style strings: envelope fields, parameters, records and columns by separators."""
+
     field: str  # between envelope fields: ^
     param: str  # between the parameters of one record: |
     row: str  # between records: \n
     column: str  # between the columns of a record in a many-record answer: \t
     request_column: str  # between the columns of a record in a many-record request
     trailing: bool  # the vendor ends every envelope field with the separator (Neusoft: ...^1^)
+    kind: str = "delimited"
+
+
+@dataclass(frozen=True, slots=True)
+class JsonDoc:
+    """A JSON object: envelope keys at the top, the record under `request`, the answer under `answer`."""
+
+    trade: str  # key of the trade code
+    request: str  # key of the request record
+    answer: str  # key of the answer record in the reply
+    kind: str = "json"
+
+
+@dataclass(frozen=True, slots=True)
+class XmlDoc:
+    """An XML document (`<Request><Header/><Body/></Request>`): fields are element paths under `body`."""
+
+    request_root: str
+    answer_root: str
+    body: str  # the element, under the root, that request fields are relative to (answer too)
+    declaration: bool  # whether answers start with <?xml … encoding=…?>
+    kind: str = "xml"
+
+
+@dataclass(frozen=True, slots=True)
+class Args:
+    """Positional string arguments of an operation (multi-operation SOAP); records inside one argument."""
+
+    param: str  # between the values of one output record
+    row: str  # between records (inside a many-record argument, and in a many-record answer)
+    column: str  # between the columns of a record
+    kind: str = "args"
+
+
+Framing = Delimited | JsonDoc | XmlDoc | Args
 
 
 @dataclass(frozen=True, slots=True)
 class ErrorRendering:
-    business_rc: int
-    system_rc: int
+    """The status a vendor reads (return code, infcode, ResultCode, MSA-1) and the error text it shows."""
+
+    ok: str
+    business: str  # the business refused it: show the text
+    rejected: str  # the message itself is wrong (bad framing, unknown trade, bad value)
+    system: str  # our fault or no answer: state unknown, reverse or query
     text: str  # e.g. "{code}:{message}"
     overrides: Mapping[str, str]  # canonical code → the vendor's wording
 
@@ -53,9 +96,14 @@ class Dialect:
     transport: str  # dll | http | soap | hl7
     encoding: str
     source: Path
-    framing: Delimited
-    request_envelope: tuple[str, ...]  # names of the envelope fields, in order
-    answer_envelope: tuple[str, ...]  # serial | output | echo.<request field> | const:<text>
+    framing: Framing
+    request_envelope: tuple[tuple[str, str], ...]  # (name, where: "" = by position)
+    answer_envelope: tuple[tuple[str, str], ...]  # (where: "" = by position, serial | output | status | ...)
     context: Mapping[str, str]  # national envelope key → request envelope field
     trades: Mapping[str, Trade]
     errors: ErrorRendering
+    endpoint: str  # http and soap: the URL path the dialect is served at
+    ok_text: str  # the message a success carries where the vendor has a place for one (sMessage, ResultMsg)
+
+    def envelope_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.request_envelope)

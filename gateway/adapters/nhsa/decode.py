@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
 from gateway.adapters.nhsa.fields import Fields
 from gateway.canonical import calls as c
-from gateway.errors import InvalidValue, MalformedMessage, MissingField, UnknownTransaction
+from gateway.errors import InvalidValue, MissingField, UnknownTransaction
 from gateway.money import fen
 
 MAX_FEE_LINES = 10000
-
-
-def parse_json(raw: bytes) -> object:
-    """UTF-8 JSON with numbers read as Decimal; NaN and Infinity refused, not turned into floats."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise MalformedMessage(f"报文不是 UTF-8 编码（第 {exc.start} 字节）") from exc
-    try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise MalformedMessage(f"JSON 解析失败：第 {exc.lineno} 行第 {exc.colno} 列 {exc.msg}") from exc
-    except RecursionError as exc:
-        raise MalformedMessage("JSON 嵌套过深") from exc
-
-
-def _refuse_constant(name: str) -> object:
-    raise MalformedMessage(f"JSON 中不允许 {name}")
 
 
 def decode_call(document: object) -> c.Call:
