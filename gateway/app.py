@@ -12,6 +12,7 @@ from aiohttp import web
 
 from gateway.adapters import county_http, http_listener
 from gateway.adapters.dll_listener import start_dll_listener
+from gateway.adapters.soap import SoapEndpoints
 from gateway.engine.policy import PolicyBook, default_policy_path
 from gateway.mapping.compile import MappingError
 from gateway.mapping.registry import DialectBook
@@ -37,6 +38,7 @@ def build_app(gateway: Gateway, dialects: http_listener.Dialects) -> web.Applica
     app = web.Application(client_max_size=http_listener.MAX_BODY)
     app[http_listener.GATEWAY] = gateway
     app[http_listener.DIALECTS] = dialects
+    app[http_listener.SOAP] = SoapEndpoints().handle
     county_http.add_routes(app)
     app.router.add_get("/health", _health)
     http_listener.add_routes(app)

@@ -20,6 +20,7 @@ from gateway.settings import Settings
 from gateway.store.sqlite import SqliteStore
 
 DEMO_DIR = Path(__file__).parent / "data" / "demo"
+DEFAULT_WSDL_BASE = f"http://127.0.0.1:{Settings().http_port}"  # the address committed WSDLs name
 DEMO_FILES = {"hospitals": "hospitals.csv", "catalogue": "catalogue.csv", "identities": "identities.csv",
               "persons": "persons.csv"}
 
@@ -47,8 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("action", choices=("load",))
     commands.add_parser("verify", help="recompute accumulators from the ledger and compare")
     mappings = commands.add_parser("mappings", help="vendor dialect files")
-    mappings.add_argument("action", choices=("check",))
+    mappings.add_argument("action", choices=("check", "wsdl"),
+                          help="check: compile every file; wsdl: write each SOAP dialect's WSDL under --out")
     mappings.add_argument("folder", type=Path, nargs="?", default=Path("mappings"))
+    mappings.add_argument("--out", type=Path, default=Path("wsdl"), help="wsdl: folder to write (default wsdl/)")
     policy = commands.add_parser("policy", help="policy files")
     policy.add_argument("action", choices=("check",))
     policy.add_argument("file", type=Path)
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "verify":
         return _verify(settings)
     if args.command == "mappings":
-        return _check_mappings(args.folder)
+        return _check_mappings(args.folder) if args.action == "check" else _write_wsdl(args.folder, args.out)
     if args.command == "policy":
         try:
             loaded = load_policy(args.file)
@@ -115,6 +118,21 @@ def _check_mappings(folder: Path) -> int:
     if not dialects and not errors:
         print(f"no mapping files in {folder}", file=sys.stderr)
         return 1
+    return 1 if errors else 0
+
+
+def _write_wsdl(folder: Path, out: Path) -> int:
+    from gateway.adapters.soap import committed_wsdl_name, readable_wsdl, wsdl_document
+
+    dialects, errors = check_all(folder)
+    for error in errors:
+        print(error, file=sys.stderr)
+    out.mkdir(parents=True, exist_ok=True)
+    for dialect in sorted(dialects.values(), key=lambda d: d.name):
+        if dialect.transport == "soap":
+            path = out / committed_wsdl_name(dialect)
+            path.write_bytes(readable_wsdl(wsdl_document(dialect, DEFAULT_WSDL_BASE + dialect.endpoint)))
+            print(f"wrote {path}")
     return 1 if errors else 0
 
 

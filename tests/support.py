@@ -176,3 +176,11 @@ class Journey:
 
     async def simple(self, infno: str) -> dict[str, Any]:
         return await self.his.call(infno, {"data": {"mdtrt_id": self.mdtrt_id, "psn_no": self.person.psn_no}})
+
+
+async def snapshot(served: Served, his_person: str = "poor") -> tuple[Any, ...]:
+    """What a failed call must leave untouched: table counts and the person's accumulators."""
+    async with served.session.get(f"{served.url}/county/v1/status") as response:
+        counts = (await response.json())["counts"]
+    cum = ok(await served.his("T2").call("5206", {"data": {"psn_no": PERSONS[his_person].psn_no, "cum_ym": "2026"}}))
+    return counts, cum["cuminfo"]

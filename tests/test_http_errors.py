@@ -8,17 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.support import PERSONS, Journey, Served, failed, ok
+from tests.support import PERSONS, Journey, Served, failed, ok, snapshot
 
 D = Decimal
-
-
-async def snapshot(served: Served, his_person: str = "poor") -> tuple[Any, ...]:
-    """What a failed call must leave untouched: table counts and the person's accumulators."""
-    async with served.session.get(f"{served.url}/county/v1/status") as response:
-        counts = (await response.json())["counts"]
-    cum = ok(await served.his("T2").call("5206", {"data": {"psn_no": PERSONS[his_person].psn_no, "cum_ym": "2026"}}))
-    return counts, cum["cuminfo"]
 
 
 async def settled_stay(served: Served) -> tuple[Journey, str]:

@@ -13,15 +13,17 @@ from gateway.adapters.nhsa.decode import decode_call
 from gateway.adapters.nhsa.encode import render_output
 from gateway.canonical.answers import Answer
 from gateway.errors import GatewayError, InternalError
+from gateway.mapping.args import ArgsCodec
 from gateway.mapping.codec import Codec, Inbound, status_of
 from gateway.mapping.delimited import DelimitedCodec
 from gateway.mapping.jsondoc import JsonCodec
 from gateway.mapping.model import Dialect
+from gateway.mapping.xmldoc import XmlCodec
 from gateway.runtime import Gateway
 
 log = structlog.get_logger("hisgw.dialect")
 
-CODECS: dict[str, Codec] = {"delimited": DelimitedCodec(), "json": JsonCodec()}
+CODECS: dict[str, Codec] = {"delimited": DelimitedCodec(), "json": JsonCodec(), "xml": XmlCodec(), "args": ArgsCodec()}
 
 
 def codec_for(dialect: Dialect) -> Codec:

@@ -46,6 +46,15 @@ def find_trade(dialect: Dialect, code: str, field: str) -> Trade:
     return trade
 
 
+def split_trade_code(code: str) -> tuple[str, str, str]:
+    """`Operation[argument=value]` → (operation, argument, value); a plain code → (code, "", "")."""
+    if code.endswith("]") and "[" in code:
+        operation, _, selector = code[:-1].partition("[")
+        argument, _, value = selector.partition("=")
+        return operation, argument, value
+    return code, "", ""
+
+
 def national_document(dialect: Dialect, trade: Trade, envelope: dict[str, str]) -> dict[str, Any]:
     """The national envelope (infno and the context keys), plus the request fields the vendor's envelope holds."""
     document: dict[str, Any] = {"infno": trade.infno, "input": {}}

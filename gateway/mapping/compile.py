@@ -8,10 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from gateway.mapping import paths
-from gateway.mapping.codec import ENVELOPE_SOURCES, known_source
+from gateway.mapping.codec import ENVELOPE_SOURCES, known_source, split_trade_code
 from gateway.mapping.fields import FieldMap, Format
 from gateway.mapping.located import LDict, LList, load_located
-from gateway.mapping.model import Args, Delimited, Dialect, ErrorRendering, Framing, JsonDoc, Rows, Trade, XmlDoc
+from gateway.mapping.model import (
+    Args,
+    Delimited,
+    Dialect,
+    ErrorRendering,
+    Framing,
+    JsonDoc,
+    Rows,
+    SoapService,
+    Trade,
+    XmlDoc,
+)
 
 TRANSPORTS = frozenset({"dll", "http", "soap", "hl7"})
 NATIONAL_INFNOS = frozenset({"9001", "9002", "1101", "2401", "2402", "2403", "2404", "2405", "2301", "2302", "2303",
@@ -59,7 +70,7 @@ class _Compiler:
 
     def dialect(self, doc: LDict) -> Dialect:
         self.keys(doc, 1, {"dialect", "transport", "encoding", "framing", "request_envelope", "answer_envelope",
-                           "context", "tables", "trades", "errors", "description", "endpoint", "ok_text"},
+                           "context", "tables", "trades", "errors", "description", "endpoint", "ok_text", "soap"},
                   {"dialect", "transport", "encoding", "framing", "trades", "errors"}, "the file")
         transport = self.text(doc, "transport")
         if transport not in TRANSPORTS:
@@ -87,6 +98,7 @@ class _Compiler:
         endpoint = str(doc.get("endpoint", ""))
         if transport in ("http", "soap") and not endpoint.startswith("/"):
             raise self.fail(doc.lines.get("endpoint", 1), f"a {transport} dialect needs endpoint: /its/url/path")
+        soap = self.soap(doc.get("soap"), doc.lines.get("soap", 1), framing) if transport == "soap" else None
         errors = self.errors(doc["errors"], doc.lines["errors"])
         if transport == "dll" and not all(status.lstrip("-").isdigit() for status in
                                           (errors.ok, errors.business, errors.rejected, errors.system)):
@@ -95,8 +107,25 @@ class _Compiler:
             name=self.text(doc, "dialect"), transport=transport, encoding=encoding, source=self.path,
             framing=framing, request_envelope=request_envelope, answer_envelope=answer_envelope, context=context,
             trades=trades, errors=errors,
-            ok_text=str(doc.get("ok_text", "成功")), endpoint=endpoint,
+            ok_text=str(doc.get("ok_text", "成功")), endpoint=endpoint, soap=soap,
         )
+
+    def soap(self, value: Any, line: int, framing: Framing) -> SoapService:
+        table = self.keys(value, line, {"namespace", "service", "operation", "arguments", "result"},
+                          {"namespace", "service"}, "soap")
+        operation = str(table.get("operation", ""))
+        if isinstance(framing, Args) == bool(operation):
+            raise self.fail(table.line, "soap: an args framing has one operation per trade (no operation:); "
+                                        "any other framing needs operation:, arguments: [action, message], result:")
+        action_arg = message_arg = result = ""
+        if operation:
+            arguments = table.get("arguments")
+            if not isinstance(arguments, LList) or len(arguments) != 2:
+                raise self.fail(table.lines.get("arguments", table.line), "soap arguments: [action name, message name]")
+            action_arg, message_arg = str(arguments[0]), str(arguments[1])
+            result = str(table.get("result", f"{operation}Result"))
+        return SoapService(namespace=self.text(table, "namespace"), service=self.text(table, "service"),
+                           operation=operation, action_arg=action_arg, message_arg=message_arg, result=result)
 
     def envelope(self, doc: LDict, key: str, framing: Framing) -> tuple[tuple[str, str], ...]:
         """A list (by position: names, or answer sources) or a mapping (name: where, or where: source)."""
@@ -190,6 +219,11 @@ class _Compiler:
             return Trade(code=code, infno=infno, copy=True, params=(), from_envelope=(), rows=None, answer=(),
                          answer_rows=None)
         located = not isinstance(framing, Delimited)  # every framing but the delimited one names its places
+        answer_located = not isinstance(framing, Delimited | Args)  # an args answer is one positional string
+        if isinstance(framing, Args):
+            operation, argument, _value = split_trade_code(code)
+            if not operation.isidentifier() or (argument and not argument.isidentifier()):
+                raise self.fail(line, f"trade {code!r}: an operation name, or Operation[argument=value]")
         params: list[FieldMap] = []
         from_envelope: list[FieldMap] = []
         rows = None
@@ -210,7 +244,7 @@ class _Compiler:
             self.keys(answer, answer_line, {"rows"}, {"rows"}, f"trade {code} answer")
             answer_rows = self.rows(answer["rows"], answer.lines["rows"], tables, "from", framing)
         elif isinstance(answer, LList):
-            answer_fields = [self.field(item, item_line, tables, "from", (), located)
+            answer_fields = [self.field(item, item_line, tables, "from", (), answer_located)
                              for item, item_line in zip(answer, answer.lines, strict=True)]
         else:
             raise self.fail(answer_line, f"trade {code} answer: a list of fields, rows:, or copy")
@@ -220,7 +254,7 @@ class _Compiler:
     def rows(self, value: Any, line: int, tables: Mapping[str, dict[str, str]], direction: str,
              framing: Framing) -> Rows:
         # delimited rows fill the params; args rows sit in one argument, by position; others name every column
-        needs_at = not isinstance(framing, Delimited)
+        needs_at = not isinstance(framing, Delimited) and not (isinstance(framing, Args) and direction == "from")
         located_columns = not isinstance(framing, Delimited | Args)
         table = self.keys(value, line, {direction, "columns", "at"}, {direction, "columns"} | ({"at"} if needs_at
                                                                                              else set()), "rows")
@@ -267,7 +301,8 @@ class _Compiler:
         default = constant if source == "const" else table.get("default")
         return FieldMap(
             path=self.path_of(target, table.lines.get(direction, line)) if target is not None else (), at=at,
-            label=str(target) if target is not None else "value",
+            # errors name the field as the vendor knows it, and as the national document does
+            label=(f"{at} ({target})" if at else str(target)) if target is not None else at or "value",
             fmt=self.format(table.get("format", "text"), table.lines.get("format", line)),
             table=codes, reverse={v: k for k, v in codes.items()} if codes else None,
             default=None if default is None else str(default), required=not table.get("optional", False),

@@ -79,6 +79,20 @@ Framing = Delimited | JsonDoc | XmlDoc | Args
 
 
 @dataclass(frozen=True, slots=True)
+class SoapService:
+    """How a soap dialect appears in its WSDL. With `operation`, one operation carries every trade (DHC's
+    HIPMessageServer(action, message)); without, each trade is an operation of its own (NCMS style) whose
+    arguments are the request envelope's names then the trade's fields' `at` names."""
+
+    namespace: str
+    service: str
+    operation: str  # the single operation, or "" for one operation per trade
+    action_arg: str  # single-operation style: the argument naming the trade
+    message_arg: str  # single-operation style: the argument holding the message
+    result: str  # single-operation style: the name of the returned string
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorRendering:
     """The status a vendor reads (return code, infcode, ResultCode, MSA-1) and the error text it shows."""
 
@@ -103,6 +117,7 @@ class Dialect:
     trades: Mapping[str, Trade]
     errors: ErrorRendering
     endpoint: str  # http and soap: the URL path the dialect is served at
+    soap: SoapService | None
     ok_text: str  # the message a success carries where the vendor has a place for one (sMessage, ResultMsg)
 
     def envelope_names(self) -> tuple[str, ...]:
