@@ -33,12 +33,12 @@ class LoadResult:
 
 
 async def run_load(host: str, port: int, path: str, next_body: NextBody, *, concurrency: int, seconds: float,
-                   warmup: float, ok: Callable[[bytes], bool]) -> LoadResult:
+                   warmup: float, ok: Callable[[bytes], bool], content_type: str = "application/json") -> LoadResult:
     result = LoadResult()
     start = time.perf_counter()
     measure_from = start + warmup
     stop_at = measure_from + seconds
-    head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n".encode()
+    head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n".encode()
 
     async def connection(number: int) -> None:
         reader, writer = await asyncio.open_connection(host, port)
