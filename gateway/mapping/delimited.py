@@ -31,6 +31,8 @@ class DelimitedCodec:
         if names and names[-1] == PARAMS_FIELD and len(parts) > len(names):
             # parameters last, with the envelope's own separator (|-only dialects): they take the rest
             parts = [*parts[:len(names) - 1], framing.field.join(parts[len(names) - 1:])]
+        if names and names[-1] == PARAMS_FIELD and len(parts) == len(names) - 1 and not framing.trailing:
+            parts.append("")  # no parameters at all (签到): the vendor sends no empty last field either
         if len(parts) != len(names):
             expected = f"{len(names)} 段（{framing.field} 分隔: {'、'.join(names)}）"
             raise MalformedMessage(f"入参应有 {expected}，实为 {len(parts)} 段")
