@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import ssl
 from collections.abc import Callable
 from datetime import datetime
 
@@ -13,6 +14,8 @@ from aiohttp import web
 from gateway.adapters import county_http, http_listener
 from gateway.adapters.dll_listener import start_dll_listener
 from gateway.adapters.soap import SoapEndpoints
+from gateway.auth.credentials import CredentialsError, load_credentials
+from gateway.auth.signature import Authenticator
 from gateway.engine.policy import PolicyBook, default_policy_path
 from gateway.mapping.compile import MappingError
 from gateway.mapping.registry import DialectBook
@@ -33,12 +36,35 @@ def build_gateway(settings: Settings, now: Callable[[], datetime] = datetime.now
     return Gateway(Deps(store=SqliteStore(settings.db_path), policies=load_policies(settings), now=now))
 
 
-def build_app(gateway: Gateway, dialects: http_listener.Dialects) -> web.Application:
-    """`dialects` is asked at every request, so a mapping reload takes effect on the next call."""
+def load_authenticator(settings: Settings) -> Authenticator | None:
+    if settings.credentials is None:
+        log.warning("authentication_off", reason="no [auth] credentials file: calls are not signed (demo only)")
+        return None
+    try:
+        return Authenticator(load_credentials(settings.credentials))
+    except CredentialsError as exc:
+        log.error("credentials_refused", problem=str(exc))
+        raise SystemExit(1) from exc
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    return context
+
+
+def build_app(gateway: Gateway, dialects: http_listener.Dialects,
+              authenticator: Authenticator | None = None) -> web.Application:
+    """`dialects` is asked at every request, so a mapping reload takes effect on the next call. Without an
+    authenticator nobody signs anything (the demo); with one, every hospital and county call must."""
     app = web.Application(client_max_size=http_listener.MAX_BODY)
     app[http_listener.GATEWAY] = gateway
     app[http_listener.DIALECTS] = dialects
     app[http_listener.SOAP] = SoapEndpoints().handle
+    app[http_listener.AUTH] = authenticator
     county_http.add_routes(app)
     app.router.add_get("/health", _health)
     http_listener.add_routes(app)
@@ -73,13 +99,15 @@ async def serve(settings: Settings) -> None:
         _report(problems)
         log.info("mappings_reloaded" if not problems else "mappings_kept", dialects=sorted(book.current))
 
+    authenticator = load_authenticator(settings)
     gateway = build_gateway(settings)
-    runner = web.AppRunner(build_app(gateway, lambda: book.current), access_log=None)
+    runner = web.AppRunner(build_app(gateway, lambda: book.current, authenticator), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.http_port)
+    site = web.TCPSite(runner, settings.host, settings.http_port, ssl_context=tls_context(settings))
     await site.start()
     dll = await start_dll_listener(gateway, lambda: book.current, settings.host, settings.dll_port)
-    log.info("listening", listener="http", host=settings.host, port=settings.http_port,
+    log.info("listening", listener="https" if settings.tls_cert else "http", host=settings.host,
+             port=settings.http_port, signed=authenticator is not None,
              db=str(settings.db_path), policies=[p.policy_id for p in gateway.deps.policies.versions],
              endpoints={path: d.name for path, d in http_listener.served_endpoints(book.current).items()})
     log.info("listening", listener="dll", host=settings.host, port=settings.dll_port,

@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--mappings", type=Path, help="folder of dialect files (default mappings/)")
     serve.add_argument("--policy", type=Path, action="append", help="policy file (repeat for versions)")
     serve.add_argument("--log-format", choices=("json", "console"))
+    serve.add_argument("--credentials", type=Path, help="hospitals' and county operators' credentials (TOML); "
+                                                        "every call must then be signed")
 
     for kind in KINDS:
         sub = commands.add_parser(kind, help=f"county reference data: {kind}")
@@ -67,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             dll_port=args.dll_port or settings.dll_port, mappings_dir=args.mappings or settings.mappings_dir,
             policy_files=tuple(args.policy) if args.policy else settings.policy_files,
             log_format=args.log_format or settings.log_format,
+            credentials=args.credentials or settings.credentials,
         )
         configure_logging(settings.log_format, settings.log_level)
         from gateway.app import serve as run

@@ -170,6 +170,21 @@ class ForeignStay(AccessError):
     title = "非本机构的就诊记录"
 
 
+class Unauthenticated(AccessError):
+    code = "HG4002"
+    title = "身份认证失败"
+
+
+class HospitalMismatch(AccessError):
+    code = "HG4003"
+    title = "报文中的医疗机构与认证的机构不符"
+
+
+class RoleForbidden(AccessError):
+    code = "HG4004"
+    title = "当前角色无权执行此操作"
+
+
 class InternalError(GatewayError):
     code = "HG9001"
     title = "网关内部错误，交易未执行"

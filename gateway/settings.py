@@ -18,14 +18,17 @@ class Settings:
     policy_files: tuple[Path, ...] = ()  # empty: the demo county's policy shipped with the package
     log_format: str = "json"
     log_level: str = "INFO"
+    credentials: Path | None = None  # None: nobody signs (the demo); a file: every call must (gateway/auth)
+    tls_cert: Path | None = None  # both set: the HTTP listener speaks HTTPS only
+    tls_key: Path | None = None
 
     @classmethod
     def from_file(cls, path: Path) -> Settings:
         with path.open("rb") as handle:
             doc = tomllib.load(handle)
         base = path.parent
-        known = {"store": {"path"}, "http": {"host", "port"}, "dll": {"port"}, "mappings": {"folder"},
-                 "policy": {"files"}, "log": {"format", "level"}}
+        known = {"store": {"path"}, "http": {"host", "port", "tls_cert", "tls_key"}, "dll": {"port"},
+                 "mappings": {"folder"}, "policy": {"files"}, "log": {"format", "level"}, "auth": {"credentials"}}
         for section, values in doc.items():
             if section not in known or not isinstance(values, dict) or set(values) - known[section]:
                 raise ValueError(f"{path}: unknown setting in [{section}]; known: {sorted(known.get(section, ()))}")
@@ -35,6 +38,7 @@ class Settings:
         log: dict[str, Any] = doc.get("log", {})
         dll: dict[str, Any] = doc.get("dll", {})
         mappings: dict[str, Any] = doc.get("mappings", {})
+        auth: dict[str, Any] = doc.get("auth", {})
         settings = cls()
         return replace(
             settings,
@@ -46,4 +50,7 @@ class Settings:
             policy_files=tuple(base / p for p in policy.get("files", ())),
             log_format=str(log.get("format", settings.log_format)),
             log_level=str(log.get("level", settings.log_level)).upper(),
+            credentials=base / auth["credentials"] if "credentials" in auth else None,
+            tls_cert=base / http["tls_cert"] if "tls_cert" in http else None,
+            tls_key=base / http["tls_key"] if "tls_key" in http else None,
         )

@@ -11,6 +11,9 @@ from typing import Any
 import aiohttp
 import simplejson
 
+from gateway.auth.credentials import HospitalCredential
+from gateway.auth.signature import signed_headers
+
 CALL_PATH = "/fsi/api/rsfComIfsService/callService"
 
 # One serial for the whole process: several clients of one hospital never mint the same msgid.
@@ -21,13 +24,15 @@ class NhsaClient:
     """Builds the national envelope (msgid = fixmedins_code + yyyyMMddHHmmss + serial) around each input."""
 
     def __init__(self, session: aiohttp.ClientSession, base_url: str, fixmedins_code: str,
-                 opter: str = "001", mdtrtarea_admvs: str = "430521") -> None:
+                 opter: str = "001", mdtrtarea_admvs: str = "430521",
+                 credential: HospitalCredential | None = None) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self.fixmedins_code = fixmedins_code
         self.opter = opter
         self.mdtrtarea_admvs = mdtrtarea_admvs
         self.sign_no = ""
+        self.credential = credential  # when set, every request carries the x-tif-* signature headers
 
     def new_msgid(self, at: datetime | None = None) -> str:
         return f"{self.fixmedins_code}{(at or datetime.now()):%Y%m%d%H%M%S}{next(_SERIAL) % 10000:04d}"
@@ -44,8 +49,10 @@ class NhsaClient:
         }
 
     async def post_raw(self, body: bytes) -> tuple[int, dict[str, Any]]:
-        async with self.session.post(f"{self.base_url}{CALL_PATH}", data=body,
-                                     headers={"Content-Type": "application/json;charset=utf-8"}) as response:
+        headers = {"Content-Type": "application/json;charset=utf-8"}
+        if self.credential is not None:
+            headers.update(signed_headers(self.credential, body))
+        async with self.session.post(f"{self.base_url}{CALL_PATH}", data=body, headers=headers) as response:
             text = await response.read()
             return response.status, json.loads(text, parse_float=Decimal)
 

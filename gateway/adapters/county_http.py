@@ -8,8 +8,8 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from gateway.adapters.http_listener import GATEWAY
-from gateway.errors import GatewayError, MalformedMessage
+from gateway.adapters.http_listener import AUTH, GATEWAY
+from gateway.errors import GatewayError, MalformedMessage, RoleForbidden, Unauthenticated
 from gateway.refdata.parse import RefdataRejected
 from gateway.refdata.read import rows_from_payload
 from gateway.service.refdata import KINDS, import_rows
@@ -22,7 +22,26 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/county/v1/status", status)
 
 
+def _refused(request: web.Request, needed: str) -> web.Response | None:
+    """401 without a known county token, 403 when its role may not do this; None when allowed (or when the
+    gateway runs without credentials)."""
+    authenticator = request.app[AUTH]
+    if authenticator is None:
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    operator = authenticator.credentials.county.get(token) if scheme.lower() == "bearer" else None
+    if operator is None:
+        missing = Unauthenticated("需要县级医保系统的令牌 (Authorization: Bearer …)")
+        return _error(401, missing.code, missing.message)
+    if needed == "admin" and operator.role != "admin":
+        return _error(403, RoleForbidden.code, RoleForbidden(f"{operator.name} 的角色为 {operator.role}").message)
+    return None
+
+
 async def import_reference_data(request: web.Request) -> web.Response:
+    refused = _refused(request, "admin")
+    if refused is not None:
+        return refused
     kind = request.match_info["kind"]
     if kind not in KINDS:
         return _error(404, "HG2000", f"未知的基础数据类型 {kind}；可用：{', '.join(KINDS)}")
@@ -45,6 +64,9 @@ async def import_reference_data(request: web.Request) -> web.Response:
 
 
 async def status(request: web.Request) -> web.Response:
+    refused = _refused(request, "reader")
+    if refused is not None:
+        return refused
     gateway = request.app[GATEWAY]
     counts = await gateway.run(gateway.deps.store.counts)
     return web.json_response({"code": 0, "counts": counts})

@@ -12,7 +12,7 @@ import structlog
 from gateway.adapters.nhsa.decode import decode_call
 from gateway.adapters.nhsa.encode import render_output
 from gateway.canonical.answers import Answer
-from gateway.errors import GatewayError, InternalError
+from gateway.errors import GatewayError, HospitalMismatch, InternalError
 from gateway.mapping.args import ArgsCodec
 from gateway.mapping.codec import Codec, Inbound, status_of
 from gateway.mapping.delimited import DelimitedCodec
@@ -30,11 +30,13 @@ def codec_for(dialect: Dialect) -> Codec:
     return CODECS[dialect.framing.kind]
 
 
-async def call_dialect(gateway: Gateway, dialect: Dialect, raw: Any, action: str = "") -> tuple[str, bytes]:
+async def call_dialect(gateway: Gateway, dialect: Dialect, raw: Any, action: str = "",
+                       hospital: str | None = None) -> tuple[str, bytes]:
     """(status, answer bytes): the dialect's success status and answer, or its error status and error answer.
 
     `raw` is what the transport received (bytes; a SOAP operation's arguments for the args framing); `action`
-    names the trade when the transport carries it outside the message."""
+    names the trade when the transport carries it outside the message; `hospital`, when the transport
+    authenticated the caller, is the only fixmedins_code the message may act for."""
     started = time.perf_counter()
     codec = codec_for(dialect)
     inbound: Inbound | None = None
@@ -42,6 +44,8 @@ async def call_dialect(gateway: Gateway, dialect: Dialect, raw: Any, action: str
     error: GatewayError | None = None
     try:
         inbound = codec.read(dialect, raw, action)
+        if hospital is not None and inbound.document.get("fixmedins_code") != hospital:
+            raise HospitalMismatch(f"认证的机构为 {hospital}", field="fixmedins_code")
         call = decode_call(inbound.document)
         call = dataclasses.replace(call, context=dataclasses.replace(call.context, dialect=dialect.name))
         request = inbound

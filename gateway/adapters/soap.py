@@ -24,6 +24,7 @@ from spyne.protocol.soap import Soap11
 
 from gateway.adapters.dialect_call import call_dialect
 from gateway.adapters.http_listener import GATEWAY
+from gateway.errors import GatewayError
 from gateway.mapping.args import operations
 from gateway.mapping.model import Dialect
 
@@ -98,7 +99,9 @@ class SoapEndpoints:
             self._servers[dialect.name] = cached
         return cached[1]
 
-    async def handle(self, request: web.Request, dialect: Dialect) -> web.StreamResponse:
+    async def handle(self, request: web.Request, dialect: Dialect, caller: str | GatewayError | None
+                     ) -> web.StreamResponse:
+        """`caller`: the hospital the request is signed for, its signature's error, or None (not required)."""
         server = self.server(dialect)
         if request.method == "GET" and "wsdl" in {key.lower() for key in request.query}:
             return await server.handle_wsdl_request(request, request.app)
@@ -112,6 +115,9 @@ class SoapEndpoints:
                                     f"request body over {MAX_SOAP_BODY // 1024 // 1024} MB")
         if any(marker in body for marker in _FORBIDDEN):
             return await self.fault(server, request, context, "Client.Forbidden", "DTD and entities are refused")
+        if isinstance(caller, GatewayError):
+            reason = f"{caller.code} {caller.message}"
+            return await self.fault(server, request, context, "Client.Authentication", reason)
         context.in_string = [body]
         contexts = server.generate_contexts(context)
         call, others = contexts[0], contexts[1:]
@@ -120,23 +126,26 @@ class SoapEndpoints:
         server.get_in_object(call)
         if call.in_error:
             return await server.handle_error(request, call, others, call.in_error)
-        call.udc = await self.answer(request, dialect, call.descriptor.operation_name, list(call.in_object or []))
+        call.udc = await self.answer(request, dialect, call.descriptor.operation_name, list(call.in_object or []),
+                                     caller)
         server.get_out_object(call)
         if call.out_error:
             return await server.handle_error(request, call, others, call.out_error)
         server.get_out_string(call)
         return await server.response(request, call, others)
 
-    async def answer(self, request: web.Request, dialect: Dialect, operation: str, values: list[Any]) -> Any:
+    async def answer(self, request: web.Request, dialect: Dialect, operation: str, values: list[Any],
+                     hospital: str | None) -> Any:
         soap = dialect.soap
         assert soap is not None
         gateway = request.app[GATEWAY]
         if soap.operation:  # DHC: HIPMessageServer(action, message) → the answer message
             action, message = [*values, None, None][:2]
-            _status, body = await call_dialect(gateway, dialect, message or "", action or "")
+            _status, body = await call_dialect(gateway, dialect, message or "", action or "", hospital)
             return body.decode(dialect.encoding)
         arguments, _results = signature(dialect)[operation]
-        status, body = await call_dialect(gateway, dialect, dict(zip(arguments, values, strict=False)), operation)
+        status, body = await call_dialect(gateway, dialect, dict(zip(arguments, values, strict=False)), operation,
+                                          hospital)
         text = body.decode(dialect.encoding)
         ok = status == dialect.errors.ok
         by_source = {"status": status, "output": text if ok else "", "message": dialect.ok_text if ok else text}
