@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,9 +15,10 @@ import aiohttp
 import pytest
 import zeep
 import zeep.transports
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from gateway.app import build_app, build_gateway
+from gateway.app import build_app, build_gateway, tls_context
 from gateway.auth.credentials import CredentialsError, HospitalCredential, load_credentials
 from gateway.auth.signature import Authenticator, signed_headers
 from gateway.settings import Settings
@@ -164,3 +166,30 @@ def test_a_bad_credentials_file_is_refused_with_the_key(tmp_path: Path, text: st
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CredentialsError, match=words):
         load_credentials(path)
+
+
+async def test_https_from_settings(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    made = await asyncio.create_subprocess_exec(
+        "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    assert await made.wait() == 0
+    settings = Settings(db_path=tmp_path / "hisgw.sqlite", tls_cert=cert, tls_key=key)
+    gateway = build_gateway(settings)
+    runner = web.AppRunner(build_app(gateway, lambda: DIALECTS))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls_context(settings))
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        trusted = ssl.create_default_context(cafile=str(cert))
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"https://127.0.0.1:{port}/health", ssl=trusted) as response:
+                assert response.status == 200
+            with pytest.raises(aiohttp.ClientError):  # plain HTTP gets nothing from an HTTPS-only listener
+                async with session.get(f"http://127.0.0.1:{port}/health") as response:
+                    await response.read()
+    finally:
+        await runner.cleanup()
+        gateway.close()
