@@ -13,6 +13,7 @@ from aiohttp import web
 
 from gateway.adapters import county_http, http_listener
 from gateway.adapters.dll_listener import start_dll_listener
+from gateway.adapters.limits import ConnectionGate, Limits
 from gateway.adapters.soap import SoapEndpoints
 from gateway.auth.credentials import CredentialsError, load_credentials
 from gateway.auth.signature import Authenticator
@@ -56,8 +57,8 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
     return context
 
 
-def build_app(gateway: Gateway, dialects: http_listener.Dialects,
-              authenticator: Authenticator | None = None) -> web.Application:
+def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator: Authenticator | None = None,
+              limits: Limits | None = None) -> web.Application:
     """`dialects` is asked at every request, so a mapping reload takes effect on the next call. Without an
     authenticator nobody signs anything (the demo); with one, every hospital and county call must."""
     app = web.Application(client_max_size=http_listener.MAX_BODY)
@@ -65,6 +66,7 @@ def build_app(gateway: Gateway, dialects: http_listener.Dialects,
     app[http_listener.DIALECTS] = dialects
     app[http_listener.SOAP] = SoapEndpoints().handle
     app[http_listener.AUTH] = authenticator
+    app[http_listener.LIMITS] = ConnectionGate(limits or Limits())
     county_http.add_routes(app)
     app.router.add_get("/health", _health)
     http_listener.add_routes(app)

@@ -185,6 +185,11 @@ class RoleForbidden(AccessError):
     title = "当前角色无权执行此操作"
 
 
+class Busy(GatewayError):
+    code = "HG9002"
+    title = "医保网关繁忙，交易未执行，请稍后重试"
+
+
 class InternalError(GatewayError):
     code = "HG9001"
     title = "网关内部错误，交易未执行"

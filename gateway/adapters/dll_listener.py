@@ -7,18 +7,18 @@ answer frame : u32 length | i32 return code | output bytes       (big-endian)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 from collections.abc import Callable, Mapping
 
 import structlog
 
 from gateway.adapters.dialect_call import call_dialect
+from gateway.adapters.limits import ConnectionGate, Limits
 from gateway.mapping.model import Dialect
 from gateway.runtime import Gateway
 
 MAX_FRAME = 16 * 1024 * 1024
-READ_TIMEOUT = 30.0  # a sender that stalls mid-frame is dropped
-IDLE_TIMEOUT = 120.0
 SYSTEM_ERROR = -1
 log = structlog.get_logger("hisgw.dll")
 
@@ -28,18 +28,29 @@ def frame(rc: int, body: bytes) -> bytes:
 
 
 async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[str, Dialect]], host: str,
-                             port: int) -> asyncio.Server:
-    """`dialects` is asked at every frame, so a reload takes effect on the next call."""
+                             port: int, limits: Limits | None = None) -> asyncio.Server:
+    """`dialects` is asked at every frame, so a reload takes effect on the next call. A sender that stalls
+    mid-frame is dropped after `limits.read_timeout`; a connection over the cap gets -1 "busy" and is closed
+    (the library then reports no answer, and the HIS queries or reverses: dll/PROTOCOL.md)."""
+    limits = limits or Limits()
+    gate = ConnectionGate(limits)
 
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not gate.enter():
+            log.warning("dll_busy", open=gate.open, cap=limits.max_connections)
+            writer.write(frame(SYSTEM_ERROR, "hisgw: 医保网关繁忙（连接数已满），请稍后重试".encode("gbk")))
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+            writer.close()
+            return
         try:
             while True:
-                head = await asyncio.wait_for(reader.readexactly(4), IDLE_TIMEOUT)
+                head = await asyncio.wait_for(reader.readexactly(4), limits.idle_timeout)
                 (length,) = struct.unpack(">I", head)
                 if length > MAX_FRAME:
                     writer.write(frame(SYSTEM_ERROR, f"hisgw: frame of {length} bytes is too large".encode()))
                     break
-                payload = await asyncio.wait_for(reader.readexactly(length), READ_TIMEOUT)
+                payload = await asyncio.wait_for(reader.readexactly(length), limits.read_timeout)
                 name, separator, raw = payload.partition(b"\0")
                 dll_dialects = {key: d for key, d in dialects().items() if d.transport == "dll"}
                 dialect = dll_dialects.get(name.decode("ascii", errors="replace"))
@@ -55,6 +66,7 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
         except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
             pass  # the library closes after each answer; a broken or idle peer is simply dropped
         finally:
+            gate.leave()
             writer.close()
 
     return await asyncio.start_server(connection, host, port)

@@ -24,7 +24,7 @@ from spyne.protocol.soap import Soap11
 
 from gateway.adapters.dialect_call import call_dialect
 from gateway.adapters.http_listener import GATEWAY
-from gateway.errors import GatewayError
+from gateway.errors import AccessError, GatewayError
 from gateway.mapping.args import operations
 from gateway.mapping.model import Dialect
 
@@ -116,8 +116,8 @@ class SoapEndpoints:
         if any(marker in body for marker in _FORBIDDEN):
             return await self.fault(server, request, context, "Client.Forbidden", "DTD and entities are refused")
         if isinstance(caller, GatewayError):
-            reason = f"{caller.code} {caller.message}"
-            return await self.fault(server, request, context, "Client.Authentication", reason)
+            code = "Client.Authentication" if isinstance(caller, AccessError) else "Client"
+            return await self.fault(server, request, context, code, f"{caller.code} {caller.message}")
         context.in_string = [body]
         contexts = server.generate_contexts(context)
         call, others = contexts[0], contexts[1:]
