@@ -107,6 +107,34 @@ def upload_body(mdtrt_id: str, psn_no: str, first_sn: int, serial: int) -> bytes
     return envelope("2301", {"feedetail": lines}, serial)
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_library(work: Path) -> Path:
+    library = work / "libhisgw_dll.so"
+    subprocess.run(["gcc", "-std=c99", "-D_POSIX_C_SOURCE=200809L", "-O2", "-fPIC", "-shared", "-fvisibility=hidden",
+                    "-o", str(library), str(ROOT / "dll" / "hisgw_dll.c"), "-lpthread"], check=True)
+    return library
+
+
+def dll_load(library: Path, port: int, inputs: list[bytes], seconds: float, warmup: float, work: Path) -> LoadResult:
+    """32 threads of one process calling BUSINESS_HANDLE (bench/dllload.py), each request used once."""
+    config, requests = work / f"dll-{port}.ini", work / f"dll-{port}.in"
+    config.write_text(f"host = 127.0.0.1\nport = {port}\ntimeout_ms = 30000\ndialect = neusoft-dll\n"
+                      "out_size = 8192\n", encoding="ascii")
+    requests.write_bytes(b"\n".join(inputs))
+    done = subprocess.run([sys.executable, "-m", "bench.dllload", str(library), str(config), str(requests),
+                           str(seconds), str(warmup), "32"], check=True, capture_output=True)
+    figures = json.loads(done.stdout)
+    return LoadResult(latencies=figures["latencies"], errors=figures["errors"], measured_seconds=figures["seconds"],
+                      exhausted=figures["exhausted"])
+
+
+def dll_settle_input(stay: PreparedStay, serial: int) -> bytes:
+    return (f"2410^{HOSPITAL}^001^C01^DLL{serial:010d}^430521^{stay.mdtrt_id}|{stay.psn_no}|{stay.medfee}^1^"
+            .encode("gbk"))
+
+
 def soap_ok(payload: bytes) -> bool:
     return b"&lt;ResultCode&gt;0&lt;/ResultCode&gt;" in payload
 
@@ -194,6 +222,14 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(bench_engine(seconds))
 
         soap_stays = prepare_stays(work / "hisgw.sqlite", 500 if args.quick else 30_000, 10)
+        dll_stays = prepare_stays(work / "hisgw.sqlite", 500 if args.quick else 30_000, 10)
+        library = build_library(work)
+
+        port = free_port()
+        with server([sys.executable, "-m", "bench.dll_echo_server", str(port)], port, log):
+            echo_inputs = [dll_settle_input(dll_stays[0], n) for n in range(2_000 if args.quick else 150_000)]
+            dll_echo = dll_load(library, port, echo_inputs, seconds, warmup, work)
+        rows.append(http_row("DLL bare: the C library calling an echo listener", dll_echo, None, "", None))
         stays = prepare_stays(work / "hisgw.sqlite", settlements_for_memory, 10)
         upload_stays = prepare_stays(work / "hisgw.sqlite", 32, 0)
         sample = settle_body(stays[0], 0)
@@ -211,8 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(http_row("SOAP bare: spyne echo of two strings", soap_echo, None, "", None))
 
         port = free_port()
+        dll_port = free_port()
         gateway = [sys.executable, "-m", "gateway.cli", "--db", str(work / "hisgw.sqlite"), "serve",
-                   "--port", str(port), "--log-format", "json"]
+                   "--port", str(port), "--dll-port", str(dll_port), "--log-format", "json"]
         with server(gateway, port, log) as process:
             serial = iter(range(1, 10**9))
             query = envelope("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "430521195803120133"}}, 0)
@@ -230,6 +267,12 @@ def main(argv: list[str] | None = None) -> int:
             soap_ratio = soap_settled.rate / soap_echo.rate if soap_echo.rate else 0
             rows.append(http_row("SOAP dhc HIPMessageServer settlement, durable", soap_settled, soap_echo.rate,
                                  "≥ 60% of bare spyne", soap_ratio >= 0.60))
+
+            dll_inputs = [dll_settle_input(stay, n) for n, stay in enumerate(dll_stays)]
+            dll_settled = dll_load(library, dll_port, dll_inputs, seconds, warmup, work)
+            dll_ratio = dll_settled.rate / dll_echo.rate if dll_echo.rate else 0
+            rows.append(http_row("DLL neusoft 2410 settlement through the library, durable", dll_settled,
+                                 dll_echo.rate, "≥ 30% of its bare echo", dll_ratio >= 0.30))
 
             batches = [0] * 32
 

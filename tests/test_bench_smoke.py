@@ -17,6 +17,7 @@ def test_quick_bench_prints_every_row(tmp_path: Path, capsys: pytest.CaptureFixt
     assert any(name.startswith("HTTP bare") for name in rows)
     assert any(name.startswith("HTTP 2304") and row["ratio"] for name, row in rows.items())
     assert any(name.startswith("SOAP dhc") and row["ratio"] for name, row in rows.items())
+    assert any(name.startswith("DLL neusoft") and row["ratio"] for name, row in rows.items())
     assert all(row["value"] > 0 for row in rows.values())
     assert all("bad answers" not in row["note"] for row in rows.values())
     assert "figures written" in capsys.readouterr().out
