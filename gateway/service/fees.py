@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from decimal import Decimal
 
 from gateway.canonical.answers import Done, FeeLineAnswer, FeeUploadAnswer
@@ -119,9 +118,12 @@ def _check_refund(line: FeeLine, original: StoredFeeLine | None, refunded: dict[
     refunded[line.init_feedetl_sn] = total
 
 
+_FEE_LINE_FIELDS = tuple(f.name for f in dataclasses.fields(FeeLine))
+
+
 def _fingerprint(line: FeeLine) -> str:
-    doc = {f.name: str(getattr(line, f.name)) for f in dataclasses.fields(line)}
-    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """What makes a re-sent line 'unchanged': every field, in a fixed order (compared, never parsed)."""
+    return "\x1f".join(str(getattr(line, name)) for name in _FEE_LINE_FIELDS)
 
 
 def _answer(stored: StoredFeeLine) -> FeeLineAnswer:

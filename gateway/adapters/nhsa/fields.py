@@ -63,9 +63,15 @@ class Fields:
             return None
         if not isinstance(value, str):
             raise InvalidValue("应为日期时间字符串 yyyy-MM-dd HH:mm:ss", field=self.path(key))
+        text = value.strip()
+        if len(text) == 19 and text[10] == " ":  # the national format: the C parser, 10× faster than strptime
+            try:
+                return datetime.fromisoformat(text)
+            except ValueError:
+                pass  # the formats below say what is wrong, or accept what strptime alone reads
         for fmt in _DATETIME_FORMATS:
             try:
-                return datetime.strptime(value.strip(), fmt)
+                return datetime.strptime(text, fmt)
             except ValueError:
                 continue
         raise InvalidValue(f"日期时间不合法: {value[:32]!r}（应为 yyyy-MM-dd HH:mm:ss）", field=self.path(key))
