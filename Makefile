@@ -18,7 +18,7 @@ setup: $(STAMP)
 CFLAGS_DLL := -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O2
 build/libhisgw_dll.so: dll/hisgw_dll.c dll/messages_gbk.h
 	mkdir -p build
-	gcc $(CFLAGS_DLL) -fPIC -shared -fvisibility=hidden -o $@ dll/hisgw_dll.c -lpthread
+	gcc $(CFLAGS_DLL) -fPIC -shared -fvisibility=hidden -o $@ dll/hisgw_dll.c -lpthread -lcrypto
 
 dll: build/libhisgw_dll.so
 
@@ -26,7 +26,7 @@ dll: build/libhisgw_dll.so
 dll-win32: dll/hisgw_dll.c dll/messages_gbk.h
 	mkdir -p build
 	i686-w64-mingw32-gcc -std=c99 -Wall -Wextra -Werror -O2 -shared -o build/hisgw_dll.dll dll/hisgw_dll.c \
-		-Wl,--kill-at,--output-def,build/hisgw_dll.def -lws2_32
+		-Wl,--kill-at,--output-def,build/hisgw_dll.def -lws2_32 -lbcrypt
 
 # Embedded default: SQLite file var/hisgw.sqlite, the demo county's policy and reference data, every listener.
 serve: setup

@@ -113,7 +113,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def build_library(work: Path) -> Path:
     library = work / "libhisgw_dll.so"
     subprocess.run(["gcc", "-std=c99", "-D_POSIX_C_SOURCE=200809L", "-O2", "-fPIC", "-shared", "-fvisibility=hidden",
-                    "-o", str(library), str(ROOT / "dll" / "hisgw_dll.c"), "-lpthread"], check=True)
+                    "-o", str(library), str(ROOT / "dll" / "hisgw_dll.c"), "-lpthread", "-lcrypto"], check=True)
     return library
 
 

@@ -4,7 +4,11 @@
  * The HIS keeps calling INIT(err) and BUSINESS_HANDLE(in, out) exactly as it called its vendor's DLL; this
  * library forwards each call over TCP to the hisgw DLL listener, which hands the raw string to the dialect
  * named in the configuration. Protocol (dll/PROTOCOL.md):
- *   request  = u32 length (big-endian) | dialect name | NUL | the HIS's input bytes, untouched (GBK)
+ *   request  = u32 length (big-endian) | dialect name [ "|" paasid "|" timestamp "|" nonce "|" signature ]
+ *              | NUL | the HIS's input bytes, untouched (GBK)
+ *              (the signature part when the configuration names a paasid and secret: the national scheme,
+ *              hex(sha256(timestamp + secret + nonce + timestamp)), computed with the system's crypto:
+ *              OpenSSL's libcrypto, or Windows CNG)
  *   answer   = u32 length (big-endian) | i32 return code (big-endian) | the output bytes
  * Return codes: 0 success; -2 business error (out holds the error text); -1 system error or no answer in
  * time: the state of the transaction is unknown and the HIS must reverse (2601) or query it.
@@ -22,6 +26,8 @@
 #ifdef _WIN32
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#include <windows.h>
+#include <bcrypt.h>
 #define EXPORT __declspec(dllexport)
 #define CALLCONV __stdcall
 typedef SOCKET sock_t;
@@ -38,6 +44,7 @@ static void unlock(void) { LeaveCriticalSection(&g_lock); }
 #else
 #include <fcntl.h>
 #include <netdb.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -62,9 +69,13 @@ typedef struct {
     char port[16];
     int timeout_ms;
     char dialect[64];
+    char paasid[64];
+    char secret[128];
     size_t out_size;
     int ready;
 } config_t;
+
+static unsigned long g_nonce_serial;
 
 static config_t g_cfg;
 
@@ -109,9 +120,12 @@ static int read_config(const char *path, config_t *cfg) {
         else if (strcmp(key, "dialect") == 0) put_text(cfg->dialect, sizeof cfg->dialect, value);
         else if (strcmp(key, "timeout_ms") == 0) cfg->timeout_ms = atoi(value);
         else if (strcmp(key, "out_size") == 0) cfg->out_size = (size_t)strtoul(value, NULL, 10);
+        else if (strcmp(key, "paasid") == 0) put_text(cfg->paasid, sizeof cfg->paasid, value);
+        else if (strcmp(key, "secret") == 0) put_text(cfg->secret, sizeof cfg->secret, value);
     }
     fclose(f);
     if (cfg->timeout_ms <= 0 || cfg->out_size < 2 || cfg->dialect[0] == '\0') return -1;
+    if ((cfg->paasid[0] == '\0') != (cfg->secret[0] == '\0')) return -1; /* both or neither */
     return 0;
 }
 
@@ -211,6 +225,46 @@ static int recv_all(sock_t s, char *buf, size_t len, long long deadline) {
     return 0;
 }
 
+/* hex(sha256(text)) into hex[65]; 0 on success. The digest is the system's, never our own. */
+static int sha256_hex(const char *text, char hex[65]) {
+    unsigned char digest[32];
+    int i;
+#ifdef _WIN32
+    BCRYPT_ALG_HANDLE alg = NULL;
+    if (!BCRYPT_SUCCESS(BCryptOpenAlgorithmProvider(&alg, BCRYPT_SHA256_ALGORITHM, NULL, 0))) return -1;
+    if (!BCRYPT_SUCCESS(BCryptHash(alg, NULL, 0, (PUCHAR)text, (ULONG)strlen(text), digest, sizeof digest))) {
+        BCryptCloseAlgorithmProvider(alg, 0);
+        return -1;
+    }
+    BCryptCloseAlgorithmProvider(alg, 0);
+#else
+    unsigned int len = 0;
+    if (EVP_Digest(text, strlen(text), digest, &len, EVP_sha256(), NULL) != 1 || len != sizeof digest) return -1;
+#endif
+    for (i = 0; i < 32; i++) sprintf(hex + 2 * i, "%02x", digest[i]);
+    hex[64] = '\0';
+    return 0;
+}
+
+/* The frame's name part: the dialect, and the signature headers when credentials are configured. */
+static int name_part(const config_t *cfg, char *name, size_t cap) {
+    char ts[24], nonce[64], hex[65], text[sizeof cfg->secret + 128];
+    unsigned long serial;
+    if (cfg->paasid[0] == '\0') {
+        put_text(name, cap, cfg->dialect);
+        return 0;
+    }
+    lock();
+    serial = ++g_nonce_serial;
+    unlock();
+    snprintf(ts, sizeof ts, "%lld", (long long)time(NULL));
+    snprintf(nonce, sizeof nonce, "%llx-%lx-%lx", (unsigned long long)now_ms(), serial, (unsigned long)clock());
+    snprintf(text, sizeof text, "%s%s%s%s", ts, cfg->secret, nonce, ts);
+    if (sha256_hex(text, hex) != 0) return -1;
+    if ((size_t)snprintf(name, cap, "%s|%s|%s|%s|%s", cfg->dialect, cfg->paasid, ts, nonce, hex) >= cap) return -1;
+    return 0;
+}
+
 static uint32_t get_u32(const unsigned char *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
@@ -240,6 +294,7 @@ EXPORT int CALLCONV INIT(char *err) {
 
 EXPORT int CALLCONV BUSINESS_HANDLE(char *in, char *out) {
     config_t cfg;
+    char name[512];
     size_t in_len, name_len, frame_len;
     unsigned char head[8];
     unsigned char *frame;
@@ -258,7 +313,11 @@ EXPORT int CALLCONV BUSINESS_HANDLE(char *in, char *out) {
     }
     if (in == NULL) in = "";
     in_len = strlen(in);
-    name_len = strlen(cfg.dialect);
+    if (name_part(&cfg, name, sizeof name) != 0) {
+        put_text(out, cfg.out_size, MSG_IO);
+        return -1;
+    }
+    name_len = strlen(name);
     frame_len = 4 + name_len + 1 + in_len;
     frame = (unsigned char *)malloc(frame_len);
     if (frame == NULL) {
@@ -266,7 +325,7 @@ EXPORT int CALLCONV BUSINESS_HANDLE(char *in, char *out) {
         return -1;
     }
     put_u32(frame, (uint32_t)(frame_len - 4));
-    memcpy(frame + 4, cfg.dialect, name_len);
+    memcpy(frame + 4, name, name_len);
     frame[4 + name_len] = '\0';
     memcpy(frame + 5 + name_len, in, in_len);
 

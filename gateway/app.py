@@ -107,7 +107,8 @@ async def serve(settings: Settings) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.http_port, ssl_context=tls_context(settings))
     await site.start()
-    dll = await start_dll_listener(gateway, lambda: book.current, settings.host, settings.dll_port)
+    dll = await start_dll_listener(gateway, lambda: book.current, settings.host, settings.dll_port,
+                                   authenticator=authenticator)
     log.info("listening", listener="https" if settings.tls_cert else "http", host=settings.host,
              port=settings.http_port, signed=authenticator is not None,
              db=str(settings.db_path), policies=[p.policy_id for p in gateway.deps.policies.versions],

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from gateway.adapters.dll_listener import start_dll_listener
+from gateway.auth.credentials import load_credentials
+from gateway.auth.signature import Authenticator
 from gateway.mapping.registry import DialectBook, check_all
 from tests.support import PERSONS, Served
 
@@ -30,7 +32,8 @@ def library_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """dll/hisgw_dll.c compiled here with the Makefile's flags, so the test command builds it too."""
     out = tmp_path_factory.mktemp("dll") / "libhisgw_dll.so"
     subprocess.run(["gcc", "-std=c99", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", "-O2", "-fPIC",
-                    "-shared", "-fvisibility=hidden", "-o", str(out), str(ROOT / "dll" / "hisgw_dll.c"), "-lpthread"],
+                    "-shared", "-fvisibility=hidden", "-o", str(out), str(ROOT / "dll" / "hisgw_dll.c"), "-lpthread",
+                    "-lcrypto"],
                    check=True)
     return out
 
@@ -52,14 +55,15 @@ class Library:
 def load_library(library_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     count = 0
 
-    def load(port: int, *, out_size: int = 8192, timeout_ms: int = 5000, dialect: str = "neusoft-dll") -> Library:
+    def load(port: int, *, out_size: int = 8192, timeout_ms: int = 5000, dialect: str = "neusoft-dll",
+             extra: str = "") -> Library:
         nonlocal count
         count += 1
         copy = tmp_path / f"libhisgw_dll_{count}.so"
         shutil.copy(library_build, copy)
         config = tmp_path / f"hisgw_dll_{count}.ini"
         config.write_text(f"host = 127.0.0.1\nport = {port}\ntimeout_ms = {timeout_ms}\ndialect = {dialect}\n"
-                          f"out_size = {out_size}\n", encoding="ascii")
+                          f"out_size = {out_size}\n{extra}", encoding="ascii")
         monkeypatch.setenv("HISGW_DLL_CONFIG", str(config))
         lib = ctypes.CDLL(str(copy))
         lib.INIT.argtypes = [ctypes.c_char_p]
@@ -261,8 +265,34 @@ def test_32_bit_windows_build_exports_stdcall_functions(tmp_path: Path) -> None:
     """HIS processes on Windows are often 32-bit and bind INIT@4 / BUSINESS_HANDLE@8 as __stdcall."""
     dll, exports = tmp_path / "hisgw_dll.dll", tmp_path / "hisgw_dll.def"
     subprocess.run(["i686-w64-mingw32-gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-shared", "-o", str(dll),
-                    str(ROOT / "dll" / "hisgw_dll.c"), f"-Wl,--kill-at,--output-def,{exports}", "-lws2_32"], check=True)
+                    str(ROOT / "dll" / "hisgw_dll.c"), f"-Wl,--kill-at,--output-def,{exports}", "-lws2_32", "-lbcrypt"],
+                   check=True)
     lines = {line.split("@")[0].strip() + "@" + line.split("@")[1].split()[0]
              for line in exports.read_text().splitlines() if "=" in line}
     assert lines == {"BUSINESS_HANDLE = BUSINESS_HANDLE@8", "INIT = INIT@4"}
     assert dll.read_bytes()[:2] == b"MZ"
+
+
+async def test_the_library_signs_with_the_hospitals_credentials(served: Served, load_library: object,
+                                                                tmp_path: Path) -> None:
+    credentials = tmp_path / "credentials.toml"
+    credentials.write_text('[hospitals.T2]\npaasid = "paas-t2"\nsecret = "t2-secret-0123456789"\n'
+                           '[hospitals.T3]\nsecret = "t3-secret-0123456789"\n', encoding="ascii")
+    authenticator = Authenticator(load_credentials(credentials))
+    server = await start_dll_listener(served.gateway, lambda: DIALECTS, "127.0.0.1", 0, authenticator=authenticator)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        signed = load_library(port, extra="paasid = paas-t2\nsecret = t2-secret-0123456789\n")  # type: ignore[operator]
+        card = await Stay(signed).ok("2100", f"{PERSONS['poor'].certno}|1|")
+        assert card[0] == PERSONS["poor"].psn_no
+        # the library of T3 sending a message for T2
+        impostor = load_library(port, extra="paasid = T3\nsecret = t3-secret-0123456789\n")  # type: ignore[operator]
+        rc, text = await Stay(impostor).call("2100", f"{PERSONS['poor'].certno}|1|")
+        assert rc == -2 and text.startswith("HG4003:")
+        for extra in ("", "paasid = paas-t2\nsecret = wrong-secret-0123456789\n"):
+            library = load_library(port, extra=extra)  # type: ignore[operator]
+            rc, text = await Stay(library).call("2100", f"{PERSONS['poor'].certno}|1|")
+            assert rc == -2 and text.startswith("HG4002:"), text
+    finally:
+        server.close()
+        await server.wait_closed()

@@ -1,6 +1,6 @@
 """The TCP listener behind the embedded-DLL library (dll/hisgw_dll.c); protocol in dll/PROTOCOL.md.
 
-request frame: u32 length | dialect name | NUL | the HIS's input bytes
+request frame: u32 length | dialect name [|paasid|timestamp|nonce|signature] | NUL | the HIS's input bytes
 answer frame : u32 length | i32 return code | output bytes       (big-endian)
 """
 
@@ -13,8 +13,11 @@ from collections.abc import Callable, Mapping
 
 import structlog
 
-from gateway.adapters.dialect_call import call_dialect
+from gateway.adapters.dialect_call import call_dialect, codec_for
 from gateway.adapters.limits import ConnectionGate, Limits
+from gateway.auth.signature import HEADERS, Authenticator
+from gateway.errors import GatewayError, Unauthenticated
+from gateway.mapping.codec import status_of
 from gateway.mapping.model import Dialect
 from gateway.runtime import Gateway
 
@@ -28,7 +31,8 @@ def frame(rc: int, body: bytes) -> bytes:
 
 
 async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[str, Dialect]], host: str,
-                             port: int, limits: Limits | None = None) -> asyncio.Server:
+                             port: int, limits: Limits | None = None,
+                             authenticator: Authenticator | None = None) -> asyncio.Server:
     """`dialects` is asked at every frame, so a reload takes effect on the next call. A sender that stalls
     mid-frame is dropped after `limits.read_timeout`; a connection over the cap gets -1 "busy" and is closed
     (the library then reports no answer, and the HIS queries or reverses: dll/PROTOCOL.md)."""
@@ -51,7 +55,8 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
                     writer.write(frame(SYSTEM_ERROR, f"hisgw: frame of {length} bytes is too large".encode()))
                     break
                 payload = await asyncio.wait_for(reader.readexactly(length), limits.read_timeout)
-                name, separator, raw = payload.partition(b"\0")
+                head_part, separator, raw = payload.partition(b"\0")
+                name, *signed = head_part.split(b"|")
                 dll_dialects = {key: d for key, d in dialects().items() if d.transport == "dll"}
                 dialect = dll_dialects.get(name.decode("ascii", errors="replace"))
                 if not separator or dialect is None:
@@ -60,7 +65,13 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
                     writer.write(frame(SYSTEM_ERROR, text.encode("ascii", errors="replace")))
                     await writer.drain()
                     continue
-                status, body = await call_dialect(gateway, dialect, raw)
+                try:
+                    hospital = _caller(authenticator, signed, raw)
+                except GatewayError as exc:
+                    writer.write(frame(int(status_of(dialect, exc)), codec_for(dialect).error(dialect, None, raw, exc)))
+                    await writer.drain()
+                    continue
+                status, body = await call_dialect(gateway, dialect, raw, hospital=hospital)
                 writer.write(frame(int(status), body))
                 await writer.drain()
         except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
@@ -70,3 +81,14 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
             writer.close()
 
     return await asyncio.start_server(connection, host, port)
+
+
+def _caller(authenticator: Authenticator | None, signed: list[bytes], raw: bytes) -> str | None:
+    """The hospital the library signed for (hisgw_dll.ini paasid/secret), when credentials are required."""
+    if authenticator is None:
+        return None
+    values = [part.decode("ascii", errors="replace") for part in signed]
+    if len(values) != 4:
+        raise Unauthenticated("DLL 配置文件缺少 paasid/secret，或库版本过旧")
+    headers = dict(zip(HEADERS, values, strict=True))
+    return authenticator.hospital(headers, raw, scheme="tif")

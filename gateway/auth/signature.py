@@ -67,8 +67,9 @@ class Authenticator:
     nonces: NonceStore = field(default_factory=NonceStore)
     clock: Callable[[], float] = time.time
 
-    def hospital(self, headers: Mapping[str, str], body: bytes) -> str:
-        """The fixmedins_code the request is signed for, or Unauthenticated saying what is wrong."""
+    def hospital(self, headers: Mapping[str, str], body: bytes, scheme: str | None = None) -> str:
+        """The fixmedins_code the request is signed for, or Unauthenticated saying what is wrong. `scheme`
+        overrides the hospital's own where a transport can only sign one way (the DLL library: tif)."""
         values = {name: headers.get(name, "") for name in HEADERS}
         missing = [name for name, value in values.items() if not value]
         if missing:
@@ -80,7 +81,7 @@ class Authenticator:
         now = self.clock()
         if not timestamp.isdigit() or abs(int(timestamp) - now) > WINDOW:
             raise Unauthenticated(f"x-tif-timestamp 不在网关时间前后 {WINDOW} 秒内")
-        expected = (sm3_signature(credential.secret, timestamp, nonce, body) if credential.scheme == "sm3"
+        expected = (sm3_signature(credential.secret, timestamp, nonce, body) if (scheme or credential.scheme) == "sm3"
                     else tif_signature(credential.secret, timestamp, nonce))
         if not hmac.compare_digest(expected, values["x-tif-signature"].lower()):
             raise Unauthenticated("x-tif-signature 不正确")
