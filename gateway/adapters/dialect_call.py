@@ -15,13 +15,14 @@ from gateway.canonical.answers import Answer
 from gateway.errors import GatewayError, InternalError
 from gateway.mapping.codec import Codec, Inbound, status_of
 from gateway.mapping.delimited import DelimitedCodec
+from gateway.mapping.hl7msg import Hl7Codec
 from gateway.mapping.jsondoc import JsonCodec
 from gateway.mapping.model import Dialect
 from gateway.runtime import Gateway
 
 log = structlog.get_logger("hisgw.dialect")
 
-CODECS: dict[str, Codec] = {"delimited": DelimitedCodec(), "json": JsonCodec()}
+CODECS: dict[str, Codec] = {"delimited": DelimitedCodec(), "json": JsonCodec(), "hl7": Hl7Codec()}
 
 
 def codec_for(dialect: Dialect) -> Codec:
