@@ -1,9 +1,10 @@
 """Golden raw messages per dialect: request bytes as a vendor sends them, answers compared structurally.
 
 tests/fixtures/<dialect>/NN-name.in holds the exact input bytes; NN-name.out holds `rc=<code>` on its first
-line and then the expected output, in the dialect's encoding. In the expected output `*` stands for a value
-that differs from run to run (serials, times, generated ids). The comparison splits both answers on the
-dialect's separators, so a difference is reported at its field, row and column.
+line (a DLL's return code, an HL7 ACK's MSA-1) and then the expected output, in the dialect's encoding. In the
+expected output `*` stands for a value that differs from run to run (serials, times, generated ids). The
+comparison splits both answers on the dialect's separators, so a difference is reported at its field, row and
+column (HL7: segment, field, repetition, component, subcomponent).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gateway.adapters.dialect_call import call_dialect
-from gateway.mapping.model import Dialect
+from gateway.mapping.model import Delimited, Dialect, Hl7
 from gateway.mapping.registry import check_all
 from tests.support import Served
 
@@ -43,6 +44,9 @@ def differences(expected: Tree, actual: Tree, where: str = "") -> list[str]:
 
 def separators(dialect: Dialect) -> list[str]:
     framing = dialect.framing
+    if isinstance(framing, Hl7):
+        return ["\r", "|", "~", "^", "&"]  # the fixtures use HL7's standard separators
+    assert isinstance(framing, Delimited)
     return [framing.field, framing.row, framing.column, framing.param]
 
 
