@@ -209,6 +209,8 @@ class _Compiler:
     def trade(self, code: str, value: Any, line: int, tables: Mapping[str, dict[str, str]],
               envelope: tuple[str, ...], framing: Framing) -> Trade:
         table = self.keys(value, line, {"infno", "name", "request", "answer"}, {"infno"}, f"trade {code}")
+        if isinstance(framing, Hl7) and hl7path.trade_problem(code):
+            raise self.fail(line, hl7path.trade_problem(code))
         infno = self.text(table, "infno")
         if infno not in NATIONAL_INFNOS:
             raise self.fail(table.lines["infno"], f"trade {code}: infno {infno!r} is not a national transaction "
@@ -220,8 +222,6 @@ class _Compiler:
             return Trade(code=code, infno=infno, copy=True, params=(), from_envelope=(), rows=None, answer=(),
                          answer_rows=None)
         located = not isinstance(framing, Delimited)  # every framing but the delimited one names its places
-        if isinstance(framing, Hl7) and hl7path.trade_problem(code):
-            raise self.fail(line, hl7path.trade_problem(code))
         params: list[FieldMap] = []
         from_envelope: list[FieldMap] = []
         rows = None
