@@ -16,9 +16,13 @@ from pathlib import Path
 import hl7
 import pytest
 from hl7.mllp import open_hl7_connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from gateway.adapters.dialect_call import call_dialect
 from gateway.adapters.mllp_listener import Limits, MllpListener, pick_dialect
 from gateway.mapping.compile import MappingError, compile_mapping
+from gateway.service.verify import verify_accumulators
 from tests import support
 from tests.conftest import DIALECTS
 from tests.support import PERSONS, Served
@@ -355,3 +359,70 @@ async def test_hisgw_serve_answers_mllp_and_stops_cleanly_on_sigterm(tmp_path: P
         returncode = server.wait(timeout=10)
         log.close()
     assert returncode == 0
+
+
+HOSTILE = st.sampled_from([
+    "", " ", "|", "^", "~", "\\", "&", "\\F\\", "\\X0D\\", "\\E", "\r", "\n", "\r\n", "\x0b", "\x1c\r", "\x00",
+    "MSH|^~\\&|", "NaN", "-0", "1e999", "0.001", "99999999999999999999.99", "20260230080000", "2026-03-01",
+    "UNICODE UTF-8", "GB 18030-2000", "EBCDIC", "中文", "東", "䶮", "😀", "A" * 3000,
+])
+
+
+BENIGN = ("F1", "1.00", "UNICODE UTF-8", "20260301080000")  # drawn often enough to get past the first check
+
+
+def _hostile_messages(values: list[str], serial: int) -> list[str]:
+    """Values put in raw, unescaped: a separator inside one reshapes the message, as a buggy HIS would."""
+    v = values
+
+    def head(message_type: str, n: int) -> str:
+        return f"MSH|^~\\&|HIS|T2|HISGW|NHSA|{v[3]}||{message_type}|FZ{serial}-{n}|P|2.5|||||CHN|{v[2]}"
+
+    stay = f"PID|1||{PERSONS['poor'].psn_no}{v[0]}\r" + pv1(f"NOSUCH{v[1]}", p44=v[3], p45=v[0])
+    return [
+        "\r".join([head("DFT^P03", 1), stay, ft1(1, v[0], "A", v[1], v[2], v[3], v[1]),
+                   ft1(2, "F2", v[3], "x", v[1], v[1], v[2], at=v[0])]),
+        "\r".join([head("ZSR^Z02", 2), stay, f"ZSR|1|{v[1]}|{v[2]}||{v[0]}|{v[3]}"]),
+        "\r".join([head(f"QRY^{v[0][:3]}", 3), f"QRD|{v[1]}|R|I|Q|||1^RD|{v[2]}|DEM"]),
+        "\r".join([head("ADT^A03", 4), stay, f"DG1|1||{v[1]}^{v[2]}"]),
+    ]
+
+
+def hostile_inputs(count: int) -> list[bytes]:
+    inputs: list[bytes] = []
+
+    @settings(max_examples=count, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def draw(data: st.DataObject) -> None:
+        values = [data.draw(st.just(benign) | HOSTILE | st.text(max_size=16)) for benign in BENIGN]
+        encoding = data.draw(st.sampled_from(["utf-8", "gb18030", "gbk", "latin-1"]))
+        for text in _hostile_messages(values, 0):  # the control id is made unique when played
+            raw = text.encode(encoding, errors="replace")
+            damage = data.draw(st.sampled_from(["keep", "cut", "splice"]))
+            at = data.draw(st.integers(0, len(raw)))
+            raw = {"keep": raw, "cut": raw[:at], "splice": raw[:at] + data.draw(st.binary(max_size=8)) + raw[at:]}[
+                damage]
+            inputs.append(raw)
+
+    draw()
+    return inputs
+
+
+async def test_hostile_messages_get_an_ack_never_a_crash(served: Served) -> None:
+    """Generated damage over four message types: every answer is an ACK (AA, AE or AR) that python-hl7 reads,
+    none is the system error an exception becomes, and nothing is settled."""
+    dialect = DIALECTS["hl7v2"]
+    statuses: set[str] = set()
+    for number, raw in enumerate(hostile_inputs(150)):
+        raw = raw.replace(b"|FZ0-", f"|FZ{number}-".encode(), 1)
+        status, body = await call_dialect(served.gateway, dialect, raw)
+        assert status in ("AA", "AE", "AR"), raw
+        assert body.startswith(b"MSH|^~\\&|HISGW|NHSA|") or body.startswith(b"MSH|"), (raw, body)
+        charset = body.split(b"\r", 1)[0].rsplit(b"|", 1)[-1].decode("ascii", errors="replace")
+        ack = hl7.parse(body.decode(CODECS.get(charset, "utf-8"), errors="replace"))
+        assert str(ack["MSA.F1"]) == status
+        assert b"HG9001" not in body, (raw, body)
+        statuses.add(status)
+    assert {"AE", "AR"} <= statuses
+    count, differences = verify_accumulators(served.gateway.deps.store)
+    assert (count, differences) == (0, [])

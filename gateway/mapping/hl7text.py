@@ -9,6 +9,7 @@ fields, so this reads what it needs and nothing else.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ CHARSETS: Mapping[str, str] = {
     "KS X 1001": "euc-kr", "ISO IR87": "iso2022-jp",
 }
 _SEGMENT_BREAK = re.compile(r"\r\n|\r|\n")
+_SEPARATOR_CHARACTERS = frozenset(string.punctuation)  # printable ASCII, neither letter nor digit nor space
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +136,11 @@ class Message:
             raise MalformedMessage("不是 HL7 v2 报文：应以 MSH 段开头", field="MSH")
         head = segments[0]
         field = head[3]
-        encoding = head[4:].split(field, 1)[0]
-        if len(encoding) < 3 or field in encoding or field.isalnum():
+        encoding = head[4:].split(field, 1)[0][:4]
+        chosen = field + encoding + ("&" if len(encoding) == 3 else "")
+        if len(chosen) != 5 or len(set(chosen)) != 5 or not all(c in _SEPARATOR_CHARACTERS for c in chosen):
             raise MalformedMessage(f"MSH-1/MSH-2 分隔符不合法: {head[3:8]!r}", field="MSH-2")
-        self.separators = Separators(field, encoding[0], encoding[1], encoding[2],
-                                     encoding[3] if len(encoding) > 3 else "&")
+        self.separators = Separators(*chosen)
         self.segments = segments
         self._split: dict[int, list[str]] = {}
         self._first: dict[str, int] | None = None
