@@ -24,6 +24,7 @@ from pathlib import Path
 import simplejson
 
 from bench.httpload import LoadResult, NextBody, run_load
+from bench.mllpload import run_mllp_load
 from bench.prepare import HOSPITAL, PreparedStay, fee_lines, open_deps, prepare_stays
 from gateway.canonical import calls as c
 from gateway.engine.chain import settle as run_chain
@@ -33,6 +34,7 @@ from gateway.engine.types import StayFacts
 from gateway.service.dispatch import handle
 
 PATH = "/fsi/api/rsfComIfsService/callService"
+HL7_LINES = 8  # a DFT^P03 of about 1 KB, the size hl7.parse was measured on
 SERVER_CORE, LOAD_CORE = 0, 1
 
 
@@ -60,20 +62,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(command: list[str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def server(command: list[str], port: int, log: Path, *more_ports: int) -> Iterator[subprocess.Popen[bytes]]:
     pin = ["taskset", "-c", str(SERVER_CORE)] if (os.cpu_count() or 1) > 1 else []
     with log.open("ab") as out:
         process = subprocess.Popen([*pin, *command], stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError(f"server did not start: {command}")
+        for listening in (port, *more_ports):
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", listening), timeout=0.2).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"server did not start: {command}") from None
+                    time.sleep(0.05)
         yield process
     finally:
         process.terminate()
@@ -137,6 +140,21 @@ def dll_settle_input(stay: PreparedStay, serial: int) -> bytes:
 
 def soap_ok(payload: bytes) -> bool:
     return b"&lt;ResultCode&gt;0&lt;/ResultCode&gt;" in payload
+
+
+def dft_message(mdtrt_id: str, psn_no: str, first_sn: int, serial: int) -> bytes:
+    """DFT^P03 as mappings/hl7v2.yaml reads it: the stay in PID-3/PV1-50, one FT1 per fee line."""
+    segments = [f"MSH|^~\\&|HIS|{HOSPITAL}|HISGW|NHSA|20260601100000||DFT^P03^DFT_P03|B{serial:012d}|P|2.5|||||CHN|"
+                "UNICODE UTF-8", "EVN|P03|20260601100000|||001^收费员", f"PID|1||{psn_no}^^^NHSA^PN||患者",
+                "PV1|1|I|A03^^^^^^^^内科" + "|" * 47 + mdtrt_id]
+    for n, line in enumerate(fee_lines(mdtrt_id, psn_no, HL7_LINES, first_sn), start=1):
+        segments.append(f"FT1|{n}|{line.feedetl_sn}||20260601100000||CG|{line.med_list_codg}^收费项目^^H{n:04d}|||"
+                        f"{line.cnt}|{line.det_item_fee_sumamt}|{line.pric}|A03^内科||||||||D01^医生")
+    return ("\r".join(segments) + "\r").encode()
+
+
+def hl7_accepted(answer: bytes) -> bool:
+    return b"MSA|AA|" in answer
 
 
 def ok_answer(payload: bytes) -> bool:
@@ -239,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             echo = load(port, lambda _n: sample, seconds, warmup, ok=lambda answer: answer.startswith(b"{"))
         rows.append(http_row("HTTP bare: aiohttp + orjson echo of a 2304 body", echo, None, "", None))
 
+        hl7_stays = prepare_stays(work / "hisgw.sqlite", 32, 0)
+        dft = dft_message(hl7_stays[0].mdtrt_id, hl7_stays[0].psn_no, 0, 0)
         port = free_port()
         soap_sample = dhc_settle_body(soap_stays[0], 0, operation="Echo")
         with server([sys.executable, "-m", "bench.soap_echo_server", str(port)], port, log):
@@ -247,10 +267,19 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(http_row("SOAP bare: spyne echo of two strings", soap_echo, None, "", None))
 
         port = free_port()
+        with server([sys.executable, "-m", "bench.hl7_bare", str(port)], port, log):
+            bare_hl7 = asyncio.run(run_mllp_load("127.0.0.1", port, lambda _n: dft, concurrency=32, seconds=seconds,
+                                                 warmup=warmup, ok=hl7_accepted))
+        rows.append(http_row(f"HL7 bare: python-hl7 MLLP parse + ACK, {len(dft)} B DFT^P03", bare_hl7, None, "",
+                             None, unit="msg/s"))
+
+        port = free_port()
         dll_port = free_port()
+        hl7_port = free_port()
         gateway = [sys.executable, "-m", "gateway.cli", "--db", str(work / "hisgw.sqlite"), "serve",
-                   "--port", str(port), "--dll-port", str(dll_port), "--log-format", "json"]
-        with server(gateway, port, log) as process:
+                   "--port", str(port), "--dll-port", str(dll_port), "--hl7-port", str(hl7_port),
+                   "--log-format", "json"]
+        with server(gateway, port, log, hl7_port) as process:
             serial = iter(range(1, 10**9))
             query = envelope("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "430521195803120133"}}, 0)
             person = load(port, lambda _n: query, seconds, warmup)
@@ -285,6 +314,19 @@ def main(argv: list[str] | None = None) -> int:
             lines_rate = upload.rate * 50
             rows.append(http_row("HTTP 2301 upload, 50 lines a call", upload, None, "≥ 25,000 lines/s",
                                  lines_rate >= 25000, scale=50, unit="lines/s"))
+
+            hl7_batches = [0] * 32
+
+            def next_dft(n: int) -> bytes:
+                stay = hl7_stays[n]
+                hl7_batches[n] += 1
+                return dft_message(stay.mdtrt_id, stay.psn_no, hl7_batches[n] * HL7_LINES, next(serial))
+
+            fees = asyncio.run(run_mllp_load("127.0.0.1", hl7_port, next_dft, concurrency=32, seconds=seconds,
+                                             warmup=warmup, ok=hl7_accepted))
+            ratio = fees.rate / bare_hl7.rate if bare_hl7.rate else 0
+            rows.append(http_row(f"HL7 DFT^P03 fee upload, {HL7_LINES} FT1 lines, durable", fees, bare_hl7.rate,
+                                 "≥ 70% of bare python-hl7", ratio >= 0.70, unit="msg/s"))
 
             pending = iter(stays)
 

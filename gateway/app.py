@@ -14,6 +14,7 @@ from aiohttp import web
 from gateway.adapters import county_http, http_listener
 from gateway.adapters.dll_listener import start_dll_listener
 from gateway.adapters.limits import ConnectionGate, Limits
+from gateway.adapters.mllp_listener import MllpListener
 from gateway.adapters.soap import SoapEndpoints
 from gateway.auth.credentials import CredentialsError, load_credentials
 from gateway.auth.signature import Authenticator
@@ -109,12 +110,16 @@ async def serve(settings: Settings) -> None:
     await site.start()
     dll = await start_dll_listener(gateway, lambda: book.current, settings.host, settings.dll_port,
                                    authenticator=authenticator)
+    mllp = MllpListener(gateway, lambda: book.current, default=settings.hl7_dialect)
+    await mllp.start(settings.host, settings.hl7_port)
     log.info("listening", listener="https" if settings.tls_cert else "http", host=settings.host,
              port=settings.http_port, signed=authenticator is not None,
              db=str(settings.db_path), policies=[p.policy_id for p in gateway.deps.policies.versions],
              endpoints={path: d.name for path, d in http_listener.served_endpoints(book.current).items()})
     log.info("listening", listener="dll", host=settings.host, port=settings.dll_port,
              dialects=sorted(name for name, d in book.current.items() if d.transport == "dll"))
+    log.info("listening", listener="hl7", host=settings.host, port=settings.hl7_port,
+             dialects=sorted(name for name, d in book.current.items() if d.transport == "hl7"))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -126,5 +131,6 @@ async def serve(settings: Settings) -> None:
     watcher.cancel()
     dll.close()
     await dll.wait_closed()
+    await mllp.stop()  # a message being answered finishes; idle connections close
     await runner.cleanup()  # lets in-flight calls finish before the store closes
     gateway.close()

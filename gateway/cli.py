@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int, help="national HTTP interface (default 8080)")
     serve.add_argument("--dll-port", type=int, help="DLL library listener (default 8081)")
+    serve.add_argument("--hl7-port", type=int, help="HL7 v2 over MLLP listener (default 2575)")
     serve.add_argument("--mappings", type=Path, help="folder of dialect files (default mappings/)")
     serve.add_argument("--policy", type=Path, action="append", help="policy file (repeat for versions)")
     serve.add_argument("--log-format", choices=("json", "console"))
@@ -66,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         settings = replace(
             settings, host=args.host or settings.host, http_port=args.port or settings.http_port,
-            dll_port=args.dll_port or settings.dll_port, mappings_dir=args.mappings or settings.mappings_dir,
+            dll_port=args.dll_port or settings.dll_port, hl7_port=args.hl7_port or settings.hl7_port,
+            mappings_dir=args.mappings or settings.mappings_dir,
             policy_files=tuple(args.policy) if args.policy else settings.policy_files,
             log_format=args.log_format or settings.log_format,
             credentials=args.credentials or settings.credentials,

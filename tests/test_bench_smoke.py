@@ -18,6 +18,8 @@ def test_quick_bench_prints_every_row(tmp_path: Path, capsys: pytest.CaptureFixt
     assert any(name.startswith("HTTP 2304") and row["ratio"] for name, row in rows.items())
     assert any(name.startswith("SOAP dhc") and row["ratio"] for name, row in rows.items())
     assert any(name.startswith("DLL neusoft") and row["ratio"] for name, row in rows.items())
+    assert any(name.startswith("HL7 bare") for name in rows)
+    assert any(name.startswith("HL7 DFT^P03") and row["ratio"] for name, row in rows.items())
     assert all(row["value"] > 0 for row in rows.values())
     assert all("bad answers" not in row["note"] for row in rows.values())
     assert "figures written" in capsys.readouterr().out

@@ -43,7 +43,8 @@ async def test_demo_county_served_by_the_hisgw_command(demo_db: Path, tmp_path: 
     log_path = tmp_path / "hisgw.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "--db", str(demo_db), "serve", "--port", str(port)],
+            [sys.executable, "-m", "gateway.cli", "--db", str(demo_db), "serve", "--port", str(port),
+             "--dll-port", str(free_port()), "--hl7-port", str(free_port())],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     try:
@@ -115,7 +116,8 @@ def test_serve_reloads_mappings_on_sighup_and_on_change(demo_db: Path, tmp_path:
     with log_path.open("wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "gateway.cli", "--db", str(demo_db), "serve", "--port", str(free_port()),
-             "--dll-port", str(free_port()), "--mappings", str(folder)], stdout=log, stderr=subprocess.STDOUT)
+             "--dll-port", str(free_port()), "--hl7-port", str(free_port()), "--mappings", str(folder)],
+            stdout=log, stderr=subprocess.STDOUT)
 
     def wait_for(event: str, count: int = 1) -> list[dict[str, object]]:
         deadline = time.monotonic() + 10

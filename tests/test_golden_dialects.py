@@ -1,12 +1,12 @@
 """Golden raw messages per dialect: request bytes as a vendor sends them, answers compared structurally.
 
 tests/fixtures/<dialect>/NN-name.in holds the exact bytes the HIS sends: the DLL input string for a dll
-dialect (played through the one road), the HTTP body for an http or soap dialect (POSTed to its endpoint on
-a real socket). NN-name.out holds the status on its first line (`rc=<code>` for a DLL, `http=<code>` over
-HTTP) and then the expected answer. In the expected answer `*` stands for a value that differs from run to
-run (serials, times, generated ids). Answers are compared as structures: delimited strings split on the
-dialect's separators, JSON as objects, XML as element trees (an element whose text is itself XML, like
-DHC's message string, as a tree too), so a difference is reported where it is.
+dialect (played through the one road), the HTTP body for an http or soap dialect (POSTed to its endpoint on a
+real socket). NN-name.out holds the status on its first line (`rc=<code>` for a DLL or an HL7 ACK's MSA-1,
+`http=<code>` over HTTP) and then the expected answer. In the expected answer `*` stands for a value that
+differs from run to run (serials, times, generated ids). Answers are compared as structures: delimited strings
+split on the dialect's separators, JSON as objects, XML as element trees (an element whose text is itself XML,
+like DHC's message string, as a tree too), so a difference is reported where it is.
 
 Recording: with HISGW_GOLDEN_RECORD=1 a missing .out is written from the actual answer (JSON and XML as
 a JSON structure with the known volatile fields masked; a DLL answer as its raw text, to mask by hand), and
@@ -24,7 +24,7 @@ import pytest
 from lxml import etree
 
 from gateway.adapters.dialect_call import call_dialect
-from gateway.mapping.model import Args, Delimited, Dialect
+from gateway.mapping.model import Args, Delimited, Dialect, Hl7
 from tests.conftest import DIALECTS
 from tests.support import Served
 
@@ -63,6 +63,8 @@ def structure(dialect: Dialect, raw: bytes) -> Tree:
     if dialect.framing.kind == "json":
         return json.loads(raw.decode(dialect.encoding), parse_float=str, parse_int=str)
     framing = dialect.framing
+    if isinstance(framing, Hl7):  # segments, fields, repetitions, components, subcomponents
+        return split(raw.decode(dialect.encoding), ["\r", "|", "~", "^", "&"])
     assert isinstance(framing, Delimited)
     return split(raw.decode(dialect.encoding), [framing.field, framing.row, framing.column, framing.param])
 
@@ -101,7 +103,7 @@ def masked(tree: Tree) -> Tree:
 
 
 async def exchange(served: Served, dialect: Dialect, raw: bytes) -> tuple[str, bytes]:
-    if dialect.transport == "dll":
+    if dialect.transport in ("dll", "hl7"):
         status, body = await call_dialect(served.gateway, dialect, raw)
         return f"rc={status}", body
     headers = {"Content-Type": "text/xml; charset=utf-8" if dialect.transport == "soap" else "application/json"}

@@ -16,6 +16,7 @@ from gateway.errors import GatewayError, HospitalMismatch, InternalError
 from gateway.mapping.args import ArgsCodec
 from gateway.mapping.codec import Codec, Inbound, status_of
 from gateway.mapping.delimited import DelimitedCodec
+from gateway.mapping.hl7msg import Hl7Codec
 from gateway.mapping.jsondoc import JsonCodec
 from gateway.mapping.model import Dialect
 from gateway.mapping.xmldoc import XmlCodec
@@ -23,7 +24,8 @@ from gateway.runtime import Gateway
 
 log = structlog.get_logger("hisgw.dialect")
 
-CODECS: dict[str, Codec] = {"delimited": DelimitedCodec(), "json": JsonCodec(), "xml": XmlCodec(), "args": ArgsCodec()}
+CODECS: dict[str, Codec] = {"delimited": DelimitedCodec(), "json": JsonCodec(), "xml": XmlCodec(), "args": ArgsCodec(),
+                            "hl7": Hl7Codec()}
 
 
 def codec_for(dialect: Dialect) -> Codec:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gateway.mapping import paths
+from gateway.mapping import hl7path, paths
 from gateway.mapping.codec import ENVELOPE_SOURCES, known_source, split_trade_code
 from gateway.mapping.fields import FieldMap, Format
 from gateway.mapping.located import LDict, LList, load_located
@@ -17,6 +17,7 @@ from gateway.mapping.model import (
     Dialect,
     ErrorRendering,
     Framing,
+    Hl7,
     JsonDoc,
     Rows,
     SoapService,
@@ -48,6 +49,7 @@ def compile_mapping(path: Path) -> Dialect:
 class _Compiler:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.hl7 = False  # fields' `at:` are HL7 locators, checked as they are compiled
 
     def fail(self, line: int, problem: str) -> MappingError:
         return MappingError(self.path, line, problem)
@@ -90,6 +92,8 @@ class _Compiler:
                 raise self.fail(line, f"answer envelope source {source!r}: {ENVELOPE_SOURCES}")
             if source.startswith("echo.") and source[5:] not in names:
                 raise self.fail(line, f"{source}: {source[5:]!r} is not a request envelope field")
+        if isinstance(framing, Hl7):
+            self.hl7_envelope(doc, request_envelope, answer_envelope)
         context = self.context(doc.get("context", LDict()), names)
         tables = self.tables(doc.get("tables", LDict()), doc.lines.get("tables", 1))
         trades_doc = self.keys(doc["trades"], doc.lines["trades"], set(doc["trades"]), set(), "trades")
@@ -155,7 +159,7 @@ class _Compiler:
 
     def framing(self, value: Any, line: int) -> Framing:
         if not isinstance(value, LDict) or "kind" not in value:
-            raise self.fail(line, "framing needs kind: delimited, json, xml or args")
+            raise self.fail(line, "framing needs kind: delimited, json, xml, args or hl7")
         kind = value["kind"]
         if kind == "delimited":
             table = self.keys(value, line, {"kind", "field", "param", "row", "column", "request_column", "trailing"},
@@ -181,7 +185,34 @@ class _Compiler:
             table = self.keys(value, line, {"kind", "param", "row", "column"}, {"kind", "param", "row", "column"},
                               "framing")
             return Args(param=self.text(table, "param"), row=self.text(table, "row"), column=self.text(table, "column"))
-        raise self.fail(value.lines["kind"], f"framing kind {kind!r}: delimited, json, xml or args")
+        if kind == "hl7":
+            table = self.keys(value, line, {"kind", "application", "facility", "version", "charsets"},
+                              {"kind", "application", "facility"}, "framing")
+            charsets = table.get("charsets", LDict())
+            if not isinstance(charsets, LDict):
+                raise self.fail(table.lines["charsets"], "charsets: MSH-18 name: Python codec")
+            for name, codec in charsets.items():
+                try:
+                    codecs.lookup(str(codec))
+                except LookupError as exc:
+                    raise self.fail(charsets.lines[name], f"charset {name!r}: unknown codec {codec!r}") from exc
+            self.hl7 = True
+            return Hl7(application=self.text(table, "application"), facility=self.text(table, "facility"),
+                       version=str(table.get("version", "2.5")),
+                       charsets={str(k): str(v) for k, v in charsets.items()})
+        raise self.fail(value.lines["kind"], f"framing kind {kind!r}: delimited, json, xml, args or hl7")
+
+    def hl7_envelope(self, doc: LDict, request: tuple[tuple[str, str], ...],
+                     answer: tuple[tuple[str, str], ...]) -> None:
+        """An HL7 envelope names locators: request `name: MSH-10`, answer `MSA-3: message`."""
+        if request and not isinstance(doc.get("request_envelope"), LDict):
+            raise self.fail(doc.lines["request_envelope"], "an hl7 request_envelope is a mapping name: locator")
+        located = [*zip((where for _, where in request), self.envelope_lines(doc, "request_envelope"), strict=True),
+                   *zip((where for where, _ in answer), self.envelope_lines(doc, "answer_envelope"), strict=True)]
+        for where, where_line in located:
+            problem = hl7path.locator_problem(where)
+            if problem:
+                raise self.fail(where_line, problem)
 
     def context(self, value: Any, request_envelope: tuple[str, ...]) -> dict[str, str]:
         table = self.keys(value, getattr(value, "line", 1), set(CONTEXT_KEYS), set(), "context")
@@ -208,6 +239,8 @@ class _Compiler:
     def trade(self, code: str, value: Any, line: int, tables: Mapping[str, dict[str, str]],
               envelope: tuple[str, ...], framing: Framing) -> Trade:
         table = self.keys(value, line, {"infno", "name", "request", "answer"}, {"infno"}, f"trade {code}")
+        if isinstance(framing, Hl7) and hl7path.trade_problem(code):
+            raise self.fail(line, hl7path.trade_problem(code))
         infno = self.text(table, "infno")
         if infno not in NATIONAL_INFNOS:
             raise self.fail(table.lines["infno"], f"trade {code}: infno {infno!r} is not a national transaction "
@@ -261,11 +294,16 @@ class _Compiler:
         columns = table["columns"]
         if not isinstance(columns, LList) or not columns:
             raise self.fail(table.lines["columns"], "columns: a list of fields")
-        return Rows(
+        rows = Rows(
             path=self.path_of(table[direction], table.lines[direction]), at=str(table.get("at", "")),
             columns=tuple(self.field(item, item_line, tables, direction, (), located_columns)
                           for item, item_line in zip(columns, columns.lines, strict=True)),
         )
+        if isinstance(framing, Hl7):
+            problem = hl7path.rows_problem(rows.at, [c.at for c in rows.columns], answer=direction == "from")
+            if problem:
+                raise self.fail(table.lines["at"], problem)
+        return rows
 
     def field(self, item: Any, line: int, tables: Mapping[str, dict[str, str]], direction: str,
               envelope: tuple[str, ...], located: bool) -> FieldMap:
@@ -291,6 +329,8 @@ class _Compiler:
                 raise self.fail(table.lines["from"], f"from: {source!r} should be envelope.<request envelope field>")
             source = source[9:]
         at = str(table.get("at", ""))
+        if self.hl7 and at and hl7path.locator_problem(at):
+            raise self.fail(table.lines.get("at", line), hl7path.locator_problem(at))
         if located and not source and not at:
             raise self.fail(line, f"field {target or constant!r} needs at: where it sits in the vendor's message")
         codes = None

@@ -75,7 +75,19 @@ class Args:
     kind: str = "args"
 
 
-Framing = Delimited | JsonDoc | XmlDoc | Args
+@dataclass(frozen=True, slots=True)
+class Hl7:
+    """HL7 v2 messages (over MLLP): fields by locator (`PID-3.1`, gateway/mapping/hl7path.py), the trade by
+    MSH-9 (`ADT^A01`), rows by repeated segments; every answer an ACK (MSA-1 AA/AE/AR, ERR on failure)."""
+
+    application: str  # MSH-3 of answers, and the MSH-5 a sender addresses this dialect by
+    facility: str  # MSH-4 of answers
+    version: str  # MSH-12 of answers when the request has none
+    charsets: Mapping[str, str]  # MSH-18 names this vendor writes beyond HL7 table 0211 → Python codec
+    kind: str = "hl7"
+
+
+Framing = Delimited | JsonDoc | XmlDoc | Args | Hl7
 
 
 @dataclass(frozen=True, slots=True)

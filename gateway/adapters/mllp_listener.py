@@ -1,0 +1,149 @@
+"""The MLLP listener: HL7 v2 messages over TCP (python-hl7's asyncio server), each down the one road.
+
+Frame: 0x0B message 0x1C 0x0D. One connection carries any number of messages, one at a time: the sender waits
+for the ACK before the next (MLLP's own flow control), so a connection's messages are answered in order.
+
+Which dialect: every mapping with `transport: hl7`. With one, it answers everything; with several, the one
+whose `framing.application` is the message's MSH-5 (receiving application), else the configured default.
+
+Limits: a message larger than `max_message` is answered MSA|AR and the connection closed (the stream cannot
+be resynchronised); a message must arrive whole within `read_timeout` of its first byte; a connection with
+nothing to say for `idle_timeout` is closed (MLLP senders reconnect). Bytes outside a frame (a stray CR/LF
+between frames is tolerated) are answered MSA|AR once the frame end arrives; nothing a peer sends stops the
+listener.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import structlog
+from hl7.mllp import HL7StreamReader, HL7StreamWriter, start_hl7_server
+
+from gateway.adapters.dialect_call import call_dialect, codec_for
+from gateway.errors import MalformedMessage
+from gateway.mapping.model import Dialect, Hl7
+from gateway.runtime import Gateway
+
+START, END = b"\x0b", b"\x1c\r"
+BETWEEN_FRAMES = b"\r\n \t"
+log = structlog.get_logger("hisgw.mllp")
+
+Dialects = Callable[[], Mapping[str, Dialect]]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_message: int = 8 * 1024 * 1024  # ten thousand FT1 lines fit
+    read_timeout: float = 30.0
+    idle_timeout: float = 600.0
+    stop_grace: float = 10.0  # on stop, a message being answered gets this long to finish
+
+
+def pick_dialect(dialects: Mapping[str, Dialect], message: bytes, default: str) -> Dialect | None:
+    served = {name: d for name, d in dialects.items() if d.transport == "hl7" and isinstance(d.framing, Hl7)}
+    if len(served) <= 1:
+        return next(iter(served.values()), None)
+    receiver = _receiving_application(message)
+    for dialect in served.values():
+        assert isinstance(dialect.framing, Hl7)
+        if receiver and dialect.framing.application == receiver:
+            return dialect
+    return served.get(default)
+
+
+def _receiving_application(message: bytes) -> str:
+    """MSH-5.1, read from the bytes without decoding the message (an ASCII name in practice)."""
+    head = message[:message.find(b"\r")] if b"\r" in message else message[:512]
+    if not head.startswith(b"MSH") or len(head) < 8:
+        return ""
+    parts = head.split(head[3:4])
+    return parts[4].split(head[4:5])[0].decode("latin-1").strip() if len(parts) > 4 else ""
+
+
+class MllpListener:
+    def __init__(self, gateway: Gateway, dialects: Dialects, *, default: str = "", limits: Limits = Limits()) -> None:
+        self.gateway = gateway
+        self.dialects = dialects
+        self.default = default
+        self.limits = limits
+        self.server: asyncio.Server | None = None
+        self._connections: dict[asyncio.Task[None], bool] = {}  # handler → busy answering a message
+        self._stopping = False
+
+    async def start(self, host: str, port: int) -> asyncio.Server:
+        self.server = await start_hl7_server(self._connection, host, port, limit=self.limits.max_message)
+        return self.server
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        """No new connections; idle ones closed at once, a message being answered finishes first."""
+        self._stopping = True
+        if self.server is not None:
+            self.server.close()
+        handlers = list(self._connections.items())
+        for task, busy in handlers:
+            if not busy:
+                task.cancel()
+        if handlers:
+            _done, pending = await asyncio.wait([task for task, _ in handlers], timeout=self.limits.stop_grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*(task for task, _ in handlers), return_exceptions=True)
+        if self.server is not None:
+            await self.server.wait_closed()
+
+    async def _connection(self, reader: HL7StreamReader, writer: HL7StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections[task] = False
+        peer = writer.get_extra_info("peername")
+        try:
+            while True:
+                block, framed = await self._next_block(reader)
+                self._connections[task] = True
+                dialect = pick_dialect(self.dialects(), block, self.default)
+                if dialect is None:
+                    log.warning("mllp_dropped", peer=str(peer), reason="no hl7 dialect for this message")
+                    break
+                if framed:
+                    _status, body = await call_dialect(self.gateway, dialect, block)
+                else:
+                    body = codec_for(dialect).error(dialect, None, block,
+                                                    MalformedMessage("不是 MLLP 帧：应以 0x0B 开始，以 0x1C 0x0D 结束"))
+                writer.writeblock(body)
+                await writer.drain()
+                if self._stopping:
+                    break
+                self._connections[task] = False
+        except asyncio.LimitOverrunError:
+            dialect = pick_dialect(self.dialects(), b"", self.default)
+            log.warning("mllp_dropped", peer=str(peer), reason=f"message over {self.limits.max_message} bytes")
+            if dialect is not None:
+                error = MalformedMessage(f"报文超过 {self.limits.max_message} 字节")
+                writer.writeblock(codec_for(dialect).error(dialect, None, b"", error))
+                with contextlib.suppress(ConnectionError):
+                    await writer.drain()
+        except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
+            pass  # the peer closed, stalled mid-message, or said nothing for too long
+        finally:
+            self._connections.pop(task, None)
+            writer.close()
+
+    async def _next_block(self, reader: HL7StreamReader) -> tuple[bytes, bool]:
+        """(the bytes of the next message, whether it came in a proper frame)."""
+        while True:
+            first = await asyncio.wait_for(reader.readexactly(1), self.limits.idle_timeout)
+            if first not in BETWEEN_FRAMES:
+                break
+        rest = await asyncio.wait_for(reader.readuntil(END), self.limits.read_timeout)
+        if first == START:
+            return rest[:-len(END)], True
+        return first + rest[:-len(END)], False
