@@ -110,7 +110,7 @@ async def serve(settings: Settings) -> None:
     await site.start()
     dll = await start_dll_listener(gateway, lambda: book.current, settings.host, settings.dll_port,
                                    authenticator=authenticator)
-    mllp = MllpListener(gateway, lambda: book.current, default=settings.hl7_dialect)
+    mllp = MllpListener(gateway, lambda: book.current, default=settings.hl7_dialect, authenticator=authenticator)
     await mllp.start(settings.host, settings.hl7_port)
     log.info("listening", listener="https" if settings.tls_cert else "http", host=settings.host,
              port=settings.http_port, signed=authenticator is not None,

@@ -193,3 +193,48 @@ async def test_https_from_settings(tmp_path: Path) -> None:
     finally:
         await runner.cleanup()
         gateway.close()
+
+
+async def test_mllp_messages_carry_the_signature_in_msh8(tmp_path: Path) -> None:
+    from hl7.mllp import open_hl7_connection
+
+    from gateway.adapters.mllp_listener import Limits as MllpLimits
+    from gateway.adapters.mllp_listener import MllpListener
+
+    path = tmp_path / "credentials.toml"
+    path.write_text(CREDENTIALS, encoding="utf-8")
+    authenticator = Authenticator(load_credentials(path))
+    gateway = build_gateway(Settings(db_path=tmp_path / "hisgw.sqlite"))
+    mllp = MllpListener(gateway, lambda: DIALECTS, authenticator=authenticator, limits=MllpLimits(max_connections=1))
+    await mllp.start("127.0.0.1", 0)
+    try:
+        reader, writer = await open_hl7_connection("127.0.0.1", mllp.port)
+
+        async def ack(security: str, control_id: str) -> str:
+            message = (f"MSH|^~\\&|HIS|T2|HISGW|NHSA|20260301080000|{security}|QRY^A19|{control_id}|P|2.5|||||CHN|"
+                       f"UNICODE UTF-8\rQRD|20260301080000|R|I|Q1|||1^RD|{PERSONS['poor'].certno}|DEM\r")
+            writer.writeblock(message.encode())
+            await writer.drain()
+            answer: bytes = await asyncio.wait_for(reader.readblock(), 5)
+            return answer.decode()
+
+        def security(code: str) -> str:
+            headers = signed_headers(next(c for c in authenticator.credentials.hospitals.values()
+                                          if c.fixmedins_code == code), b"", scheme="tif")
+            return "^".join(headers[name] for name in ("x-tif-paasid", "x-tif-timestamp", "x-tif-nonce",
+                                                         "x-tif-signature"))
+
+        signed_as_t2 = security("T2")
+        assert "MSA|AE|M2" in await ack("", "M2") and "HG4002" in await ack("", "M2b")
+        assert "HG4003" in await ack(security("T3"), "M3")  # T3's credentials on T2's message
+        assert "HG2002" in await ack(signed_as_t2, "M1")  # signed and accepted: nothing is loaded in this gateway
+        assert "HG4002" in await ack(signed_as_t2, "M4")  # the same signature again: a replay
+        # the listener's one connection is taken: another is told it is busy
+        other_reader, other_writer = await open_hl7_connection("127.0.0.1", mllp.port)
+        busy: bytes = await asyncio.wait_for(other_reader.readblock(), 5)
+        assert b"HG9002" in busy
+        other_writer.close()
+        writer.close()
+    finally:
+        await mllp.stop()
+        gateway.close()

@@ -24,7 +24,8 @@ import structlog
 from hl7.mllp import HL7StreamReader, HL7StreamWriter, start_hl7_server
 
 from gateway.adapters.dialect_call import call_dialect, codec_for
-from gateway.errors import MalformedMessage
+from gateway.auth.signature import HEADERS, Authenticator
+from gateway.errors import Busy, GatewayError, MalformedMessage, Unauthenticated
 from gateway.mapping.model import Dialect, Hl7
 from gateway.runtime import Gateway
 
@@ -41,6 +42,7 @@ class Limits:
     read_timeout: float = 30.0
     idle_timeout: float = 600.0
     stop_grace: float = 10.0  # on stop, a message being answered gets this long to finish
+    max_connections: int = 1024  # the one over the cap is answered MSA|AR HG9002 and closed
 
 
 def pick_dialect(dialects: Mapping[str, Dialect], message: bytes, default: str) -> Dialect | None:
@@ -64,8 +66,24 @@ def _receiving_application(message: bytes) -> str:
     return parts[4].split(head[4:5])[0].decode("latin-1").strip() if len(parts) > 4 else ""
 
 
+def signed_caller(authenticator: Authenticator | None, message: bytes) -> str | None:
+    """The hospital whose credentials sign the message in MSH-8 (Security): paasid^timestamp^nonce^signature,
+    the national scheme (README: Authentication); None when the gateway runs without credentials."""
+    if authenticator is None:
+        return None
+    head = message[:message.find(b"\r")] if b"\r" in message else message[:1024]
+    fields = head.split(head[3:4]) if head.startswith(b"MSH") and len(head) > 8 else []
+    security = fields[7].decode("ascii", errors="replace") if len(fields) > 7 else ""
+    values = security.split(head[4:5].decode("ascii", errors="replace")) if security else []
+    if len(values) != 4:
+        raise Unauthenticated("MSH-8 应为 paasid^timestamp^nonce^signature")
+    return authenticator.hospital(dict(zip(HEADERS, values, strict=True)), message, scheme="tif")
+
+
 class MllpListener:
-    def __init__(self, gateway: Gateway, dialects: Dialects, *, default: str = "", limits: Limits = Limits()) -> None:
+    def __init__(self, gateway: Gateway, dialects: Dialects, *, default: str = "", limits: Limits = Limits(),
+                 authenticator: Authenticator | None = None) -> None:
+        self.authenticator = authenticator
         self.gateway = gateway
         self.dialects = dialects
         self.default = default
@@ -103,8 +121,17 @@ class MllpListener:
     async def _connection(self, reader: HL7StreamReader, writer: HL7StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._connections[task] = False
         peer = writer.get_extra_info("peername")
+        if len(self._connections) >= self.limits.max_connections:
+            dialect = pick_dialect(self.dialects(), b"", self.default)
+            log.warning("mllp_busy", peer=str(peer), open=len(self._connections))
+            if dialect is not None:
+                writer.writeblock(codec_for(dialect).error(dialect, None, b"", Busy()))
+                with contextlib.suppress(ConnectionError):
+                    await writer.drain()
+            writer.close()
+            return
+        self._connections[task] = False
         try:
             while True:
                 block, framed = await self._next_block(reader)
@@ -114,7 +141,12 @@ class MllpListener:
                     log.warning("mllp_dropped", peer=str(peer), reason="no hl7 dialect for this message")
                     break
                 if framed:
-                    _status, body = await call_dialect(self.gateway, dialect, block)
+                    try:
+                        hospital = signed_caller(self.authenticator, block)
+                    except GatewayError as exc:
+                        body = codec_for(dialect).error(dialect, None, block, exc)
+                    else:
+                        _status, body = await call_dialect(self.gateway, dialect, block, hospital=hospital)
                 else:
                     body = codec_for(dialect).error(dialect, None, block,
                                                     MalformedMessage("不是 MLLP 帧：应以 0x0B 开始，以 0x1C 0x0D 结束"))

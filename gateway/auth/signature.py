@@ -35,11 +35,11 @@ def sm3_signature(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
 
 
 def signed_headers(credential: HospitalCredential, body: bytes, *, now: float | None = None,
-                   nonce: str | None = None) -> dict[str, str]:
+                   nonce: str | None = None, scheme: str | None = None) -> dict[str, str]:
     """What a HIS adds to a request (used by the simulator and the tests, and documented for vendors)."""
     timestamp = str(int(time.time() if now is None else now))
     nonce = nonce or hashlib.sha256(f"{time.time_ns()}{id(body)}".encode()).hexdigest()[:16]
-    signature = (sm3_signature(credential.secret, timestamp, nonce, body) if credential.scheme == "sm3"
+    signature = (sm3_signature(credential.secret, timestamp, nonce, body) if (scheme or credential.scheme) == "sm3"
                  else tif_signature(credential.secret, timestamp, nonce))
     return {"x-tif-paasid": credential.paasid, "x-tif-timestamp": timestamp, "x-tif-nonce": nonce,
             "x-tif-signature": signature}
