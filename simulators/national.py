@@ -42,6 +42,8 @@ class Stay:
         return sum((line.amount for line in self.lines.values()), Decimal("0.00"))
 
     def setl_id(self, which: str) -> str:
+        if which == "reversed":
+            return self.reversed[-1] if self.reversed else ""
         if self.settlements:
             return self.settlements[0] if which == "first" else self.settlements[-1]
         return self.reversed[-1] if self.reversed else ""  # a second reversal of the same settlement
@@ -53,6 +55,7 @@ class Journey:
     persons: dict[str, Person]
     stays: dict[str, Stay] = field(default_factory=dict)
     sign_no: str = ""
+    ipt_nos: dict[str, str] = field(default_factory=dict)  # the scenario's 住院号 labels → this play's numbers
 
     def hospital(self, step: Step) -> str:
         if step.hospital:
@@ -87,7 +90,10 @@ def request(step: Step, journey: Journey, now: datetime) -> tuple[str, dict[str,
     else:
         stay = journey.stays.get(step.stay)
         mdtrt_id = step.mdtrt_id or (stay.mdtrt_id if stay else "")
-        psn_no = stay.person.psn_no if stay else ""
+        if stay is not None:
+            psn_no = stay.person.psn_no
+        else:  # a literal mdtrt_id (a stay that does not exist): the HIS still names its patient
+            psn_no = journey.persons[step.person or next(iter(journey.persons))].psn_no
         if step.at and infno in ("2303", "2304", "2305", "5203"):
             inf_time = _time(step.at, now)  # the HIS's business date (carried where the dialect has inf_time)
         if infno == "2301":
@@ -126,7 +132,7 @@ def request(step: Step, journey: Journey, now: datetime) -> tuple[str, dict[str,
 def _admission(step: Step, journey: Journey, now: datetime) -> dict[str, Any]:
     person = journey.persons[step.person]
     begntime = _time(step.at, (now - timedelta(days=5)).replace(hour=8, minute=0, second=0, microsecond=0))
-    ipt_no = step.ipt_no or f"ZY{next(_IPT):08d}"
+    ipt_no = journey.ipt_nos.setdefault(step.ipt_no, f"ZY{next(_IPT):08d}") if step.ipt_no else f"ZY{next(_IPT):08d}"
     journey.stays[step.stay] = Stay(label=step.stay, person=person, hospital=journey.hospital(step),
                                     begntime=begntime, ipt_no=ipt_no)
     return {

@@ -122,7 +122,7 @@ class Step:
     lines: tuple[FeeLineSpec, ...] = ()
     revoke: tuple[str, ...] = ()  # 2302: the feedetl_sn to revoke, ("0000",) = all
     medfee_sumamt: Decimal | None = None  # 2303/2304: what the HIS says the total is (default: its own sum)
-    setl: str = "last"  # 2305/5203: which settlement of the stay ("last" valid, "first")
+    setl: str = "last"  # 2305/5203: which settlement of the stay: last or first valid, or the last reversed
     year: str = ""  # 5206
     mdtrt_id: str = ""  # a literal mdtrt_id instead of the stay's (for unknown-stay paths)
     ipt_no: str = ""
@@ -377,8 +377,8 @@ class _Reader:
                            if "medfee_sumamt" in table else None),
             expect=self.expect(table.get("expect"), table.lines.get("expect", value_line), infno),
         )
-        if step.setl not in ("last", "first"):
-            raise self.fail(table.lines["setl"], "setl: last or first")
+        if step.setl not in ("last", "first", "reversed"):
+            raise self.fail(table.lines["setl"], "setl: last, first (valid settlements) or reversed")
         if infno == "2301":
             step = _replace(step, lines=self.fee_lines(table, value_line, flow, step))
         if infno == "2302":
@@ -496,12 +496,14 @@ _STEP_KEYS: dict[str, set[str]] = {
     "9001": set(), "9002": set(),
     "1101": {"person"},
     "2401": {"person", "stay", "ipt_no"},
-    "2403": {"stay", "fields", "mdtrt_id"},
-    "2404": {"stay", "mdtrt_id"}, "2405": {"stay", "mdtrt_id"}, "2402": {"stay", "mdtrt_id"},
-    "2301": {"stay", "lines", "mdtrt_id"},
-    "2302": {"stay", "lines", "mdtrt_id"},
-    "2303": {"stay", "medfee_sumamt", "mdtrt_id"},
-    "2304": {"stay", "medfee_sumamt", "mdtrt_id"},
+    "2403": {"stay", "fields", "mdtrt_id", "person"},
+    "2404": {"stay", "mdtrt_id", "person"},
+    "2405": {"stay", "mdtrt_id", "person"},
+    "2402": {"stay", "mdtrt_id", "person"},
+    "2301": {"stay", "lines", "mdtrt_id", "person"},
+    "2302": {"stay", "lines", "mdtrt_id", "person"},
+    "2303": {"stay", "medfee_sumamt", "mdtrt_id", "person"},
+    "2304": {"stay", "medfee_sumamt", "mdtrt_id", "person"},
     "2305": {"stay", "setl"},
     "5203": {"stay", "setl"},
     "5206": {"person", "year"},
@@ -531,6 +533,7 @@ class _Flow:
         self.previous: Step | None = None
         self.discharged: set[str] = set()
         self.settled_early: list[tuple[str, int]] = []
+        self.refused: set[str] = set()
 
     def next_sn(self, stay: str) -> str:
         key = stay or self.last_stay
@@ -546,9 +549,12 @@ class _Flow:
                 raise fail(step.line, f"{step.infno} needs person: (there are {len(self.persons)})")
             step = _replace(step, person=next(iter(self.persons)))
         if step.infno == "2401":
-            label = step.stay or f"stay{len(self.stays) + 1}"
-            self.stays[label] = step.person
-            self.last_stay = label
+            label = step.stay or f"stay{len(self.stays) + len(self.refused) + 1}"
+            if step.expect.error:
+                self.refused.add(label)  # an admission that must fail: no stay to use afterwards
+            else:
+                self.stays[label] = step.person
+                self.last_stay = label
             step = _replace(step, stay=label)
         elif step.infno not in ("9001", "9002", "1101", "5206") and not step.mdtrt_id:
             label = step.stay or self.last_stay
@@ -558,7 +564,7 @@ class _Flow:
             step = _replace(step, stay=label)
             if step.infno == "2402":
                 self.discharged.add(label)
-            elif step.infno in ("2303", "2304") and label not in self.discharged:
+            elif step.infno in ("2303", "2304") and label not in self.discharged and not step.expect.error:
                 self.settled_early.append((label, step.line))
         self.previous = step
         return step
