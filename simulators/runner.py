@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import random
 import time
@@ -15,7 +16,7 @@ from simulators.checks import Check, answer_checks, outcome_checks
 from simulators.drivers.base import Driver, Envelope, Exchange
 from simulators.national import Journey, Person, request
 from simulators.people import PersonFactory, ProvisionError
-from simulators.scenario import READ_ONLY, TRANSACTIONS, Scenario, Step
+from simulators.scenario import READ_ONLY, TRANSACTIONS, PersonSpec, Scenario, Step
 
 PASS, FAIL, SKIP, BLOCKED = "pass", "fail", "skip", "blocked"
 NOT_APPLICABLE, ERROR = "n/a", "error"
@@ -186,12 +187,25 @@ def _remember(step: Step, journey: Journey, output: dict[str, Any]) -> None:
             stay.reversed.append(setl_id)
 
 
-async def play_pack(runners: Sequence[Runner], scenarios: Sequence[Scenario], *, jobs: int = 8) -> list[ScenarioResult]:
+async def play_pack(runners: Sequence[Runner], scenarios: Sequence[Scenario], *, jobs: int = 8,
+                    on_scenario: Callable[[ScenarioResult], None] | None = None) -> list[ScenarioResult]:
     """Every scenario through every runner (dialect), `jobs` at a time; results in (dialect, scenario) order."""
     limit = asyncio.Semaphore(jobs)
+    # every person the pack needs, loaded in one import per factory before the first step
+    needed: dict[int, tuple[PersonFactory, list[PersonSpec]]] = {}
+    for runner in runners:
+        for scenario in scenarios:
+            if not not_applicable(scenario, runner.driver):
+                needed.setdefault(id(runner.factory), (runner.factory, []))[1].extend(scenario.persons.values())
+    for factory, specs in needed.values():
+        with contextlib.suppress(ProvisionError):  # each play reports it when it tries again
+            await factory.prepare(specs)
 
     async def one(runner: Runner, scenario: Scenario) -> ScenarioResult:
         async with limit:
-            return await runner.play(scenario)
+            result = await runner.play(scenario)
+        if on_scenario is not None:
+            on_scenario(result)
+        return result
 
     return list(await asyncio.gather(*(one(r, s) for r in runners for s in scenarios)))

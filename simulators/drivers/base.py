@@ -83,6 +83,8 @@ class Exchange:
     delivery: Delivery
     decoded: Decoded
     seconds: float
+    request_text: str = ""  # the bytes as the vendor reads them (its encoding), for the report
+    answer_text: str = ""
 
 
 class Driver:
@@ -128,7 +130,8 @@ class Driver:
             decoded = Decoded(outcome="system", status=delivery.meta, error_text=delivery.failure)
         else:
             decoded = self.codec.decode(trade, raw, delivery)
-        return Exchange(request=raw, delivery=delivery, decoded=decoded, seconds=seconds)
+        return Exchange(request=raw, delivery=delivery, decoded=decoded, seconds=seconds,
+                        request_text=self.codec.text(raw), answer_text=self.codec.text(delivery.body))
 
     async def close(self) -> None:
         await self.transport.close()
