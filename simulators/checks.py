@@ -34,14 +34,16 @@ class Check:
     actual: str
     ok: bool
     carried: bool = True  # False: the dialect's answer has no place for it; not compared
+    amount: bool = False  # an amount: the diff shows the difference
 
     def diff(self) -> str:
         delta = ""
-        try:
-            change = Decimal(self.actual) - Decimal(self.expected)
-            delta = f" ({change:+.2f})" if change else ""
-        except (InvalidOperation, ValueError):
-            pass
+        if self.amount:
+            try:
+                change = Decimal(self.actual) - Decimal(self.expected)
+                delta = f" ({change:+.2f})" if change else ""
+            except (InvalidOperation, ValueError):
+                pass
         return f"{self.name}: expected {self.expected}, got {self.actual}{delta}"
 
 
@@ -85,10 +87,10 @@ def _show(value: Any) -> str:
 
 def amount_check(name: str, expected: Decimal, actual: Any, carried: bool = True) -> Check:
     if not carried:
-        return Check(name, f"{expected:.2f}", "(not carried)", True, carried=False)
+        return Check(name, f"{expected:.2f}", "(not carried)", True, carried=False, amount=True)
     number = _amount(actual)
     shown = f"{number:.2f}" if number is not None else _show(actual)
-    return Check(name, f"{expected:.2f}", shown, number is not None and number == expected)
+    return Check(name, f"{expected:.2f}", shown, number is not None and number == expected, amount=True)
 
 
 def text_check(name: str, expected: str, actual: Any, carried: bool = True) -> Check:

@@ -58,7 +58,12 @@ def _formatted(text: str) -> str:
     except ValueError:
         return ""
     pretty = json.dumps(document, ensure_ascii=False, indent=2)
-    return f"<details><summary>formatted</summary><pre>{escape(pretty)}</pre></details>"
+    return f"<details><summary>formatted</summary><pre>{_text(pretty)}</pre></details>"
+
+
+def _text(text: str) -> str:
+    """Element content: only & < > need escaping, so quotes in JSON stay as they were sent."""
+    return escape(text, quote=False)
 
 
 def _step(result: StepResult, encoding: str) -> str:
@@ -74,8 +79,8 @@ def _step(result: StepResult, encoding: str) -> str:
         meta = (f"{len(exchange.request)} bytes → {len(exchange.delivery.body)} bytes · {encoding} · "
                 f"{exchange.delivery.meta} · status {exchange.decoded.status}")
         body.append(f'<div class="meta">{escape(meta)}</div><div class="raw">'
-                    f"<div><b>request</b><pre>{escape(exchange.request_text)}</pre>{_formatted(exchange.request_text)}"
-                    f"</div><div><b>answer</b><pre>{escape(exchange.answer_text or exchange.delivery.failure)}</pre>"
+                    f"<div><b>request</b><pre>{_text(exchange.request_text)}</pre>{_formatted(exchange.request_text)}"
+                    f"</div><div><b>answer</b><pre>{_text(exchange.answer_text or exchange.delivery.failure)}</pre>"
                     f"{_formatted(exchange.answer_text)}</div></div>")
     body.append(_checks(result.checks))
     opened = " open" if result.status in (FAIL, BLOCKED) else ""
