@@ -122,6 +122,13 @@ async def _play(args: argparse.Namespace, scenarios: list[Any], dialects: list[A
     if not drivable:
         raise _Usage("none of the chosen dialects has a simulator driver")
     async with aiohttp.ClientSession() as session:
+        try:
+            async with session.get(f"{target.url.rstrip('/')}/health",
+                                   timeout=aiohttp.ClientTimeout(total=10)) as response:
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            console.print(f"[red]cannot reach the gateway at {target.url}: {exc}[/]")
+            return 1
         factory = PersonFactory(session, target.url, batch=50 if args.load else 1)
         runners: list[Runner] = []
         try:

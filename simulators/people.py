@@ -94,14 +94,18 @@ class PersonFactory:
         problem = ""
         for _attempt in range(4):
             rows = [_row(p) for p in persons]
-            async with self.session.post(self.url, json={"data": rows}) as response:
-                body = await response.text()
-                if response.status == 200:
-                    self.imported += len(rows)
-                    self.import_seconds += time.perf_counter() - started
-                    return persons
-                problem = f"HTTP {response.status}: {body[:500]}"
-            if response.status in (404, 405):
+            try:
+                async with self.session.post(self.url, json={"data": rows}) as response:
+                    body = await response.text()
+                    status = response.status
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise ProvisionError(f"could not load the scenario's persons through {self.url}: {exc}") from exc
+            if status == 200:
+                self.imported += len(rows)
+                self.import_seconds += time.perf_counter() - started
+                return persons
+            problem = f"HTTP {status}: {body[:500]}"
+            if status in (401, 403, 404, 405):
                 break
             # an ID number already taken by someone else: draw the batch again elsewhere in the space
             self._next = random.randrange(SPACE)
