@@ -194,6 +194,13 @@ def _as_written(_loader: _Loader, node: yaml.ScalarNode) -> str:
     return str(node.value)
 
 
+def _bool(_loader: _Loader, node: yaml.ScalarNode) -> bool | str:
+    """Only true and false are booleans; YAML 1.1's y/n/on/off stay text (a fee line may be numbered N)."""
+    text = str(node.value)
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:bool", _bool)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 for _tag in ("int", "float", "timestamp"):
