@@ -1,4 +1,4 @@
-"""The `hisgw` command: serve, import reference data, load the demo, verify the ledger, check a policy."""
+"""The `hisgw` command: serve, import reference data, load the demo, verify the ledger, check a policy, simulate."""
 
 from __future__ import annotations
 
@@ -58,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     policy = commands.add_parser("policy", help="policy files")
     policy.add_argument("action", choices=("check",))
     policy.add_argument("file", type=Path)
+    from simulators.cli import add_arguments as simulate_arguments
+
+    simulate = commands.add_parser("simulate", help="play scenario files against a gateway as a HIS would "
+                                                    "(simulators/, issue 5)")
+    simulate_arguments(simulate)
 
     args = parser.parse_args(argv)
     settings = Settings.from_file(args.config) if args.config else Settings()
@@ -86,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         return _verify(settings)
     if args.command == "mappings":
         return _check_mappings(args.folder) if args.action == "check" else _write_wsdl(args.folder, args.out)
+    if args.command == "simulate":
+        from simulators.cli import run as simulate_run
+
+        return simulate_run(args)
     if args.command == "policy":
         try:
             loaded = load_policy(args.file)

@@ -1,0 +1,211 @@
+"""Plays scenarios through a driver: each step → the dialect's bytes → the gateway → checked against the step."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from simulators.checks import Check, answer_checks, outcome_checks
+from simulators.drivers.base import Driver, Envelope, Exchange
+from simulators.national import Journey, Person, request
+from simulators.people import PersonFactory, ProvisionError
+from simulators.scenario import READ_ONLY, TRANSACTIONS, PersonSpec, Scenario, Step
+
+PASS, FAIL, SKIP, BLOCKED = "pass", "fail", "skip", "blocked"
+NOT_APPLICABLE, ERROR = "n/a", "error"
+# 4-digit msgid serial, from a random start so two runs in the same second do not reuse one
+_SERIAL = itertools.count(random.randrange(10_000))
+
+
+@dataclass
+class StepResult:
+    step: Step
+    status: str  # pass | fail | skip (the dialect has no such trade) | blocked (an earlier step failed)
+    checks: list[Check] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    exchange: Exchange | None = None
+    reason: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return self.exchange.seconds if self.exchange else 0.0
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    dialect: str
+    status: str  # pass | fail | n/a (needs a trade the dialect lacks) | error (could not be played)
+    steps: list[StepResult] = field(default_factory=list)
+    seconds: float = 0.0
+    reason: str = ""
+    persons: dict[str, Person] = field(default_factory=dict)
+
+    def failures(self) -> list[str]:
+        """One readable line per problem: `step 7 2304 结算: 620100 扶贫特惠保: expected 1463.75, got …`."""
+        lines = [] if self.status != ERROR else [self.reason]
+        for result in self.steps:
+            if result.status == FAIL:
+                lines.extend(f"step {result.step.number} {result.step.title}: {problem}"
+                             for problem in result.problems)
+            elif result.status == BLOCKED:
+                lines.append(f"step {result.step.number} {result.step.title}: not played ({result.reason})")
+        return lines
+
+
+def not_applicable(scenario: Scenario, driver: Driver) -> str:
+    """Why the scenario cannot be played through the dialect: a step that changes state has no trade there."""
+    missing = sorted(infno for infno in scenario.infnos() if infno not in READ_ONLY and driver.trade(infno) is None)
+    if not missing:
+        return ""
+    names = ", ".join(f"{infno} {TRANSACTIONS[infno][1]}" for infno in missing)
+    return f"{driver.name} has no trade for {names}"
+
+
+OnStep = Callable[[ScenarioResult, StepResult], None]
+
+
+class Runner:
+    def __init__(self, driver: Driver, factory: PersonFactory, *, on_step: OnStep | None = None,
+                 clock: Callable[[], datetime] = datetime.now) -> None:
+        self.driver = driver
+        self.factory = factory
+        self.on_step = on_step
+        self.clock = clock
+
+    def msgid(self, fixmedins_code: str, at: datetime) -> str:
+        return f"{fixmedins_code}{at:%Y%m%d%H%M%S}{next(_SERIAL) % 10_000:04d}"
+
+    async def play(self, scenario: Scenario) -> ScenarioResult:
+        result = ScenarioResult(scenario=scenario, dialect=self.driver.name, status=PASS)
+        reason = not_applicable(scenario, self.driver)
+        if reason:
+            result.status, result.reason = NOT_APPLICABLE, reason
+            return result
+        started = time.perf_counter()
+        try:
+            result.persons = await self.factory.persons(list(scenario.persons.values()))
+        except ProvisionError as exc:
+            result.status, result.reason = ERROR, str(exc)
+            return result
+        journey = Journey(scenario=scenario, persons=result.persons)
+        previous: StepResult | None = None
+        for step in scenario.steps:
+            outcome = await self.step(step, journey, previous)
+            result.steps.append(outcome)
+            if outcome.exchange is not None:
+                previous = outcome
+            if self.on_step is not None:
+                self.on_step(result, outcome)
+        result.seconds = time.perf_counter() - started
+        if any(s.status in (FAIL, BLOCKED) for s in result.steps):
+            result.status = FAIL
+        return result
+
+    async def step(self, step: Step, journey: Journey, previous: StepResult | None) -> StepResult:
+        driver = self.driver
+        if driver.trade(step.infno) is None:
+            return StepResult(step, SKIP, reason=f"{driver.name} has no trade for {step.infno}")
+        blocked = _blocked(step, journey, previous)
+        if blocked:
+            return StepResult(step, BLOCKED, reason=blocked)
+        if step.resend and previous is not None and previous.exchange is not None:
+            raw = previous.exchange.request
+        else:
+            now = self.clock()
+            try:
+                inf_time, document = request(step, journey, now)
+                hospital = journey.hospital(step)
+                envelope = Envelope(msgid=self.msgid(hospital, now), fixmedins_code=hospital, inf_time=inf_time,
+                                    sign_no=journey.sign_no)
+                raw = driver.encode(step.infno, envelope, document, step.malformed)
+            except (UnicodeEncodeError, ValueError, KeyError) as exc:
+                return StepResult(step, FAIL, problems=[f"the simulator could not write this step in "
+                                                        f"{driver.name}: {type(exc).__name__} {exc}"])
+        exchange = await driver.exchange(step.infno, raw)
+        checks, problems = outcome_checks(step, exchange.decoded)
+        if exchange.decoded.outcome == "ok" and not step.expect.error:
+            answer = answer_checks(step, journey, exchange.decoded, driver.carried(step.infno))
+            checks.extend(answer)
+            problems.extend(check.diff() for check in answer if not check.ok)
+            _remember(step, journey, exchange.decoded.output or {})
+        if step.resend and previous is not None and previous.exchange is not None:
+            first = previous.exchange.delivery
+            same = first.body == exchange.delivery.body and first.rc == exchange.delivery.rc
+            checks.append(Check("the first answer again (same msgid)", "identical bytes",
+                                "identical bytes" if same else "different", same))
+            if not same:
+                problems.append("a message sent again with the same msgid must get its first answer, byte for byte")
+        return StepResult(step, FAIL if problems else PASS, checks=checks, problems=problems, exchange=exchange)
+
+
+def _blocked(step: Step, journey: Journey, previous: StepResult | None) -> str:
+    if step.resend and (previous is None or previous.exchange is None):
+        return "nothing was sent before to send again"
+    if step.infno in ("9001", "9002", "1101", "2401", "5206") or step.mdtrt_id:
+        return ""
+    stay = journey.stays.get(step.stay)
+    if stay is None or not stay.mdtrt_id:
+        return f"stay {step.stay!r} has no mdtrt_id: its admission did not succeed"
+    if step.infno in ("2305", "5203") and not stay.setl_id(step.setl):
+        return f"stay {step.stay!r} has no settlement to name"
+    return ""
+
+
+def _remember(step: Step, journey: Journey, output: dict[str, Any]) -> None:
+    """What the HIS keeps from a successful answer."""
+    stay = journey.stays.get(step.stay)
+    if step.infno == "9001":
+        journey.sign_no = str((output.get("signinoutb") or {}).get("sign_no") or "")
+    elif stay is None:
+        return
+    elif step.infno == "2401":
+        stay.mdtrt_id = str((output.get("result") or {}).get("mdtrt_id") or "")
+    elif step.infno == "2301":
+        for line in step.lines:
+            stay.lines[line.sn] = line
+    elif step.infno == "2302":
+        if "0000" in step.revoke:
+            stay.lines.clear()
+        for sn in step.revoke:
+            stay.lines.pop(sn, None)
+    elif step.infno == "2304":
+        setl_id = str((output.get("setlinfo") or {}).get("setl_id") or "")
+        if setl_id and setl_id not in stay.settlements:
+            stay.settlements.append(setl_id)
+    elif step.infno == "2305":
+        setl_id = stay.setl_id(step.setl)
+        if setl_id in stay.settlements:
+            stay.settlements.remove(setl_id)
+            stay.reversed.append(setl_id)
+
+
+async def play_pack(runners: Sequence[Runner], scenarios: Sequence[Scenario], *, jobs: int = 8,
+                    on_scenario: Callable[[ScenarioResult], None] | None = None) -> list[ScenarioResult]:
+    """Every scenario through every runner (dialect), `jobs` at a time; results in (dialect, scenario) order."""
+    limit = asyncio.Semaphore(jobs)
+    # every person the pack needs, loaded in one import per factory before the first step
+    needed: dict[int, tuple[PersonFactory, list[PersonSpec]]] = {}
+    for runner in runners:
+        for scenario in scenarios:
+            if not not_applicable(scenario, runner.driver):
+                needed.setdefault(id(runner.factory), (runner.factory, []))[1].extend(scenario.persons.values())
+    for factory, specs in needed.values():
+        with contextlib.suppress(ProvisionError):  # each play reports it when it tries again
+            await factory.prepare(specs)
+
+    async def one(runner: Runner, scenario: Scenario) -> ScenarioResult:
+        async with limit:
+            result = await runner.play(scenario)
+        if on_scenario is not None:
+            on_scenario(result)
+        return result
+
+    return list(await asyncio.gather(*(one(r, s) for r in runners for s in scenarios)))
