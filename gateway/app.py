@@ -111,14 +111,17 @@ async def serve(settings: Settings) -> None:
     dll = await start_dll_listener(gateway, lambda: book.current, settings.host, settings.dll_port,
                                    authenticator=authenticator)
     mllp = MllpListener(gateway, lambda: book.current, default=settings.hl7_dialect, authenticator=authenticator)
-    await mllp.start(settings.host, settings.hl7_port)
+    if settings.hl7_tls and tls_context(settings) is None:
+        log.error("settings_refused", problem="[hl7] tls = true needs [http] tls_cert and tls_key")
+        raise SystemExit(1)
+    await mllp.start(settings.host, settings.hl7_port, tls_context(settings) if settings.hl7_tls else None)
     log.info("listening", listener="https" if settings.tls_cert else "http", host=settings.host,
              port=settings.http_port, signed=authenticator is not None,
              db=str(settings.db_path), policies=[p.policy_id for p in gateway.deps.policies.versions],
              endpoints={path: d.name for path, d in http_listener.served_endpoints(book.current).items()})
     log.info("listening", listener="dll", host=settings.host, port=settings.dll_port,
              dialects=sorted(name for name, d in book.current.items() if d.transport == "dll"))
-    log.info("listening", listener="hl7", host=settings.host, port=settings.hl7_port,
+    log.info("listening", listener="hl7", host=settings.host, port=settings.hl7_port, tls=settings.hl7_tls,
              dialects=sorted(name for name, d in book.current.items() if d.transport == "hl7"))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

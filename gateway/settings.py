@@ -15,6 +15,7 @@ class Settings:
     http_port: int = 8080
     dll_port: int = 8081
     hl7_port: int = 2575  # MLLP, HL7's registered port
+    hl7_tls: bool = False  # MLLP over TLS with the HTTP listener's certificate
     hl7_dialect: str = ""  # with several hl7 dialects: the one for a message whose MSH-5 names none of them
     mappings_dir: Path = Path("mappings")
     policy_files: tuple[Path, ...] = ()  # empty: the demo county's policy shipped with the package
@@ -30,8 +31,8 @@ class Settings:
             doc = tomllib.load(handle)
         base = path.parent
         known = {"store": {"path"}, "http": {"host", "port", "tls_cert", "tls_key"}, "dll": {"port"},
-                 "hl7": {"port", "dialect"}, "mappings": {"folder"}, "policy": {"files"}, "log": {"format", "level"},
-                 "auth": {"credentials"}}
+                 "hl7": {"port", "dialect", "tls"}, "mappings": {"folder"}, "policy": {"files"},
+                 "log": {"format", "level"}, "auth": {"credentials"}}
         for section, values in doc.items():
             if section not in known or not isinstance(values, dict) or set(values) - known[section]:
                 raise ValueError(f"{path}: unknown setting in [{section}]; known: {sorted(known.get(section, ()))}")
@@ -52,6 +53,7 @@ class Settings:
             dll_port=int(dll.get("port", settings.dll_port)),
             hl7_port=int(hl7.get("port", settings.hl7_port)),
             hl7_dialect=str(hl7.get("dialect", settings.hl7_dialect)),
+            hl7_tls=bool(hl7.get("tls", settings.hl7_tls)),
             mappings_dir=base / mappings["folder"] if "folder" in mappings else settings.mappings_dir,
             policy_files=tuple(base / p for p in policy.get("files", ())),
             log_format=str(log.get("format", settings.log_format)),

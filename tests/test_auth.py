@@ -18,6 +18,7 @@ import zeep.transports
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from gateway.adapters.mllp_listener import MllpListener
 from gateway.app import build_app, build_gateway, tls_context
 from gateway.auth.credentials import CredentialsError, HospitalCredential, load_credentials
 from gateway.auth.signature import Authenticator, signed_headers
@@ -190,6 +191,18 @@ async def test_https_from_settings(tmp_path: Path) -> None:
             with pytest.raises(aiohttp.ClientError):  # plain HTTP gets nothing from an HTTPS-only listener
                 async with session.get(f"http://127.0.0.1:{port}/health") as response:
                     await response.read()
+        # MLLP over TLS with the same certificate ([hl7] tls = true)
+        mllp = MllpListener(gateway, lambda: DIALECTS)
+        await mllp.start("127.0.0.1", 0, tls_context(settings))
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", mllp.port, ssl=trusted)
+            writer.write(b"\x0bMSH|^~\\&|HIS|T2|HISGW|NHSA|20260301080000||QRY^A19|T1|P|2.5\rQRD|x\r\x1c\r")
+            await writer.drain()
+            answer = await asyncio.wait_for(reader.readuntil(b"\x1c\r"), 5)
+            assert b"MSA|" in answer and b"|T1" in answer
+            writer.close()
+        finally:
+            await mllp.stop()
     finally:
         await runner.cleanup()
         gateway.close()
@@ -199,7 +212,6 @@ async def test_mllp_messages_carry_the_signature_in_msh8(tmp_path: Path) -> None
     from hl7.mllp import open_hl7_connection
 
     from gateway.adapters.mllp_listener import Limits as MllpLimits
-    from gateway.adapters.mllp_listener import MllpListener
 
     path = tmp_path / "credentials.toml"
     path.write_text(CREDENTIALS, encoding="utf-8")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -92,8 +93,10 @@ class MllpListener:
         self._connections: dict[asyncio.Task[None], bool] = {}  # handler → busy answering a message
         self._stopping = False
 
-    async def start(self, host: str, port: int) -> asyncio.Server:
-        self.server = await start_hl7_server(self._connection, host, port, limit=self.limits.max_message)
+    async def start(self, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> asyncio.Server:
+        """`ssl_context`: MLLP over TLS (the same certificate as the HTTP listener's, `[hl7] tls = true`)."""
+        self.server = await start_hl7_server(self._connection, host, port, limit=self.limits.max_message,
+                                             ssl=ssl_context)
         return self.server
 
     @property
