@@ -40,6 +40,10 @@ class MalformedMessage(InputError):
     title = "报文格式错误"
 
 
+class MessageTooLarge(MalformedMessage):
+    """The body is over the listener's limit (a SOAP Fault says Client.TooLarge)."""
+
+
 class MissingField(InputError):
     code = "HG1002"
     title = "缺少必填字段"

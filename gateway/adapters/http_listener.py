@@ -14,7 +14,7 @@ from aiohttp import web
 from gateway.adapters.dialect_call import call_dialect, codec_for
 from gateway.adapters.limits import ConnectionGate
 from gateway.auth.signature import Authenticator
-from gateway.errors import Busy, GatewayError, MalformedMessage
+from gateway.errors import Busy, GatewayError, MalformedMessage, MessageTooLarge
 from gateway.mapping.model import Dialect, JsonDoc
 from gateway.runtime import Gateway
 
@@ -85,7 +85,7 @@ async def read_body(request: web.Request, timeout: float) -> bytes:
     try:
         return await asyncio.wait_for(request.read(), timeout)
     except web.HTTPRequestEntityTooLarge as exc:
-        raise MalformedMessage(f"报文超过 {MAX_BODY // 1024 // 1024} MB") from exc
+        raise MessageTooLarge(f"报文超过 {MAX_BODY // 1024 // 1024} MB") from exc
     except TimeoutError as exc:
         raise MalformedMessage(f"{timeout:g} 秒内未收到完整报文") from exc
 

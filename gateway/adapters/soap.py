@@ -24,7 +24,7 @@ from spyne.protocol.soap import Soap11
 
 from gateway.adapters.dialect_call import call_dialect
 from gateway.adapters.http_listener import GATEWAY
-from gateway.errors import AccessError, GatewayError
+from gateway.errors import AccessError, GatewayError, MessageTooLarge
 from gateway.mapping.args import operations
 from gateway.mapping.model import Dialect
 
@@ -106,18 +106,16 @@ class SoapEndpoints:
         if request.method == "GET" and "wsdl" in {key.lower() for key in request.query}:
             return await server.handle_wsdl_request(request, request.app)
         context = AioMethodContext(server, request, server.app.out_protocol.mime_type, aiohttp_app=request.app)
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return await self.fault(server, request, context, "Client.TooLarge", "request body too large")
+        if isinstance(caller, GatewayError):  # the body could not be read, or its signature failed
+            code = ("Client.Authentication" if isinstance(caller, AccessError)
+                    else "Client.TooLarge" if isinstance(caller, MessageTooLarge) else "Client")
+            return await self.fault(server, request, context, code, f"{caller.code} {caller.message}")
+        body = await request.read()  # already read (and bounded) by the HTTP listener
         if len(body) > MAX_SOAP_BODY:
             return await self.fault(server, request, context, "Client.TooLarge",
                                     f"request body over {MAX_SOAP_BODY // 1024 // 1024} MB")
         if any(marker in body for marker in _FORBIDDEN):
             return await self.fault(server, request, context, "Client.Forbidden", "DTD and entities are refused")
-        if isinstance(caller, GatewayError):
-            code = "Client.Authentication" if isinstance(caller, AccessError) else "Client"
-            return await self.fault(server, request, context, code, f"{caller.code} {caller.message}")
         context.in_string = [body]
         contexts = server.generate_contexts(context)
         call, others = contexts[0], contexts[1:]
