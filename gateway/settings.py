@@ -18,6 +18,9 @@ class Settings:
     policy_files: tuple[Path, ...] = ()  # empty: the demo county's policy shipped with the package
     log_format: str = "json"
     log_level: str = "INFO"
+    journal_raw: str = "mask"  # mask | clear | encrypt: raw bodies with personal data (gateway/journal/protect.py)
+    journal_key_file: Path | None = None  # encrypt: base64 of 32 random bytes (`hisgw journal key`)
+    journal_retention_days: int = 365  # `hisgw journal prune` deletes older exchanges
 
     @classmethod
     def from_file(cls, path: Path) -> Settings:
@@ -25,7 +28,7 @@ class Settings:
             doc = tomllib.load(handle)
         base = path.parent
         known = {"store": {"path"}, "http": {"host", "port"}, "dll": {"port"}, "mappings": {"folder"},
-                 "policy": {"files"}, "log": {"format", "level"}}
+                 "policy": {"files"}, "log": {"format", "level"}, "journal": {"raw", "key_file", "retention_days"}}
         for section, values in doc.items():
             if section not in known or not isinstance(values, dict) or set(values) - known[section]:
                 raise ValueError(f"{path}: unknown setting in [{section}]; known: {sorted(known.get(section, ()))}")
@@ -35,6 +38,7 @@ class Settings:
         log: dict[str, Any] = doc.get("log", {})
         dll: dict[str, Any] = doc.get("dll", {})
         mappings: dict[str, Any] = doc.get("mappings", {})
+        journal: dict[str, Any] = doc.get("journal", {})
         settings = cls()
         return replace(
             settings,
@@ -46,4 +50,7 @@ class Settings:
             policy_files=tuple(base / p for p in policy.get("files", ())),
             log_format=str(log.get("format", settings.log_format)),
             log_level=str(log.get("level", settings.log_level)).upper(),
+            journal_raw=str(journal.get("raw", settings.journal_raw)),
+            journal_key_file=base / journal["key_file"] if "key_file" in journal else None,
+            journal_retention_days=int(journal.get("retention_days", settings.journal_retention_days)),
         )
