@@ -64,6 +64,8 @@ def answer_keys(answer: a.Answer) -> Keys:
             return Keys(answer.person.psn_no)
         case a.AccumulatorAnswer():
             return Keys(answer.psn_no)
+        case a.CorrectionAnswer() | a.MessageAnswer():
+            return Keys(answer.psn_no, answer.mdtrt_id, answer.setl_id)
         case a.Done():
             return Keys(mdtrt_id=answer.mdtrt_id)
     return Keys()
