@@ -52,7 +52,7 @@ import structlog
 from gateway.canonical.answers import Answer
 from gateway.canonical.calls import Call
 from gateway.errors import GatewayError, InternalError, ReusedMessageId
-from gateway.journal.model import Exchange
+from gateway.journal.model import Ending, Entry, Exchange, Keys
 from gateway.journal.protect import Protection
 from gateway.journal.recorder import Journal
 from gateway.service.deps import Deps
@@ -76,6 +76,7 @@ class Outcome:
 @dataclass(frozen=True, slots=True)
 class _Job:
     exchange: Exchange
+    entry: Entry  # its journal row's first part, made before queueing
     call: Call | None  # None: the message was refused before it became a call
     render: Render | None
     render_error: RenderError
@@ -115,7 +116,8 @@ class Gateway:
     async def _enqueue(self, exchange: Exchange, call: Call | None, render: Render | None, render_error: RenderError,
                        refusal: GatewayError | None) -> Outcome:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Job(exchange, call, render, render_error, future, refusal))
+        entry = self.journal.entry(exchange, call)
+        self._queue.append(_Job(exchange, entry, call, render, render_error, future, refusal))
         if not self._draining:
             self._draining = True
             asyncio.get_running_loop().create_task(self._drain())
@@ -147,37 +149,50 @@ class Gateway:
         ahead = [n for n, job in enumerate(batch) if job.call is not None and job.call.changes_state]
         if ahead:
             with store.transaction(fsync=False):  # the attempts, before any of them runs (module docstring)
-                for n in ahead:
-                    call = batch[n].call
-                    assert call is not None
-                    entry_ids[n] = self.journal.begin(batch[n].exchange, call)
-        with store.transaction():
-            return [self._run(job, entry_id) for job, entry_id in zip(batch, entry_ids, strict=True)]
+                for n, entry_id in zip(ahead, store.journal_write([batch[n].entry for n in ahead]), strict=True):
+                    entry_ids[n] = entry_id
+        # A batch of queries writes only journal rows: no fsync for them (a power cut may lose the last of
+        # them, never an effect, nor an answer anyone relies on to know what happened to money).
+        writes = any(job.call is not None and job.call.writes for job in batch)
+        batch_keys: dict[tuple[str, str], Keys] = {}
+        with store.transaction(fsync=writes):
+            done = [self._run(job, batch_keys) for job in batch]
+            # Outcomes go in with the batch's effects, in the same commit, two statements for the whole batch.
+            whole = [n for n, (_, ending) in enumerate(done) if ending is not None and entry_ids[n] is None]
+            for n, entry_id in zip(whole, store.journal_write([batch[n].entry for n in whole]), strict=True):
+                entry_ids[n] = entry_id
+            store.journal_finish([(entry_id, ending) for entry_id, (_, ending) in zip(entry_ids, done, strict=True)
+                                  if entry_id is not None and ending is not None])
+        return [outcome for outcome, _ in done]
 
-    def _run(self, job: _Job, entry_id: int | None) -> Outcome:
-        """One call of the batch: its effects and its journal outcome in one savepoint, or on failure, its
-        error answer journalled alone."""
+    def _run(self, job: _Job, batch_keys: dict[tuple[str, str], Keys]) -> tuple[Outcome, Ending | None]:
+        """One call of the batch in its savepoint, and its journal outcome; on failure, its error answer.
+        `batch_keys`: what the batch's successful calls named so far, by (hospital, msgid), for their replays."""
         error = job.refusal
+        exchange = job.exchange
         if job.call is not None:
             assert job.render is not None
             try:
                 with self.deps.store.savepoint():
                     outcome, answer = self._execute(job.call, job.render)
-                    self.journal.end(entry_id, job.exchange, job.call, outcome.body, replayed=outcome.replayed,
-                                     answer=answer)
-                return outcome
+                    ending = self.journal.ending(
+                        job.entry, exchange, outcome.body, replayed=outcome.replayed, answer=answer,
+                        first_keys=batch_keys.get((exchange.fixmedins_code, exchange.msgid)))
+                if answer is not None and job.call.changes_state:
+                    batch_keys[(exchange.fixmedins_code, exchange.msgid)] = job.entry.keys.filled_from(ending.keys)
+                return outcome, ending
             except GatewayError as exc:
                 error = exc
             except Exception:  # our fault: the dialect's system error, the traceback in the log
-                log.exception("unhandled", dialect=job.exchange.dialect, infno=job.exchange.infno)
+                log.exception("unhandled", dialect=exchange.dialect, infno=exchange.infno)
                 error = InternalError()
         assert error is not None
         outcome = Outcome(job.render_error(error), replayed=False, error=error)
         try:
-            self.journal.end(entry_id, job.exchange, job.call, outcome.body, error=error)
+            return outcome, self.journal.ending(job.entry, exchange, outcome.body, error=error)
         except Exception:  # the row stays 'unknown', which is true: nothing of the call was kept
-            log.exception("journal_failed", msgid=job.exchange.msgid)
-        return outcome
+            log.exception("journal_failed", msgid=exchange.msgid)
+            return outcome, None
 
     def _execute(self, call: Call, render: Render) -> tuple[Outcome, Answer | None]:
         store = self.deps.store

@@ -54,7 +54,8 @@ async def call_dialect(gateway: Gateway, dialect: Dialect, raw: Any, action: str
     except Exception:  # our fault: the dialect's system error, the traceback in the log
         log.exception("unhandled", dialect=dialect.name)
         refusal = InternalError()
-    exchange = exchange_of(dialect, raw, action, inbound, received_at, started)
+    exchange = exchange_of(dialect, raw, action, inbound, received_at, started,
+                           with_names=gateway.journal.protection.wants_names)
 
     def render(answer: Answer) -> bytes:
         assert inbound is not None
@@ -84,7 +85,7 @@ async def call_dialect(gateway: Gateway, dialect: Dialect, raw: Any, action: str
 
 
 def exchange_of(dialect: Dialect, raw: Any, action: str, inbound: Inbound | None, received_at: datetime,
-                started: float) -> Exchange:
+                started: float, *, with_names: bool = True) -> Exchange:
     """What the journal keeps of the request, whatever became of it: as much of the envelope as was read."""
     document = inbound.document if inbound else {}
     request = raw if isinstance(raw, bytes) else json.dumps(raw, ensure_ascii=False, default=str).encode("utf-8")
@@ -93,7 +94,7 @@ def exchange_of(dialect: Dialect, raw: Any, action: str, inbound: Inbound | None
         encoding=dialect.encoding if isinstance(raw, bytes) else "utf-8",
         trade=inbound.trade.code if inbound else action, infno=inbound.trade.infno if inbound else "",
         fixmedins_code=_text(document.get("fixmedins_code")), msgid=_text(document.get("msgid")), request=request,
-        received_at=received_at, names=document_names(document), started=started,
+        received_at=received_at, names=document_names(document) if with_names else (), started=started,
     )
 
 

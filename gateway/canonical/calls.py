@@ -259,3 +259,8 @@ class Call:
     def changes_state(self) -> bool:
         body = self.body
         return isinstance(body, STATE_CHANGING) or (isinstance(body, Settle) and not body.trial)
+
+    @property
+    def writes(self) -> bool:
+        """Whether it writes anything but the journal: state, or a sign-in (not idempotent, not money)."""
+        return self.changes_state or isinstance(self.body, SignIn | SignOut)

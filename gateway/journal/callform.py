@@ -22,22 +22,26 @@ def _fields(kind: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(kind))
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A frozen dataclass tree as JSON-ready values: amounts as exact strings, times in ISO form.
 
     Faster than dataclasses.asdict, which deep-copies: a 2301 carries up to 10,000 lines."""
-    if isinstance(value, str | int | bool) or value is None:
+    kind = type(value)
+    if kind in _AS_IS:
         return value
-    if isinstance(value, Decimal):
+    if kind is Decimal:
         return str(value)
-    if isinstance(value, datetime):
+    if kind is datetime:
         return value.isoformat(sep=" ")
+    if kind is tuple or kind is list:
+        return [plain(item) for item in value]
+    if dataclasses.is_dataclass(kind):
+        return {name: plain(getattr(value, name)) for name in _fields(kind)}
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [plain(item) for item in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: plain(getattr(value, name)) for name in _fields(type(value))}
     return str(value)
 
 

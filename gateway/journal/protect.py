@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from gateway.log import mask_text
+from gateway.log import mask_id_numbers, mask_names, mask_names_utf8
 
 MODES = ("mask", "clear", "encrypt")
 _SEALED = b"hisgw-aesgcm-1:"  # marks an encrypted body; a nonce of 12 bytes and the ciphertext follow
@@ -51,7 +51,12 @@ class Protection:
         if self.mode == "clear" or not data:
             return data
         if self.mode == "mask":
-            return mask_text(data.decode(encoding, errors="replace"), names).encode(encoding, errors="replace")
+            masked = mask_id_numbers(data)
+            if not names and b"name" not in masked:  # nothing else to look for
+                return masked
+            if encoding.replace("-", "").lower() == "utf8":
+                return mask_names_utf8(masked, names)
+            return mask_names(masked.decode(encoding, errors="replace"), names).encode(encoding, errors="replace")
         assert self._cipher is not None
         nonce = os.urandom(_NONCE)
         return _SEALED + nonce + self._cipher.encrypt(nonce, data, None)

@@ -91,12 +91,11 @@ class Store(Protocol):
     def save_answer(self, fixmedins_code: str, msgid: str, answer: StoredAnswer, at: str) -> None: ...
 
     # journal (gateway/journal)
-    def journal_begin(self, entry: Entry) -> int:
-        """A row without outcome: the attempt, before the call runs. Returns its id."""
+    def journal_write(self, entries: Sequence[Entry]) -> list[int]:
+        """Rows without outcome (an attempt, before its call runs); their ids, in order."""
 
-    def journal_finish(self, entry_id: int, ending: Ending) -> None: ...
-    def journal_record(self, entry: Entry, ending: Ending) -> int:
-        """A whole row at once (calls that need no row ahead of them)."""
+    def journal_finish(self, endings: Sequence[tuple[int, Ending]]) -> None:
+        """Outcomes of written rows."""
 
     def journal_search(self, query: JournalQuery) -> list[JournalRow]:
         """Newest first."""

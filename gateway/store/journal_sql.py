@@ -3,72 +3,72 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from gateway.journal.model import Ending, Entry, JournalQuery, JournalRow, Keys
 
-_HEAD = ("id, received_at, fixmedins_code, dialect, transport, msgid, trade, infno, psn_no, mdtrt_id, setl_id, "
-         "outcome, err_code, err_msg, answered_at, ms, protection, encoding")
-_BODIES = ", request, call, answer"
+_HEAD = ("j.id, j.received_at, j.fixmedins_code, j.dialect, j.transport, j.msgid, j.trade, j.infno, j.psn_no, "
+         "j.mdtrt_id, j.setl_id, o.psn_no, o.mdtrt_id, o.setl_id, o.outcome, o.err_code, o.err_msg, o.answered_at, "
+         "o.ms, j.protection, j.encoding")
+_BODIES = ", j.request, j.call, o.answer"
+_FROM = " FROM journal j LEFT JOIN journal_outcomes o ON o.id = j.id"
 
 
-def begin(conn: sqlite3.Connection, entry: Entry) -> int:
-    cursor = conn.execute(
-        "INSERT INTO journal (received_at, fixmedins_code, dialect, transport, msgid, trade, infno, psn_no, "
-        "mdtrt_id, setl_id, protection, encoding, request, call) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (entry.received_at, entry.fixmedins_code, entry.dialect, entry.transport, entry.msgid, entry.trade,
-         entry.infno, entry.keys.psn_no, entry.keys.mdtrt_id, entry.keys.setl_id, entry.protection, entry.encoding,
-         entry.request, entry.call),
+def write(conn: sqlite3.Connection, entries: Sequence[Entry]) -> list[int]:
+    """Rows with their ids, in one statement: the store thread is the only writer, so max(id) is ours."""
+    first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM journal").fetchone()[0])
+    ids = list(range(first, first + len(entries)))
+    conn.executemany(
+        "INSERT INTO journal (id, received_at, fixmedins_code, dialect, transport, msgid, trade, infno, psn_no, "
+        "mdtrt_id, setl_id, protection, encoding, request, call) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(entry_id, e.received_at, e.fixmedins_code, e.dialect, e.transport, e.msgid, e.trade, e.infno,
+          e.keys.psn_no, e.keys.mdtrt_id, e.keys.setl_id, e.protection, e.encoding, e.request, e.call)
+         for entry_id, e in zip(ids, entries, strict=True)],
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return ids
 
 
-def finish(conn: sqlite3.Connection, entry_id: int, ending: Ending) -> None:
-    # keys the call did not name are filled from the answer (a new mdtrt_id, the setl_id of a settlement)
-    conn.execute(
-        "UPDATE journal SET outcome = ?, err_code = ?, err_msg = ?, answer = ?, answered_at = ?, ms = ?, "
-        "psn_no = CASE psn_no WHEN '' THEN ? ELSE psn_no END, "
-        "mdtrt_id = CASE mdtrt_id WHEN '' THEN ? ELSE mdtrt_id END, "
-        "setl_id = CASE setl_id WHEN '' THEN ? ELSE setl_id END WHERE id = ?",
-        (ending.outcome, ending.err_code, ending.err_msg, ending.answer, ending.answered_at, ending.ms,
-         ending.keys.psn_no, ending.keys.mdtrt_id, ending.keys.setl_id, entry_id),
+def finish(conn: sqlite3.Connection, endings: Sequence[tuple[int, Ending]]) -> None:
+    conn.executemany(
+        "INSERT INTO journal_outcomes (id, outcome, err_code, err_msg, answer, answered_at, ms, psn_no, mdtrt_id, "
+        "setl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(entry_id, e.outcome, e.err_code, e.err_msg, e.answer, e.answered_at, e.ms, e.keys.psn_no, e.keys.mdtrt_id,
+          e.keys.setl_id) for entry_id, e in endings],
     )
-
-
-def record(conn: sqlite3.Connection, entry: Entry, ending: Ending) -> int:
-    entry_id = begin(conn, entry)
-    finish(conn, entry_id, ending)
-    return entry_id
 
 
 def search(conn: sqlite3.Connection, query: JournalQuery) -> list[JournalRow]:
     clauses: list[str] = []
     values: list[object] = []
-    for column, value in (("fixmedins_code", query.hospital), ("msgid", query.msgid), ("psn_no", query.person),
-                          ("mdtrt_id", query.stay), ("setl_id", query.setl)):
+    for column, value in (("fixmedins_code", query.hospital), ("msgid", query.msgid)):
         if value:
-            clauses.append(f"{column} = ?")
+            clauses.append(f"j.{column} = ?")
             values.append(value)
+    for column, value in (("psn_no", query.person), ("mdtrt_id", query.stay), ("setl_id", query.setl)):
+        if value:  # named by the call, or by its answer
+            clauses.append(f"j.id IN (SELECT id FROM journal WHERE {column} = ? "
+                           f"UNION ALL SELECT id FROM journal_outcomes WHERE {column} = ? AND {column} <> '')")
+            values += [value, value]
     if query.since:
-        clauses.append("received_at >= ?")
+        clauses.append("j.received_at >= ?")
         values.append(query.since)
     if query.until:
-        clauses.append("received_at < ?")
+        clauses.append("j.received_at < ?")
         values.append(query.until)
     if query.outcome == "unknown":
-        clauses.append("outcome IS NULL")
+        clauses.append("o.id IS NULL")
     elif query.outcome:
-        clauses.append("outcome = ?")
+        clauses.append("o.outcome = ?")
         values.append(query.outcome)
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     columns = _HEAD + (_BODIES if query.raw else "")
-    rows = conn.execute(f"SELECT {columns} FROM journal{where} ORDER BY id DESC LIMIT ?", (*values, query.limit))
+    rows = conn.execute(f"SELECT {columns}{_FROM}{where} ORDER BY j.id DESC LIMIT ?", (*values, query.limit))
     return [_row(row) for row in rows]
 
 
 def of_msgid(conn: sqlite3.Connection, fixmedins_code: str, msgid: str) -> list[JournalRow]:
     """Every exchange under one hospital's msgid, oldest first (retries included)."""
-    rows = conn.execute(f"SELECT {_HEAD} FROM journal WHERE msgid = ? AND fixmedins_code = ? ORDER BY id",
+    rows = conn.execute(f"SELECT {_HEAD}{_FROM} WHERE j.msgid = ? AND j.fixmedins_code = ? ORDER BY j.id",
                         (msgid, fixmedins_code))
     return [_row(row) for row in rows]
 
@@ -79,25 +79,25 @@ def seen_elsewhere(conn: sqlite3.Connection, msgid: str, fixmedins_code: str) ->
 
 
 def prune(conn: sqlite3.Connection, before: str, limit: int) -> int:
-    """Delete up to `limit` of the oldest rows received before `before`; the caller repeats in short
-    transactions so a running gateway is never held up for long."""
-    return conn.execute(
-        "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE received_at < ? ORDER BY received_at LIMIT ?)",
-        (before, limit),
-    ).rowcount
+    """Delete up to `limit` of the oldest exchanges received before `before`, with their outcomes; the caller
+    repeats in short transactions so a running gateway is never held up for long."""
+    oldest = "SELECT id FROM journal WHERE received_at < ? ORDER BY received_at, id LIMIT ?"
+    conn.execute(f"DELETE FROM journal_outcomes WHERE id IN ({oldest})", (before, limit))
+    return conn.execute(f"DELETE FROM journal WHERE id IN ({oldest})", (before, limit)).rowcount
 
 
 def _row(row: tuple[object, ...]) -> JournalRow:
-    (entry_id, received_at, hospital, dialect, transport, msgid, trade, infno, psn_no, mdtrt_id, setl_id, outcome,
-     err_code, err_msg, answered_at, ms, protection, encoding, *bodies) = row
+    (entry_id, received_at, hospital, dialect, transport, msgid, trade, infno, psn_no, mdtrt_id, setl_id, o_psn_no,
+     o_mdtrt_id, o_setl_id, outcome, err_code, err_msg, answered_at, ms, protection, encoding, *bodies) = row
     request, call, answer = (_bytes(b) for b in bodies) if bodies else (None, None, None)
+    keys = Keys(str(psn_no), str(mdtrt_id), str(setl_id)).filled_from(
+        Keys(str(o_psn_no or ""), str(o_mdtrt_id or ""), str(o_setl_id or "")))
     return JournalRow(
         id=int(str(entry_id)), received_at=str(received_at), fixmedins_code=str(hospital), dialect=str(dialect),
-        transport=str(transport), msgid=str(msgid), trade=str(trade), infno=str(infno),
-        keys=Keys(str(psn_no), str(mdtrt_id), str(setl_id)), outcome=str(outcome) if outcome else "unknown",
-        err_code=str(err_code), err_msg=str(err_msg), answered_at=str(answered_at) if answered_at else None,
-        ms=float(str(ms)) if ms is not None else None, protection=str(protection), encoding=str(encoding),
-        request=request, call=call, answer=answer,
+        transport=str(transport), msgid=str(msgid), trade=str(trade), infno=str(infno), keys=keys,
+        outcome=str(outcome) if outcome else "unknown", err_code=str(err_code or ""), err_msg=str(err_msg or ""),
+        answered_at=str(answered_at) if answered_at else None, ms=float(str(ms)) if ms is not None else None,
+        protection=str(protection), encoding=str(encoding), request=request, call=call, answer=answer,
     )
 
 

@@ -192,11 +192,11 @@ class SqliteStore:
 
     def update_stay(self, stay: StayRecord) -> None:
         row = _stay_row(stay)
+        # created_msgid never changes: leaving it out of SET spares its index (stays_by_msgid) an update
         self._conn.execute(
             "UPDATE stays SET fixmedins_code = ?, psn_no = ?, insutype = ?, state = ?, hosp_lv = ?, in_county = ?, "
-            "begntime = ?, endtime = ?, ipt_no = ?, med_type = ?, admission = ?, discharge = ?, created_msgid = ? "
-            "WHERE mdtrt_id = ?",
-            (*row[1:], row[0]),
+            "begntime = ?, endtime = ?, ipt_no = ?, med_type = ?, admission = ?, discharge = ? WHERE mdtrt_id = ?",
+            (*row[1:-1], row[0]),
         )
 
     _STAY = ("SELECT mdtrt_id, fixmedins_code, psn_no, insutype, state, hosp_lv, in_county, begntime, endtime, "
@@ -361,14 +361,12 @@ class SqliteStore:
 
     # --- journal --------------------------------------------------------------------------------
 
-    def journal_begin(self, entry: Entry) -> int:
-        return journal_sql.begin(self._conn, entry)
+    def journal_write(self, entries: Sequence[Entry]) -> list[int]:
+        return journal_sql.write(self._conn, entries) if entries else []
 
-    def journal_finish(self, entry_id: int, ending: Ending) -> None:
-        journal_sql.finish(self._conn, entry_id, ending)
-
-    def journal_record(self, entry: Entry, ending: Ending) -> int:
-        return journal_sql.record(self._conn, entry, ending)
+    def journal_finish(self, endings: Sequence[tuple[int, Ending]]) -> None:
+        if endings:
+            journal_sql.finish(self._conn, endings)
 
     def journal_search(self, query: JournalQuery) -> list[JournalRow]:
         return journal_sql.search(self._conn, query)
