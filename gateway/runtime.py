@@ -19,8 +19,8 @@ The journal, and why it is written when it is. What crash recovery needs from "j
 
 So a batch is written in two commits. First, the attempt rows of its state-changing calls (hospital, dialect,
 transport, msgid, trade, infno, the raw request and the canonical call), committed *without* an fsync. Then
-the calls themselves, each in its savepoint, with each call's outcome (answer bytes, timing, ok / error /
-replayed) written to its row inside the same savepoint and the same durable commit as its effects.
+the calls themselves, each in its savepoint, and the outcome of every call (answer bytes, timing, ok / error /
+replayed; an append-only row beside the attempt) in the same durable commit as the effects.
 
 - (1) and (3): a call's effects, its stored answer and its journal outcome are one commit; they survive or
   vanish together. A row whose outcome is empty after a restart is therefore an attempt that committed
@@ -29,8 +29,8 @@ replayed) written to its row inside the same savepoint and the same durable comm
   lose it: the OS holds the written pages. A power cut can lose it only together with everything after it:
   SQLite replays the WAL in order and the batch's own commit fsyncs the log up to itself, so if any effect of
   the batch survives, its attempt rows do too.
-- Cost: one extra commit per *batch*, with no fsync; the outcome is an UPDATE in the commit the batch pays
-  for anyway. An fsync'd attempt commit would double the fsyncs for no gain in (1) or (3), and a journal
+- Cost: one extra commit per *batch*, with no fsync; the outcomes ride in the commit the batch pays for
+  anyway (one statement for all of them). An fsync'd attempt commit would double the fsyncs for no gain in (1) or (3), and a journal
   file of its own would add an fsync and a second thing to keep consistent with the database.
 
 Calls that change nothing (1101, 2303, 5203, 5206, 5999) and messages refused before they became a call
