@@ -60,8 +60,8 @@ class Journal:
         )
 
     def _first_keys(self, exchange: Exchange) -> Keys:
-        rows = self.store.journal_of_msgid(exchange.fixmedins_code, exchange.msgid)
-        return next((row.keys for row in rows if row.outcome == "ok"), Keys())
+        first = self.store.journal_first_ok(exchange.fixmedins_code, exchange.msgid)
+        return first.keys if first is not None else Keys()
 
     def _person_names(self, keys: Keys) -> set[str]:
         """A replayed answer has no answer object to name its person: the stay's or the call's person does."""

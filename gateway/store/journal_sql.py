@@ -73,6 +73,13 @@ def of_msgid(conn: sqlite3.Connection, fixmedins_code: str, msgid: str) -> list[
     return [_row(row) for row in rows]
 
 
+def first_ok(conn: sqlite3.Connection, fixmedins_code: str, msgid: str) -> JournalRow | None:
+    """The exchange under a msgid that succeeded first (what its replays are filed under)."""
+    row = conn.execute(f"SELECT {_HEAD}{_FROM} WHERE j.msgid = ? AND j.fixmedins_code = ? AND o.outcome = 'ok' "
+                       "ORDER BY j.id LIMIT 1", (msgid, fixmedins_code)).fetchone()
+    return _row(row) if row else None
+
+
 def seen_elsewhere(conn: sqlite3.Connection, msgid: str, fixmedins_code: str) -> bool:
     return conn.execute("SELECT 1 FROM journal WHERE msgid = ? AND fixmedins_code <> ? LIMIT 1",
                         (msgid, fixmedins_code)).fetchone() is not None

@@ -374,6 +374,9 @@ class SqliteStore:
     def journal_of_msgid(self, fixmedins_code: str, msgid: str) -> list[JournalRow]:
         return journal_sql.of_msgid(self._conn, fixmedins_code, msgid)
 
+    def journal_first_ok(self, fixmedins_code: str, msgid: str) -> JournalRow | None:
+        return journal_sql.first_ok(self._conn, fixmedins_code, msgid)
+
     def msgid_seen_elsewhere(self, msgid: str, fixmedins_code: str) -> bool:
         return journal_sql.seen_elsewhere(self._conn, msgid, fixmedins_code)
 
