@@ -30,8 +30,9 @@ replayed; an append-only row beside the attempt) in the same durable commit as t
   SQLite replays the WAL in order and the batch's own commit fsyncs the log up to itself, so if any effect of
   the batch survives, its attempt rows do too.
 - Cost: one extra commit per *batch*, with no fsync; the outcomes ride in the commit the batch pays for
-  anyway (one statement for all of them). An fsync'd attempt commit would double the fsyncs for no gain in (1) or (3), and a journal
-  file of its own would add an fsync and a second thing to keep consistent with the database.
+  anyway (one statement for all of them). An fsync'd attempt commit would double the fsyncs for no gain in
+  (1) or (3), and a journal file of its own would add an fsync and a second thing to keep consistent with
+  the database.
 
 Calls that change nothing (1101, 2303, 5203, 5206, 5999) and messages refused before they became a call
 leave no effect to recover: their row is written whole in the batch commit, before the answer leaves.
