@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from gateway.canonical.answers import Answer
+from gateway.canonical.answers import Answer, MessageAnswer
 from gateway.canonical.calls import Call
 from gateway.errors import GatewayError
 from gateway.journal.callform import answer_keys, answer_names, call_json, call_keys
@@ -47,6 +47,8 @@ class Journal:
         if answer is not None:
             keys = answer_keys(answer)
             names |= answer_names(answer)
+            if isinstance(answer, MessageAnswer):  # it quotes another answer, its keys escaped: names by value
+                names |= self._person_names(keys)
         elif replayed:
             keys = first_keys if first_keys is not None else self._first_keys(exchange)
             names |= self._person_names(entry.keys.filled_from(keys))
