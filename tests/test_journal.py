@@ -166,7 +166,8 @@ async def test_encrypt_keeps_nothing_readable_without_the_key(tmp_path: Path,
 
 def _journal_blobs(tmp_path: Path) -> bytes:
     with sqlite3.connect(tmp_path / "hisgw.sqlite") as conn:
-        return b"".join(bytes(b or b"") for row in conn.execute("SELECT request, call, answer FROM journal")
+        return b"".join(bytes(b or b"") for row in conn.execute(
+            "SELECT j.request, j.call, o.answer FROM journal j LEFT JOIN journal_outcomes o ON o.id = j.id")
                         for b in row)
 
 
