@@ -11,7 +11,7 @@ from datetime import datetime
 import structlog
 from aiohttp import web
 
-from gateway.adapters import county_http, http_listener
+from gateway.adapters import county_http, http_listener, journal_http
 from gateway.adapters.dll_listener import start_dll_listener
 from gateway.adapters.limits import ConnectionGate, Limits
 from gateway.adapters.mllp_listener import MllpListener
@@ -19,6 +19,8 @@ from gateway.adapters.soap import SoapEndpoints
 from gateway.auth.credentials import CredentialsError, load_credentials
 from gateway.auth.signature import Authenticator
 from gateway.engine.policy import PolicyBook, default_policy_path
+from gateway.journal.model import JournalQuery
+from gateway.journal.protect import JournalKeyError, load_protection
 from gateway.mapping.compile import MappingError
 from gateway.mapping.registry import DialectBook
 from gateway.runtime import Gateway
@@ -35,7 +37,8 @@ def load_policies(settings: Settings) -> PolicyBook:
 
 
 def build_gateway(settings: Settings, now: Callable[[], datetime] = datetime.now) -> Gateway:
-    return Gateway(Deps(store=SqliteStore(settings.db_path), policies=load_policies(settings), now=now))
+    protection = load_protection(settings.journal_raw, settings.journal_key_file)
+    return Gateway(Deps(store=SqliteStore(settings.db_path), policies=load_policies(settings), now=now), protection)
 
 
 def load_authenticator(settings: Settings) -> Authenticator | None:
@@ -69,9 +72,20 @@ def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator:
     app[http_listener.AUTH] = authenticator
     app[http_listener.LIMITS] = ConnectionGate(limits or Limits())
     county_http.add_routes(app)
+    journal_http.add_routes(app)
     app.router.add_get("/health", _health)
     http_listener.add_routes(app)
     return app
+
+
+async def _report_unknown(gateway: Gateway) -> None:
+    """Exchanges whose outcome never committed (the gateway stopped while they ran): none of them was applied,
+    and a HIS that asks (5999) is told so. Said once at start so the operator knows what the stop cut off."""
+    query = JournalQuery(outcome="unknown", limit=1000)
+    rows = await gateway.run(lambda: gateway.deps.store.journal_search(query))
+    if rows:
+        log.warning("journal_unknown", count=len(rows), note="outcome never committed; nothing of them was applied",
+                    exchanges=[f"{r.fixmedins_code}/{r.msgid}/{r.infno}" for r in rows[:20]])
 
 
 async def _health(_request: web.Request) -> web.Response:
@@ -103,7 +117,12 @@ async def serve(settings: Settings) -> None:
         log.info("mappings_reloaded" if not problems else "mappings_kept", dialects=sorted(book.current))
 
     authenticator = load_authenticator(settings)
-    gateway = build_gateway(settings)
+    try:
+        gateway = build_gateway(settings)
+    except JournalKeyError as exc:
+        log.error("journal_refused", problem=str(exc))
+        raise SystemExit(1) from exc
+    await _report_unknown(gateway)
     runner = web.AppRunner(build_app(gateway, lambda: book.current, authenticator), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.http_port, ssl_context=tls_context(settings))

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from gateway.engine.policy import PolicyFileError, load_policy
 from gateway.errors import GatewayError
+from gateway.journal.model import parse_query, stamp
+from gateway.journal.present import body_text, row_document, row_line
+from gateway.journal.protect import JournalKeyError, load_protection, new_key
 from gateway.log import configure_logging
 from gateway.mapping.registry import check_all
 from gateway.refdata.parse import RefdataRejected
@@ -64,6 +69,19 @@ def main(argv: list[str] | None = None) -> int:
                                                     "(simulators/, issue 5)")
     simulate_arguments(simulate)
 
+    journal = commands.add_parser("journal", help="the exchange journal: search it (default), prune it, make a key")
+    journal.add_argument("action", nargs="?", choices=("search", "prune", "key"), default="search")
+    for name in ("hospital", "msgid", "person", "stay", "setl"):
+        journal.add_argument(f"--{name}", default="", help={"person": "psn_no", "stay": "mdtrt_id",
+                                                           "setl": "setl_id"}.get(name, name))
+    journal.add_argument("--since", default="", help="YYYY-MM-DD[ HH:MM[:SS]], inclusive")
+    journal.add_argument("--until", default="", help="exclusive; a bare date means through that day")
+    journal.add_argument("--outcome", default="", help="ok | error | replayed | unknown")
+    journal.add_argument("--limit", default="100", help="newest first, at most 1000 (default 100)")
+    journal.add_argument("--raw", action="store_true", help="print request, canonical call and answer as kept")
+    journal.add_argument("--json", action="store_true", help="one JSON object a line")
+    journal.add_argument("--days", type=int, help="prune: keep this many days (default: the retention setting)")
+
     args = parser.parse_args(argv)
     settings = Settings.from_file(args.config) if args.config else Settings()
     if args.db:
@@ -95,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         from simulators.cli import run as simulate_run
 
         return simulate_run(args)
+    if args.command == "journal":
+        return _journal(settings, args)
     if args.command == "policy":
         try:
             loaded = load_policy(args.file)
@@ -160,6 +180,52 @@ def _verify(settings: Settings) -> int:
         print(f"DIFF {diff.psn_no} {diff.year} {diff.key}: stored {diff.stored}, ledger {diff.from_ledger}")
     print(f"verify: {count} settlements, {len(differences)} differences")
     return 1 if differences else 0
+
+
+def _journal(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "key":
+        print(new_key())
+        return 0
+    try:
+        protection = load_protection(settings.journal_raw, settings.journal_key_file)
+    except JournalKeyError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    store = SqliteStore(settings.db_path)
+    try:
+        if args.action == "prune":
+            days = settings.journal_retention_days if args.days is None else args.days
+            before = stamp(datetime.now() - timedelta(days=days))
+            pruned = 0
+            while True:  # short transactions: a running gateway waits at most one of them
+                with store.transaction():
+                    count = store.journal_prune(before, 5000)
+                pruned += count
+                if count < 5000:
+                    break
+            print(f"journal: pruned {pruned} exchanges received before {before}")
+            return 0
+        params = {name: getattr(args, name) for name in ("hospital", "msgid", "person", "stay", "setl", "since",
+                                                         "until", "outcome", "limit")}
+        try:
+            query = parse_query({k: v for k, v in params.items() if v}, raw=args.raw)
+        except GatewayError as exc:
+            print(exc.message, file=sys.stderr)
+            return 2
+        rows = store.journal_search(query)
+    finally:
+        store.close()
+    for row in rows:
+        if args.json:
+            print(json.dumps(row_document(row, protection), ensure_ascii=False))
+            continue
+        print(row_line(row))
+        if args.raw:
+            for label, data, encoding in (("request", row.request, row.encoding), ("call", row.call, "utf-8"),
+                                          ("answer", row.answer, row.encoding)):
+                text = body_text(data, encoding, protection) if data else ""
+                print(f"    {label}: {'(encrypted; set journal.key_file)' if text is None else text}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -94,6 +94,11 @@ class UnknownFeeLine(NotFoundError):
     title = "费用明细不存在"
 
 
+class UnknownMessage(NotFoundError):
+    code = "HG2007"
+    title = "未收到过该报文"
+
+
 class BusinessError(GatewayError):
     code = "HG3000"
     title = "业务规则不允许"
@@ -164,6 +169,26 @@ class ReusedMessageId(BusinessError):
     title = "报文ID已用于其他交易"
 
 
+class NothingToCorrect(BusinessError):
+    code = "HG3014"
+    title = "原交易未生效，无需冲正"
+
+
+class NotCorrectable(BusinessError):
+    code = "HG3015"
+    title = "该交易不可冲正"
+
+
+class AlreadyCorrected(BusinessError):
+    code = "HG3016"
+    title = "原交易已冲正或已撤销"
+
+
+class LaterActivity(BusinessError):
+    code = "HG3017"
+    title = "原交易之后已有后续业务，不能冲正"
+
+
 class AccessError(GatewayError):
     code = "HG4000"
     title = "无权操作"
@@ -187,6 +212,11 @@ class HospitalMismatch(AccessError):
 class RoleForbidden(AccessError):
     code = "HG4004"
     title = "当前角色无权执行此操作"
+
+
+class ForeignMessage(AccessError):
+    code = "HG4005"  # HG4002-HG4004 are authentication's
+    title = "非本机构发送的报文"
 
 
 class Busy(GatewayError):

@@ -1,4 +1,5 @@
-"""The gateway core: runs canonical calls on one store thread, idempotent by msgid, with group commit.
+"""The gateway core: runs canonical calls on one store thread, idempotent by msgid, with group commit, and
+journals every exchange.
 
 A single writer thread is SQLite's natural shape and gives every call a serial order: two duplicates of
 one settlement arriving together cannot both pass the "already answered?" check.
@@ -7,58 +8,103 @@ Group commit: calls that arrive while a batch is being written wait for the next
 transaction, each call in its own savepoint (a failed call is undone alone), and one durable commit; no
 answer leaves before the commit that made it durable. Under light load a batch is a single call, so
 nothing waits for company; under heavy load one fsync serves many settlements.
+
+The journal, and why it is written when it is. What crash recovery needs from "journalled before it runs":
+
+1. no effect without its journal row and its answer: a settlement that survives a crash is in the journal
+   with the answer it got, so a HIS that never received that answer can learn it (5999) or undo it (2601);
+2. a trace of every state-changing attempt the crash cut off, so the county and the HIS see that it arrived
+   and what became of it;
+3. nothing half-written: an attempt is either wholly applied or not at all.
+
+So a batch is written in two commits. First, the attempt rows of its state-changing calls (hospital, dialect,
+transport, msgid, trade, infno, the raw request and the canonical call), committed *without* an fsync. Then
+the calls themselves, each in its savepoint, and the outcome of every call (answer bytes, timing, ok / error /
+replayed; an append-only row beside the attempt) in the same durable commit as the effects.
+
+- (1) and (3): a call's effects, its stored answer and its journal outcome are one commit; they survive or
+  vanish together. A row whose outcome is empty after a restart is therefore an attempt that committed
+  nothing: readers call it 'unknown', and it is absent from the ledger, whatever the moment of the crash.
+- (2): the attempts' commit reaches the WAL before the calls run. A process crash (kill -9, a bug) cannot
+  lose it: the OS holds the written pages. A power cut can lose it only together with everything after it:
+  SQLite replays the WAL in order and the batch's own commit fsyncs the log up to itself, so if any effect of
+  the batch survives, its attempt rows do too.
+- Cost: one extra commit per *batch*, with no fsync; the outcomes ride in the commit the batch pays for
+  anyway (one statement for all of them). An fsync'd attempt commit would double the fsyncs for no gain in
+  (1) or (3), and a journal file of its own would add an fsync and a second thing to keep consistent with
+  the database.
+
+Calls that change nothing (1101, 2303, 5203, 5206, 5999) and messages refused before they became a call
+leave no effect to recover: their row is written whole in the batch commit, before the answer leaves.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
+
+import structlog
 
 from gateway.canonical.answers import Answer
 from gateway.canonical.calls import Call
-from gateway.errors import ReusedMessageId
+from gateway.errors import GatewayError, InternalError, ReusedMessageId
+from gateway.journal.model import Ending, Entry, Exchange, Keys
+from gateway.journal.protect import Protection
+from gateway.journal.recorder import Journal
 from gateway.service.deps import Deps
 from gateway.service.dispatch import handle
 from gateway.store.records import StoredAnswer
 
 T = TypeVar("T")
 Render = Callable[[Answer], bytes]
+RenderError = Callable[[GatewayError], bytes]
 MAX_BATCH = 64
+log = structlog.get_logger("hisgw.runtime")
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     body: bytes
     replayed: bool  # True when this is the stored first answer to an earlier call with the same msgid
+    error: GatewayError | None = None  # the call failed; `body` is the dialect's error answer
 
 
 @dataclass(frozen=True, slots=True)
 class _Job:
-    call: Call
-    render: Render
+    exchange: Exchange
+    entry: Entry  # its journal row's first part, made before queueing
+    call: Call | None  # None: the message was refused before it became a call
+    render: Render | None
+    render_error: RenderError
     future: asyncio.Future[Outcome]
+    refusal: GatewayError | None = None
 
 
 class Gateway:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, protection: Protection | None = None) -> None:
         self.deps = deps
+        self.journal = Journal(deps.store, protection or Protection(), deps.now)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hisgw-store")
         self._queue: list[_Job] = []
         self._draining = False
 
-    async def execute(self, call: Call, render: Render) -> Outcome:
+    def now(self) -> datetime:
+        return self.deps.now()
+
+    async def execute(self, call: Call, render: Render, render_error: RenderError, exchange: Exchange) -> Outcome:
         """Run one call; `render` turns the answer into the dialect's bytes inside the same transaction,
-        so the stored answer to replay is exactly what the first caller got."""
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Job(call, render, future))
-        if not self._draining:
-            self._draining = True
-            asyncio.get_running_loop().create_task(self._drain())
-        return await future
+        so the stored answer to replay is exactly what the first caller got; `render_error` does the same for
+        a failure. Never raises a GatewayError: a failed call is an Outcome with `error`."""
+        return await self._enqueue(exchange, call, render, render_error, None)
+
+    async def refuse(self, exchange: Exchange, error: GatewayError, body: bytes) -> Outcome:
+        """Journal a message that never became a call (unreadable, unknown trade, a bad field), then answer."""
+        return await self._enqueue(exchange, None, None, lambda _error: body, error)
 
     async def run(self, job: Callable[[], T]) -> T:
         """Run other store work on the store thread (imports, queries from the county side)."""
@@ -68,14 +114,25 @@ class Gateway:
         self._thread.shutdown(wait=True)
         self.deps.store.close()
 
+    async def _enqueue(self, exchange: Exchange, call: Call | None, render: Render | None, render_error: RenderError,
+                       refusal: GatewayError | None) -> Outcome:
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        entry = self.journal.entry(exchange, call)
+        self._queue.append(_Job(exchange, entry, call, render, render_error, future, refusal))
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
         try:
             while self._queue:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                results: Sequence[Outcome | BaseException]
                 try:
                     results = await loop.run_in_executor(self._thread, self._write_batch, batch)
-                except BaseException as exc:  # the commit itself failed: nothing of the batch is durable
+                except BaseException as exc:  # a commit failed: nothing of the batch is durable
                     results = [exc] * len(batch)
                 for job, result in zip(batch, results, strict=True):
                     if job.future.done():
@@ -87,33 +144,74 @@ class Gateway:
         finally:
             self._draining = False
 
-    def _write_batch(self, batch: list[_Job]) -> list[Outcome | BaseException]:
+    def _write_batch(self, batch: list[_Job]) -> list[Outcome]:
         store = self.deps.store
-        results: list[Outcome | BaseException] = []
-        with store.transaction():
-            for job in batch:
-                try:
-                    with store.savepoint():
-                        results.append(self._execute(job.call, job.render))
-                except Exception as exc:  # this call alone is undone; the others of the batch go on
-                    results.append(exc)
-        return results
+        entry_ids: list[int | None] = [None] * len(batch)
+        ahead = [n for n, job in enumerate(batch) if job.call is not None and job.call.changes_state]
+        if ahead:
+            with store.transaction(fsync=False):  # the attempts, before any of them runs (module docstring)
+                for n, entry_id in zip(ahead, store.journal_write([batch[n].entry for n in ahead]), strict=True):
+                    entry_ids[n] = entry_id
+        # A batch of queries writes only journal rows: no fsync for them (a power cut may lose the last of
+        # them, never an effect, nor an answer anyone relies on to know what happened to money).
+        writes = any(job.call is not None and job.call.writes for job in batch)
+        batch_keys: dict[tuple[str, str], Keys] = {}
+        with store.transaction(fsync=writes):
+            done = [self._run(job, batch_keys) for job in batch]
+            # Outcomes go in with the batch's effects, in the same commit, two statements for the whole batch.
+            whole = [n for n, (_, ending) in enumerate(done) if ending is not None and entry_ids[n] is None]
+            for n, entry_id in zip(whole, store.journal_write([batch[n].entry for n in whole]), strict=True):
+                entry_ids[n] = entry_id
+            store.journal_finish([(entry_id, ending) for entry_id, (_, ending) in zip(entry_ids, done, strict=True)
+                                  if entry_id is not None and ending is not None])
+        return [outcome for outcome, _ in done]
 
-    def _execute(self, call: Call, render: Render) -> Outcome:
+    def _run(self, job: _Job, batch_keys: dict[tuple[str, str], Keys]) -> tuple[Outcome, Ending | None]:
+        """One call of the batch in its savepoint, and its journal outcome; on failure, its error answer.
+        `batch_keys`: what the batch's successful calls named so far, by (hospital, msgid), for their replays."""
+        error = job.refusal
+        exchange = job.exchange
+        if job.call is not None:
+            assert job.render is not None
+            try:
+                with self.deps.store.savepoint():
+                    outcome, answer = self._execute(job.call, job.render)
+                    ending = self.journal.ending(
+                        job.entry, exchange, outcome.body, replayed=outcome.replayed, answer=answer,
+                        first_keys=batch_keys.get((exchange.fixmedins_code, exchange.msgid)))
+                if answer is not None and job.call.changes_state:
+                    batch_keys[(exchange.fixmedins_code, exchange.msgid)] = job.entry.keys.filled_from(ending.keys)
+                return outcome, ending
+            except GatewayError as exc:
+                error = exc
+            except Exception:  # our fault: the dialect's system error, the traceback in the log
+                log.exception("unhandled", dialect=exchange.dialect, infno=exchange.infno)
+                error = InternalError()
+        assert error is not None
+        outcome = Outcome(job.render_error(error), replayed=False, error=error)
+        try:
+            return outcome, self.journal.ending(job.entry, exchange, outcome.body, error=error)
+        except Exception:  # the row stays 'unknown', which is true: nothing of the call was kept
+            log.exception("journal_failed", msgid=exchange.msgid)
+            return outcome, None
+
+    def _execute(self, call: Call, render: Render) -> tuple[Outcome, Answer | None]:
         store = self.deps.store
         ctx = call.context
         if not call.changes_state:
-            return Outcome(render(handle(self.deps, call)), replayed=False)
+            answer = handle(self.deps, call)
+            return Outcome(render(answer), replayed=False), answer
         digest = request_digest(call)
         prior = store.answer_for(ctx.fixmedins_code, ctx.msgid)
         if prior is not None:
             if prior.infno != ctx.infno or prior.request_digest != digest:
                 raise ReusedMessageId(f"报文ID {ctx.msgid} 已用于交易 {prior.infno} 的另一请求", field="msgid")
-            return Outcome(prior.answer, replayed=True)
-        body = render(handle(self.deps, call))
+            return Outcome(prior.answer, replayed=True), None
+        answer = handle(self.deps, call)
+        body = render(answer)
         at = self.deps.now().isoformat(sep=" ")
         store.save_answer(ctx.fixmedins_code, ctx.msgid, StoredAnswer(ctx.infno, digest, body), at)
-        return Outcome(body, replayed=False)
+        return Outcome(body, replayed=False), answer
 
 
 def request_digest(call: Call) -> str:

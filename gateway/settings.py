@@ -24,6 +24,9 @@ class Settings:
     credentials: Path | None = None  # None: nobody signs (the demo); a file: every call must (gateway/auth)
     tls_cert: Path | None = None  # both set: the HTTP listener speaks HTTPS only
     tls_key: Path | None = None
+    journal_raw: str = "mask"  # mask | clear | encrypt: raw bodies with personal data (gateway/journal/protect.py)
+    journal_key_file: Path | None = None  # encrypt: base64 of 32 random bytes (`hisgw journal key`)
+    journal_retention_days: int = 365  # `hisgw journal prune` deletes older exchanges
 
     @classmethod
     def from_file(cls, path: Path) -> Settings:
@@ -32,7 +35,8 @@ class Settings:
         base = path.parent
         known = {"store": {"path"}, "http": {"host", "port", "tls_cert", "tls_key"}, "dll": {"port"},
                  "hl7": {"port", "dialect", "tls"}, "mappings": {"folder"}, "policy": {"files"},
-                 "log": {"format", "level"}, "auth": {"credentials"}}
+                 "log": {"format", "level"}, "auth": {"credentials"},
+                 "journal": {"raw", "key_file", "retention_days"}}
         for section, values in doc.items():
             if section not in known or not isinstance(values, dict) or set(values) - known[section]:
                 raise ValueError(f"{path}: unknown setting in [{section}]; known: {sorted(known.get(section, ()))}")
@@ -44,6 +48,7 @@ class Settings:
         hl7: dict[str, Any] = doc.get("hl7", {})
         mappings: dict[str, Any] = doc.get("mappings", {})
         auth: dict[str, Any] = doc.get("auth", {})
+        journal: dict[str, Any] = doc.get("journal", {})
         settings = cls()
         return replace(
             settings,
@@ -61,4 +66,7 @@ class Settings:
             credentials=base / auth["credentials"] if "credentials" in auth else None,
             tls_cert=base / http["tls_cert"] if "tls_cert" in http else None,
             tls_key=base / http["tls_key"] if "tls_key" in http else None,
+            journal_raw=str(journal.get("raw", settings.journal_raw)),
+            journal_key_file=base / journal["key_file"] if "key_file" in journal else None,
+            journal_retention_days=int(journal.get("retention_days", settings.journal_retention_days)),
         )

@@ -120,7 +120,8 @@ class Journey:
         self.mdtrt_id = ""
         self._sn = 0
 
-    async def admit(self, begntime: str = "2026-03-01 08:00:00", **extra: Any) -> dict[str, Any]:
+    async def admit(self, begntime: str = "2026-03-01 08:00:00", *, msgid: str | None = None,
+                    **extra: Any) -> dict[str, Any]:
         answer = await self.his.call("2401", {
             "mdtrtinfo": {"psn_no": self.person.psn_no, "insutype": self.person.insutype, "begntime": begntime,
                           "mdtrt_cert_type": "02", "mdtrt_cert_no": self.person.certno, "med_type": "21",
@@ -128,7 +129,7 @@ class Journey:
                           "dise_codg": "J18.900", "dise_name": "肺炎", **extra},
             "diseinfo": [{"psn_no": self.person.psn_no, "diag_type": "1", "maindiag_flag": "1", "diag_srt_no": "1",
                           "diag_code": "J18.900", "diag_name": "肺炎", "diag_time": begntime}],
-        })
+        }, msgid=msgid)
         if answer["infcode"] == 0:
             self.mdtrt_id = answer["output"]["result"]["mdtrt_id"]
         return answer

@@ -1,10 +1,13 @@
 """One vendor request through the one road: dialect message → national document → canonical call → gateway,
-and the answer back in the vendor's bytes. Every transport calls this, the national HTTP interface included."""
+and the answer back in the vendor's bytes. Every transport calls this, the national HTTP interface included,
+so every exchange is journalled the same way (gateway/runtime.py)."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -12,7 +15,10 @@ import structlog
 from gateway.adapters.nhsa.decode import decode_call
 from gateway.adapters.nhsa.encode import render_output
 from gateway.canonical.answers import Answer
+from gateway.canonical.calls import Call
 from gateway.errors import GatewayError, HospitalMismatch, InternalError
+from gateway.journal.callform import document_names
+from gateway.journal.model import Exchange
 from gateway.mapping.args import ArgsCodec
 from gateway.mapping.codec import Codec, Inbound, status_of
 from gateway.mapping.delimited import DelimitedCodec
@@ -20,7 +26,7 @@ from gateway.mapping.hl7msg import Hl7Codec
 from gateway.mapping.jsondoc import JsonCodec
 from gateway.mapping.model import Dialect
 from gateway.mapping.xmldoc import XmlCodec
-from gateway.runtime import Gateway
+from gateway.runtime import Gateway, Outcome
 
 log = structlog.get_logger("hisgw.dialect")
 
@@ -36,41 +42,70 @@ async def call_dialect(gateway: Gateway, dialect: Dialect, raw: Any, action: str
                        hospital: str | None = None) -> tuple[str, bytes]:
     """(status, answer bytes): the dialect's success status and answer, or its error status and error answer.
 
-    `raw` is what the transport received (bytes; a SOAP operation's arguments for the args framing); `action`
-    names the trade when the transport carries it outside the message; `hospital`, when the transport
-    authenticated the caller, is the only fixmedins_code the message may act for."""
+    `raw` is what the transport received (bytes; a SOAP string argument; a SOAP operation's arguments for the
+    args framing); `action` names the trade when the transport carries it outside the message; `hospital`,
+    when the transport authenticated the caller, is the only fixmedins_code the message may act for."""
     started = time.perf_counter()
+    received_at = gateway.now()
     codec = codec_for(dialect)
     inbound: Inbound | None = None
-    replayed = False
-    error: GatewayError | None = None
+    call: Call | None = None
+    refusal: GatewayError | None = None
     try:
         inbound = codec.read(dialect, raw, action)
         if hospital is not None and inbound.document.get("fixmedins_code") != hospital:
             raise HospitalMismatch(f"认证的机构为 {hospital}", field="fixmedins_code")
         call = decode_call(inbound.document)
         call = dataclasses.replace(call, context=dataclasses.replace(call.context, dialect=dialect.name))
-        request = inbound
-
-        def render(answer: Answer) -> bytes:
-            return codec.answer(request, render_output(answer))
-
-        outcome = await gateway.execute(call, render)
-        body, replayed = outcome.body, outcome.replayed
     except GatewayError as exc:
-        error = exc
+        refusal = exc
     except Exception:  # our fault: the dialect's system error, the traceback in the log
         log.exception("unhandled", dialect=dialect.name)
-        error = InternalError()
-    if error is not None:
-        body = codec.error(dialect, inbound, raw, error)
+        refusal = InternalError()
+    exchange = exchange_of(dialect, raw, action, inbound, received_at, started,
+                           with_names=gateway.journal.protection.wants_names)
+
+    def render(answer: Answer) -> bytes:
+        assert inbound is not None
+        return codec.answer(inbound, render_output(answer))
+
+    def render_error(error: GatewayError) -> bytes:
+        return codec.error(dialect, inbound, raw, error)
+
+    try:
+        if call is not None:
+            outcome = await gateway.execute(call, render, render_error, exchange)
+        else:
+            assert refusal is not None
+            outcome = await gateway.refuse(exchange, refusal, render_error(refusal))
+    except Exception:  # the batch's commit failed: nothing of it is durable
+        log.exception("unhandled", dialect=dialect.name)
+        outcome = Outcome(render_error(InternalError()), replayed=False, error=InternalError())
+    error = outcome.error
     status = status_of(dialect, error)
-    document = inbound.document if inbound else {}
     log.info(
-        "exchange", dialect=dialect.name, trade=inbound.trade.code if inbound else action or None,
-        infno=inbound.trade.infno if inbound else None, msgid=document.get("msgid"),
-        fixmedins_code=document.get("fixmedins_code"), status=status, err_code=error.code if error else None,
-        err_msg=error.message if error else None, replayed=replayed,
+        "exchange", dialect=dialect.name, trade=exchange.trade or None, infno=exchange.infno or None,
+        msgid=exchange.msgid or None, fixmedins_code=exchange.fixmedins_code or None, status=status,
+        err_code=error.code if error else None, err_msg=error.message if error else None, replayed=outcome.replayed,
         ms=round((time.perf_counter() - started) * 1000, 2),
     )
-    return status, body
+    return status, outcome.body
+
+
+def exchange_of(dialect: Dialect, raw: Any, action: str, inbound: Inbound | None, received_at: datetime,
+                started: float, *, with_names: bool = True) -> Exchange:
+    """What the journal keeps of the request, whatever became of it: as much of the envelope as was read."""
+    document = inbound.document if inbound else {}
+    request = (raw if isinstance(raw, bytes) else raw.encode("utf-8") if isinstance(raw, str)
+               else json.dumps(raw, ensure_ascii=False, default=str).encode("utf-8"))
+    return Exchange(
+        dialect=dialect.name, transport=dialect.transport,
+        encoding=dialect.encoding if isinstance(raw, bytes) else "utf-8",
+        trade=inbound.trade.code if inbound else action, infno=inbound.trade.infno if inbound else "",
+        fixmedins_code=_text(document.get("fixmedins_code")), msgid=_text(document.get("msgid")), request=request,
+        received_at=received_at, names=document_names(document) if with_names else (), started=started,
+    )
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else "" if value is None else str(value)

@@ -88,6 +88,39 @@ class AccumulatorAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class CorrectionAnswer:
+    """2601: what was undone. setl_id: the reversal record (2304 undone) or the restored settlement (2305)."""
+
+    omsgid: str
+    oinfno: str
+    psn_no: str
+    mdtrt_id: str
+    setl_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageAnswer:
+    """5999: what became of a msgid. status: ok | error | unknown (no outcome committed) | none (never seen)."""
+
+    omsgid: str
+    infno: str
+    status: str
+    err_msg: str
+    attempts: int  # exchanges journalled under this msgid (retries included)
+    first_at: datetime | None
+    last_at: datetime | None
+    undone: bool  # its effect was reversed since (2305, 2601, 2404)
+    psn_no: str
+    mdtrt_id: str
+    setl_id: str
+    answer: str  # the answer the call got, exactly (state-changing calls that succeeded), else ""
+
+    @property
+    def effective(self) -> bool:
+        return self.status == "ok" and not self.undone
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """A state change with nothing to report beyond success."""
 
@@ -96,5 +129,5 @@ class Done:
 
 Answer = (
     SignInAnswer | PersonAnswer | AdmissionAnswer | FeeUploadAnswer | SettlementAnswer | ReversalAnswer
-    | AccumulatorAnswer | Done
+    | AccumulatorAnswer | CorrectionAnswer | MessageAnswer | Done
 )

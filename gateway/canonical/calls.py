@@ -216,15 +216,37 @@ class AccumulatorQuery:
     year: int
 
 
+# What 2601 can undo (the national list adds the outpatient 2207/2208, which this gateway does not serve).
+CORRECTABLE_INFNOS = ("2304", "2305", "2401")
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """2601 冲正: undo what the call sent under `omsgid` did (a 2304, 2305 or 2401 of the same hospital)."""
+
+    omsgid: str
+    oinfno: str
+    psn_no: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageQuery:
+    """5999 报文处理结果查询 (a hisgw extension): what became of the call sent under `omsgid`."""
+
+    omsgid: str
+    oinfno: str = ""
+
+
 Transaction = (
     SignIn | SignOut | PersonQuery | Admission | AdmissionChange | AdmissionCancel | FeeUpload | FeeRevoke
-    | Settle | SettleReverse | Discharge | DischargeCancel | SettlementQuery | AccumulatorQuery
+    | Settle | SettleReverse | Discharge | DischargeCancel | SettlementQuery | AccumulatorQuery | Correction
+    | MessageQuery
 )
 
-# Canonical transactions that move money or stay state: journalled and idempotent by msgid.
+# Canonical transactions that move money or stay state: journalled before they run, idempotent by msgid.
 STATE_CHANGING = (
     Admission, AdmissionChange, AdmissionCancel, FeeUpload, FeeRevoke, SettleReverse, Discharge,
-    DischargeCancel,
+    DischargeCancel, Correction,
 )
 
 
@@ -237,3 +259,8 @@ class Call:
     def changes_state(self) -> bool:
         body = self.body
         return isinstance(body, STATE_CHANGING) or (isinstance(body, Settle) and not body.trial)
+
+    @property
+    def writes(self) -> bool:
+        """Whether it writes anything but the journal: state, or a sign-in (not idempotent, not money)."""
+        return self.changes_state or isinstance(self.body, SignIn | SignOut)

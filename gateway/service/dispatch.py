@@ -7,7 +7,7 @@ from typing import Any
 
 from gateway.canonical import calls as c
 from gateway.canonical.answers import Answer
-from gateway.service import fees, people, settlement, stays
+from gateway.service import corrections, fees, messages, people, settlement, stays
 from gateway.service.deps import Deps
 
 Handler = Callable[[Deps, c.CallContext, Any], Answer]
@@ -27,6 +27,8 @@ HANDLERS: dict[type, Handler] = {
     c.Settle: settlement.settle,
     c.SettleReverse: settlement.reverse,
     c.SettlementQuery: settlement.query,
+    c.Correction: corrections.correct,
+    c.MessageQuery: messages.message_status,
 }
 
 

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from gateway.canonical.refdata import CatalogueItem, Hospital, IdentityAttribute, Person
 from gateway.engine.fees import FeeTotals
+from gateway.journal.model import Ending, Entry, JournalQuery, JournalRow
 from gateway.store.records import (
     SettlementRecord,
     SignInRecord,
@@ -23,8 +24,9 @@ from gateway.store.records import (
 
 
 class Store(Protocol):
-    def transaction(self) -> AbstractContextManager[None]:
-        """All-or-nothing unit of work; durable (fsync) on commit."""
+    def transaction(self, *, fsync: bool = True) -> AbstractContextManager[None]:
+        """All-or-nothing unit of work; durable (fsync) on commit. fsync=False: the commit may be lost to a
+        power cut, but never while a later durable commit survives (the journal's attempts, runtime.py)."""
 
     def savepoint(self) -> AbstractContextManager[None]:
         """Inside a transaction: a part that is undone alone if it raises (one call of a batch)."""
@@ -55,6 +57,7 @@ class Store(Protocol):
     def update_stay(self, stay: StayRecord) -> None: ...
     def stay(self, mdtrt_id: str) -> StayRecord | None: ...
     def open_stay_by_ipt_no(self, fixmedins_code: str, ipt_no: str) -> StayRecord | None: ...
+    def stay_created_by(self, fixmedins_code: str, msgid: str) -> StayRecord | None: ...
 
     # fee lines
     def fee_lines(self, mdtrt_id: str, sns: Collection[str] | None = None) -> dict[str, StoredFeeLine]: ...
@@ -70,6 +73,12 @@ class Store(Protocol):
     def settlement(self, setl_id: str) -> SettlementRecord | None: ...
     def valid_settlement_of(self, mdtrt_id: str) -> SettlementRecord | None: ...
     def mark_reversed(self, setl_id: str) -> None: ...
+    def set_settlement_status(self, setl_id: str, status: str) -> None: ...
+    def settlement_by_msgid(self, fixmedins_code: str, msgid: str, kind: str) -> SettlementRecord | None:
+        """The settlement (kind 'settlement') or reversal (kind 'reversal') record a msgid created."""
+
+    def settlements_after(self, psn_no: str, year: int, setl_id: str) -> int:
+        """Settlement records of the person's accounting year written after `setl_id`."""
 
     # accumulators
     def year_to_date(self, psn_no: str, year: int) -> dict[str, Decimal]: ...
@@ -80,3 +89,20 @@ class Store(Protocol):
     # idempotency
     def answer_for(self, fixmedins_code: str, msgid: str) -> StoredAnswer | None: ...
     def save_answer(self, fixmedins_code: str, msgid: str, answer: StoredAnswer, at: str) -> None: ...
+
+    # journal (gateway/journal)
+    def journal_write(self, entries: Sequence[Entry]) -> list[int]:
+        """Rows without outcome (an attempt, before its call runs); their ids, in order."""
+
+    def journal_finish(self, endings: Sequence[tuple[int, Ending]]) -> None:
+        """Outcomes of written rows."""
+
+    def journal_search(self, query: JournalQuery) -> list[JournalRow]:
+        """Newest first."""
+
+    def journal_of_msgid(self, fixmedins_code: str, msgid: str) -> list[JournalRow]:
+        """Oldest first."""
+
+    def journal_first_ok(self, fixmedins_code: str, msgid: str) -> JournalRow | None: ...
+    def msgid_seen_elsewhere(self, msgid: str, fixmedins_code: str) -> bool: ...
+    def journal_prune(self, before: str, limit: int) -> int: ...

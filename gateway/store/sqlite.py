@@ -12,8 +12,10 @@ from pathlib import Path
 
 from gateway.canonical.refdata import CatalogueItem, Hospital, IdentityAttribute, Person
 from gateway.engine.fees import FeeTotals, LineAmounts
+from gateway.journal.model import Ending, Entry, JournalQuery, JournalRow
 from gateway.lifecycle import StayState
 from gateway.money import from_fen_int, to_fen_int
+from gateway.store import journal_sql
 from gateway.store.figures_json import dump_figures, load_figures
 from gateway.store.migrate import migrate_sqlite
 from gateway.store.records import (
@@ -44,7 +46,7 @@ class SqliteStore:
         self._conn.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, *, fsync: bool = True) -> Iterator[None]:
         if self._depth:  # nested use joins the outer unit of work
             self._depth += 1
             try:
@@ -52,6 +54,11 @@ class SqliteStore:
             finally:
                 self._depth -= 1
             return
+        if not fsync:
+            # WAL: this commit is appended to the log without an fsync. The next fsync'd commit syncs the log
+            # up to itself, and recovery replays the log in order, so whatever outlives a later durable commit
+            # outlives this one too; a process crash loses neither (the OS holds the pages).
+            self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
@@ -63,6 +70,8 @@ class SqliteStore:
             self._conn.execute("COMMIT")
         finally:
             self._depth = 0
+            if not fsync:
+                self._conn.execute("PRAGMA synchronous=FULL")
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -183,11 +192,11 @@ class SqliteStore:
 
     def update_stay(self, stay: StayRecord) -> None:
         row = _stay_row(stay)
+        # created_msgid never changes: leaving it out of SET spares its index (stays_by_msgid) an update
         self._conn.execute(
             "UPDATE stays SET fixmedins_code = ?, psn_no = ?, insutype = ?, state = ?, hosp_lv = ?, in_county = ?, "
-            "begntime = ?, endtime = ?, ipt_no = ?, med_type = ?, admission = ?, discharge = ?, created_msgid = ? "
-            "WHERE mdtrt_id = ?",
-            (*row[1:], row[0]),
+            "begntime = ?, endtime = ?, ipt_no = ?, med_type = ?, admission = ?, discharge = ? WHERE mdtrt_id = ?",
+            (*row[1:-1], row[0]),
         )
 
     _STAY = ("SELECT mdtrt_id, fixmedins_code, psn_no, insutype, state, hosp_lv, in_county, begntime, endtime, "
@@ -195,6 +204,10 @@ class SqliteStore:
 
     def stay(self, mdtrt_id: str) -> StayRecord | None:
         return _stay(self._conn.execute(f"{self._STAY} WHERE mdtrt_id = ?", (mdtrt_id,)).fetchone())
+
+    def stay_created_by(self, fixmedins_code: str, msgid: str) -> StayRecord | None:
+        return _stay(self._conn.execute(f"{self._STAY} WHERE created_msgid = ? AND fixmedins_code = ?",
+                                        (msgid, fixmedins_code)).fetchone())
 
     def open_stay_by_ipt_no(self, fixmedins_code: str, ipt_no: str) -> StayRecord | None:
         return _stay(self._conn.execute(
@@ -282,7 +295,23 @@ class SqliteStore:
         ).fetchone())
 
     def mark_reversed(self, setl_id: str) -> None:
-        self._conn.execute("UPDATE settlements SET status = 'reversed' WHERE setl_id = ?", (setl_id,))
+        self.set_settlement_status(setl_id, "reversed")
+
+    def set_settlement_status(self, setl_id: str, status: str) -> None:
+        self._conn.execute("UPDATE settlements SET status = ? WHERE setl_id = ?", (status, setl_id))
+
+    def settlement_by_msgid(self, fixmedins_code: str, msgid: str, kind: str) -> SettlementRecord | None:
+        return _settlement(self._conn.execute(
+            f"{self._SETTLEMENT} WHERE msgid = ? AND fixmedins_code = ? AND kind = ?", (msgid, fixmedins_code, kind)
+        ).fetchone())
+
+    def settlements_after(self, psn_no: str, year: int, setl_id: str) -> int:
+        """How many settlement records (settlements and reversals) of the person's year came after `setl_id`."""
+        row = self._conn.execute(
+            "SELECT count(*) FROM settlements WHERE psn_no = ? AND year = ? "
+            "AND rowid > (SELECT rowid FROM settlements WHERE setl_id = ?)", (psn_no, year, setl_id)
+        ).fetchone()
+        return int(row[0])
 
     def iter_valid_settlements(self) -> Iterator[SettlementRecord]:
         cursor = self._conn.execute(f"{self._SETTLEMENT} WHERE kind = 'settlement' AND status = 'valid'")
@@ -328,6 +357,31 @@ class SqliteStore:
             "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
             (fixmedins_code, msgid, answer.infno, answer.request_digest, answer.answer, at),
         )
+
+
+    # --- journal --------------------------------------------------------------------------------
+
+    def journal_write(self, entries: Sequence[Entry]) -> list[int]:
+        return journal_sql.write(self._conn, entries) if entries else []
+
+    def journal_finish(self, endings: Sequence[tuple[int, Ending]]) -> None:
+        if endings:
+            journal_sql.finish(self._conn, endings)
+
+    def journal_search(self, query: JournalQuery) -> list[JournalRow]:
+        return journal_sql.search(self._conn, query)
+
+    def journal_of_msgid(self, fixmedins_code: str, msgid: str) -> list[JournalRow]:
+        return journal_sql.of_msgid(self._conn, fixmedins_code, msgid)
+
+    def journal_first_ok(self, fixmedins_code: str, msgid: str) -> JournalRow | None:
+        return journal_sql.first_ok(self._conn, fixmedins_code, msgid)
+
+    def msgid_seen_elsewhere(self, msgid: str, fixmedins_code: str) -> bool:
+        return journal_sql.seen_elsewhere(self._conn, msgid, fixmedins_code)
+
+    def journal_prune(self, before: str, limit: int) -> int:
+        return journal_sql.prune(self._conn, before, limit)
 
 
 def _chunks(keys: Collection[str], size: int = 500) -> Iterator[tuple[list[str], str]]:

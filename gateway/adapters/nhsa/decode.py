@@ -233,6 +233,17 @@ def _accumulator_query(payload: Fields, ctx: c.CallContext) -> c.AccumulatorQuer
     return c.AccumulatorQuery(psn_no=data.text("psn_no"), year=year)
 
 
+def _correction(payload: Fields, _ctx: c.CallContext) -> c.Correction:
+    data = _data(payload)
+    return c.Correction(omsgid=data.text("omsgid"), oinfno=data.text("oinfno"),
+                        psn_no=data.text("psn_no", required=False))
+
+
+def _message_query(payload: Fields, _ctx: c.CallContext) -> c.MessageQuery:
+    data = _data(payload)
+    return c.MessageQuery(omsgid=data.text("omsgid"), oinfno=data.text("oinfno", required=False))
+
+
 def _data(payload: Fields) -> Fields:
     data = payload.obj("data")
     assert data is not None
@@ -255,4 +266,6 @@ DECODERS: dict[str, Decoder] = {
     "2305": _settle_reverse,
     "5203": _settlement_query,
     "5206": _accumulator_query,
+    "2601": _correction,
+    "5999": _message_query,  # hisgw extension: 报文处理结果查询 (README)
 }

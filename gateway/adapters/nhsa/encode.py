@@ -155,6 +155,31 @@ def _accumulators(answer: a.AccumulatorAnswer) -> Output:
     ]}
 
 
+def _correction(answer: a.CorrectionAnswer) -> Output:
+    """The national 2601 has no output; hisgw says what it undid (extra fields a HIS may ignore)."""
+    return {"result": {"omsgid": answer.omsgid, "oinfno": answer.oinfno, "psn_no": answer.psn_no,
+                       "mdtrt_id": answer.mdtrt_id or None, "setl_id": answer.setl_id or None}}
+
+
+MESSAGE_STATUS_NAMES = {
+    "ok": "已成功", "error": "已失败，未产生变更", "none": "未收到该报文",
+    "unknown": "无结果：尚在处理，或网关在提交前中断；至查询时未产生变更",
+}
+
+
+def _message(answer: a.MessageAnswer) -> Output:
+    return {"msgrslt": {
+        "omsgid": answer.omsgid, "oinfno": answer.infno or None, "seen": "1" if answer.status != "none" else "0",
+        "stas": answer.status, "stas_name": MESSAGE_STATUS_NAMES[answer.status],
+        "effective": "1" if answer.effective else "0", "undone": "1" if answer.undone else "0",
+        "err_msg": answer.err_msg or None, "attempts": answer.attempts,
+        "first_time": _time(answer.first_at) if answer.first_at else None,
+        "last_time": _time(answer.last_at) if answer.last_at else None,
+        "psn_no": answer.psn_no or None, "mdtrt_id": answer.mdtrt_id or None, "setl_id": answer.setl_id or None,
+        "answer": answer.answer or None,
+    }}
+
+
 def _done(_answer: a.Done) -> Output:
     return {}
 
@@ -167,6 +192,8 @@ RENDERERS: dict[type, Callable[[Any], Output]] = {
     a.SettlementAnswer: _settlement,
     a.ReversalAnswer: _reversal,
     a.AccumulatorAnswer: _accumulators,
+    a.CorrectionAnswer: _correction,
+    a.MessageAnswer: _message,
     a.Done: _done,
 }
 

@@ -1,0 +1,97 @@
+"""5999 报文处理结果查询 (a hisgw extension): what became of a msgid, so a HIS whose call got no answer
+learns the truth. Also what 2601 冲正 starts from (gateway/service/corrections.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from gateway.canonical.answers import MessageAnswer
+from gateway.canonical.calls import CallContext, MessageQuery
+from gateway.errors import ForeignMessage, UnknownMessage
+from gateway.journal.model import JournalRow, Keys
+from gateway.lifecycle import StayState
+from gateway.service.deps import Deps, hospital_of
+from gateway.store.records import StoredAnswer
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    """What the gateway knows of one msgid of the calling hospital: the answer it stored (state-changing
+    calls that succeeded) and every journal row under it (retries included), oldest first."""
+
+    msgid: str
+    stored: StoredAnswer | None
+    rows: tuple[JournalRow, ...]
+
+    @property
+    def infno(self) -> str:
+        return self.stored.infno if self.stored else self.rows[-1].infno if self.rows else ""
+
+    @property
+    def decided(self) -> JournalRow | None:
+        """The latest row with a committed outcome."""
+        return next((row for row in reversed(self.rows) if row.outcome != "unknown"), None)
+
+    @property
+    def status(self) -> str:
+        """ok | error | unknown | none. A stored answer is the proof of success: it commits with the effects."""
+        if self.stored is not None:
+            return "ok"
+        if self.decided is not None:
+            return "ok" if self.decided.outcome in ("ok", "replayed") else "error"
+        return "unknown" if self.rows else "none"
+
+    @property
+    def keys(self) -> Keys:
+        row = self.decided or (self.rows[-1] if self.rows else None)
+        return row.keys if row is not None else Keys()
+
+
+def original_of(deps: Deps, ctx: CallContext, omsgid: str, *, must_exist: bool) -> Original:
+    store = deps.store
+    original = Original(omsgid, store.answer_for(ctx.fixmedins_code, omsgid),
+                        tuple(store.journal_of_msgid(ctx.fixmedins_code, omsgid)))
+    if original.stored is None and not original.rows:
+        if store.msgid_seen_elsewhere(omsgid, ctx.fixmedins_code):
+            raise ForeignMessage(f"报文 {omsgid} 不是机构 {ctx.fixmedins_code} 发送的", field="omsgid")
+        if must_exist:
+            raise UnknownMessage(f"未收到过报文 {omsgid}", field="omsgid")
+    return original
+
+
+def undone_by_now(deps: Deps, ctx: CallContext, original: Original) -> bool:
+    """Whether what a successful 2304, 2305 or 2401 did has been undone since (2305, 2601, 2404)."""
+    store, hospital = deps.store, ctx.fixmedins_code
+    if original.status != "ok":
+        return False
+    if original.infno == "2304":
+        record = store.settlement_by_msgid(hospital, original.msgid, "settlement")
+        return record is not None and record.status == "reversed"
+    if original.infno == "2305":
+        record = store.settlement_by_msgid(hospital, original.msgid, "reversal")
+        return record is not None and record.status == "reversed"
+    if original.infno == "2401":
+        stay = store.stay_created_by(hospital, original.msgid)
+        return stay is not None and stay.state == StayState.CANCELLED
+    return False
+
+
+def message_status(deps: Deps, ctx: CallContext, body: MessageQuery) -> MessageAnswer:
+    hospital_of(deps, ctx)
+    original = original_of(deps, ctx, body.omsgid, must_exist=False)
+    rows = original.rows
+    decided = original.decided
+    encoding = rows[0].encoding if rows else "utf-8"
+    return MessageAnswer(
+        omsgid=body.omsgid, infno=original.infno, status=original.status,
+        err_msg=f"[{decided.err_code}] {decided.err_msg}" if decided is not None and original.status == "error" else "",
+        attempts=len(rows), first_at=_moment(rows[0].received_at) if rows else None,
+        last_at=_moment(rows[-1].received_at) if rows else None, undone=undone_by_now(deps, ctx, original),
+        psn_no=original.keys.psn_no, mdtrt_id=original.keys.mdtrt_id, setl_id=original.keys.setl_id,
+        answer=original.stored.answer.decode(encoding, errors="replace") if original.stored else "",
+    )
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)
