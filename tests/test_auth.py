@@ -133,6 +133,11 @@ async def test_county_roles(signed: Signed) -> None:
         assert response.status == 200
     async with signed.session.post(f"{url}/hospitals", json={"data": []}, headers=READER) as response:
         assert response.status == 403 and (await response.json())["code"] == "HG4004"
+    journal = f"{signed.url}/journal/v1/exchanges"
+    async with signed.session.get(journal) as response:
+        assert response.status == 401
+    async with signed.session.get(journal, headers=READER) as response:
+        assert response.status == 200 and (await response.json())["code"] == 0
 
 
 async def test_soap_carries_the_same_signature(signed: Signed) -> None:

@@ -22,7 +22,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/county/v1/status", status)
 
 
-def _refused(request: web.Request, needed: str) -> web.Response | None:
+def refused(request: web.Request, needed: str) -> web.Response | None:
     """401 without a known county token, 403 when its role may not do this; None when allowed (or when the
     gateway runs without credentials)."""
     authenticator = request.app[AUTH]
@@ -39,9 +39,9 @@ def _refused(request: web.Request, needed: str) -> web.Response | None:
 
 
 async def import_reference_data(request: web.Request) -> web.Response:
-    refused = _refused(request, "admin")
-    if refused is not None:
-        return refused
+    denied = refused(request, "admin")
+    if denied is not None:
+        return denied
     kind = request.match_info["kind"]
     if kind not in KINDS:
         return _error(404, "HG2000", f"未知的基础数据类型 {kind}；可用：{', '.join(KINDS)}")
@@ -64,9 +64,9 @@ async def import_reference_data(request: web.Request) -> web.Response:
 
 
 async def status(request: web.Request) -> web.Response:
-    refused = _refused(request, "reader")
-    if refused is not None:
-        return refused
+    denied = refused(request, "reader")
+    if denied is not None:
+        return denied
     gateway = request.app[GATEWAY]
     counts = await gateway.run(gateway.deps.store.counts)
     return web.json_response({"code": 0, "counts": counts})

@@ -10,6 +10,7 @@ import json
 
 from aiohttp import web
 
+from gateway.adapters.county_http import refused
 from gateway.adapters.http_listener import GATEWAY
 from gateway.errors import GatewayError
 from gateway.journal.model import parse_query
@@ -24,6 +25,9 @@ def add_routes(app: web.Application) -> None:
 
 
 async def exchanges(request: web.Request) -> web.Response:
+    denied = refused(request, "reader")  # a county operator's token, when the gateway runs with credentials
+    if denied is not None:
+        return denied
     gateway = request.app[GATEWAY]
     try:
         query = parse_query(dict(request.query))
