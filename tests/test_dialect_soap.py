@@ -228,3 +228,36 @@ async def test_ncms_bad_arguments_get_ncms_errors(served: Served, operation: str
     answer = await soap(getattr(service, operation), "T2", "001", "NCMS-BAD", *arguments)
     assert answer.Result == code and words in answer.sMessage
     assert await snapshot(served) == before
+
+
+async def test_a_soap_his_whose_call_timed_out_queries_then_reverses(served: Served) -> None:
+    """The -1/timeout follow-up in SOAP terms: ask what became of the MessageID, then 冲正 it (2601)."""
+    dhc = Dhc(await client(served, "/soap/dhc"))
+    person = PERSONS["poor"]
+    admitted = await dhc.ok("InpatReg", f"<PsnNo>{person.psn_no}</PsnNo><AdmDate>2026-03-01 08:00:00</AdmDate>")
+    mdtrt_id = admitted.findtext("Body/AdmNo")
+    items = "".join(f"<FeeItem><FeeSn>F{n}</FeeSn><AdmNo>{mdtrt_id}</AdmNo><PsnNo>{person.psn_no}</PsnNo>"
+                    f"<InsuItemCode>{code}</InsuItemCode><Qty>{qty}</Qty><Price>{price}</Price><Amount>{amount}"
+                    "</Amount><FeeDate>2026-03-02 10:00:00</FeeDate></FeeItem>"
+                    for n, (code, qty, price, amount) in enumerate(LINES))
+    await dhc.ok("InpatFeeUpload", f"<FeeList>{items}</FeeList>")
+    stay = f"<AdmNo>{mdtrt_id}</AdmNo><PsnNo>{person.psn_no}</PsnNo>"
+    settled = await dhc.ok("InpatSettle", f"{stay}<TotalAmount>20000.00</TotalAmount>", msgid="DHC-LOST")
+    # the HIS never saw that answer: it asks
+    asked = await dhc.ok("QueryMessage", "<OrigMessageID>DHC-LOST</OrigMessageID>")
+    assert asked.findtext("Body/MessageResult/Status") == "ok"
+    assert asked.findtext("Body/MessageResult/OrigTradeCode") == "InpatSettle"
+    assert asked.findtext("Body/MessageResult/SetlId") == settled.findtext("Body/SettleInfo/SetlId")
+    undone = await dhc.ok("InpatReverse", "<OrigMessageID>DHC-LOST</OrigMessageID>"
+                                          f"<OrigTradeCode>InpatSettle</OrigTradeCode><PsnNo>{person.psn_no}</PsnNo>")
+    assert undone.findtext("Body/AdmNo") == mdtrt_id  # SetlId: the reversal record the 冲正 wrote
+    assert undone.findtext("Body/SetlId") not in ("", settled.findtext("Body/SettleInfo/SetlId"))
+    again = await dhc.ok("QueryMessage", "<OrigMessageID>DHC-LOST</OrigMessageID>")
+    assert again.findtext("Body/MessageResult/Undone") == "1"
+    # and it can settle anew
+    resettled = await dhc.ok("InpatSettle", f"{stay}<TotalAmount>20000.00</TotalAmount>")
+    assert dhc_figures(resettled) == WORKED_EXAMPLE
+    # NCMS: the same question in its own words
+    service = (await client(served, "/soap/ncms")).service
+    answer = await soap(service.QueryMessage, "T2", "001", "NCMS-Q1", "DHC-LOST", None)
+    assert answer.Result == "0" and answer.sResult.split("|")[0] == "ok"
