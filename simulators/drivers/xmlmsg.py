@@ -136,7 +136,10 @@ class XmlMessageCodec:
         else:
             for field in trade.answer:
                 if field.at:
-                    put(document, field.path, national_value(field, body.findtext(field.at) or ""))
+                    value = body.findtext(field.at) or ""
+                    if field.constant is not None and value != field.constant:
+                        notes.append(f"{field.at} should be {field.constant!r}, came back {value!r}")
+                    put(document, field.path, national_value(field, value))
             if trade.answer_rows is not None:
                 items = []
                 for element in body.findall(trade.answer_rows.at):
