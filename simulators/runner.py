@@ -63,7 +63,8 @@ class ScenarioResult:
 
 
 def not_applicable(scenario: Scenario, driver: Driver) -> str:
-    """Why the scenario cannot be played through the dialect: a step that changes state has no trade there."""
+    """Why the scenario cannot be played through the dialect: a step that changes state has no trade there, or a
+    refund line has no place for its original line in the dialect's fee upload."""
     missing = sorted(infno for infno in scenario.infnos() if infno not in READ_ONLY and driver.trade(infno) is None)
     if missing:
         names = ", ".join(f"{infno} {TRANSACTIONS[infno][1]}" for infno in missing)
