@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gateway.mapping import paths
-from simulators.drivers.base import Decoded
+from simulators.drivers.base import Decoded, Refusal
 from simulators.national import Journey, Stay
 from simulators.scenario import ALL_FUNDS, EMPLOYEE_FUNDS, FUND_NAMES, Expect, Step
 
@@ -100,22 +100,29 @@ def text_check(name: str, expected: str, actual: Any, carried: bool = True) -> C
     return Check(name, expected, shown if shown else "(empty)", shown == expected)
 
 
+def _is_code(got: str, wanted: str) -> bool:
+    """HG1004 is HG1004; a SOAP Fault code Client.XMLSyntaxError is a Fault:Client."""
+    return got == wanted or (wanted.startswith("Fault:") and got.startswith(wanted + "."))
+
+
 # ---- per transaction ----------------------------------------------------------------------------------------
 
 
-def outcome_checks(step: Step, decoded: Decoded) -> tuple[list[Check], list[str]]:
-    """The expected outcome (success, or an error code) — and the problems that make the step fail."""
+def outcome_checks(step: Step, decoded: Decoded, refusal: Refusal | None = None) -> tuple[list[Check], list[str]]:
+    """The expected outcome (success, or an error code) — and the problems that make the step fail. `refusal`:
+    how the dialect answers the step's malformation when not with the pack's code (the check says why)."""
     expect = step.expect
     problems: list[str] = []
     checks: list[Check] = []
     got = decoded.error_code or ("success" if decoded.outcome == "ok" else decoded.outcome)
     if expect.error:
-        check = Check("outcome", f"error {expect.error}", got if decoded.outcome == "ok" else
-                      f"error {decoded.error_code or '?'}", decoded.outcome == "business"
-                      and decoded.error_code == expect.error)
+        wanted = refusal.error if refusal is not None else expect.error
+        shown = f"error {wanted}" + (f" (the pack says {expect.error}: {refusal.why})" if refusal is not None else "")
+        check = Check("outcome", shown, got if decoded.outcome == "ok" else f"error {decoded.error_code or '?'}",
+                      decoded.outcome == "business" and _is_code(decoded.error_code, wanted))
         checks.append(check)
         if not check.ok:
-            problems.append(f"expected error {expect.error}, got " + (
+            problems.append(f"expected error {wanted}, got " + (
                 "success" if decoded.outcome == "ok" else f"{decoded.outcome} error: {decoded.error_text[:200]}"))
         if expect.message:
             found = expect.message in decoded.error_text

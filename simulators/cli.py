@@ -2,6 +2,7 @@
 
     hisgw simulate --all-dialects                                   # a gateway in-process, every dialect
     hisgw simulate --gateway http://10.1.2.3:8080 --dll-port 8081 --dialect neusoft-dll --html report.html
+    hisgw simulate --gateway http://10.1.2.3:8080 --hl7-port 2575 --dialect hl7v2 --dialect dhc-soap
     hisgw simulate --dialect nhsa-http --load 200 --duration 30     # load mode
 
 Exit status: 0 when every played scenario passed, 1 when one failed (or a load run saw a wrong answer),
@@ -27,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                         "on 127.0.0.1 with the demo county)")
     where.add_argument("--dll-port", type=int, help="the gateway's DLL listener port, on the --gateway host")
     where.add_argument("--dll-lib", type=Path, help="libhisgw_dll.so to load (default build/, built if missing)")
+    where.add_argument("--hl7-port", type=int, help="the gateway's MLLP (HL7 v2) listener port, on the --gateway host")
     where.add_argument("--gateway-mappings", type=Path,
                        help="in-process gateway: the mapping folder it serves (default: --mappings)")
     where.add_argument("--policy", type=Path, action="append", help="in-process gateway: policy file (repeat)")
@@ -94,12 +96,12 @@ async def _main(args: argparse.Namespace, scenarios: list[Any]) -> int:
             raise _Usage(f"unknown dialect {', '.join(unknown)}; {args.mappings} has {', '.join(sorted(dialects))}")
         chosen = list(dict.fromkeys(args.dialect))
     if args.gateway:
-        target = Target(args.gateway, args.dll_port, args.dll_lib)
+        target = Target(args.gateway, args.dll_port, args.dll_lib, args.hl7_port)
         return await _play(args, scenarios, [dialects[n] for n in chosen], target)
     configure_logging("console", "WARNING")  # the in-process gateway's exchange lines would drown the view
     async with local_gateway(args.gateway_mappings or args.mappings,
                              policy_files=tuple(args.policy or ())) as local:
-        target = Target(local.url, local.dll_port, args.dll_lib)
+        target = Target(local.url, local.dll_port, args.dll_lib, local.hl7_port)
         return await _play(args, scenarios, [dialects[n] for n in chosen], target)
 
 
@@ -157,7 +159,8 @@ async def _pack(args: argparse.Namespace, console: Any, runners: list[Any], scen
     started = datetime.now()
     total = sum(len(s.steps) for r in runners for s in scenarios if not not_applicable(s, r.driver))
     console.print(f"hisgw simulate: {len(scenarios)} scenarios × {', '.join(r.driver.name for r in runners)} "
-                  f"against {target.url}" + (f" (DLL port {target.dll_port})" if target.dll_port else ""))
+                  f"against {target.url}" + "".join(f" ({name} port {port})" for name, port in
+                                                    (("DLL", target.dll_port), ("MLLP", target.hl7_port)) if port))
     if args.quiet:
         results = await play_pack(runners, scenarios, jobs=args.jobs)
     else:

@@ -1,5 +1,6 @@
 """A gateway started inside the simulator's process on 127.0.0.1: the demo county's reference data
-(`hisgw demo load`), its policy or the policy files given, the HTTP listener and the DLL listener."""
+(`hisgw demo load`), its policy or the policy files given, the HTTP listener (JSON and SOAP), the DLL listener
+and the MLLP listener (HL7 v2)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from gateway.adapters.dll_listener import start_dll_listener
+from gateway.adapters.mllp_listener import MllpListener
 from gateway.app import build_app, build_gateway
 from gateway.mapping.model import Dialect
 from gateway.mapping.registry import check_all
@@ -32,6 +34,7 @@ class LocalGateway:
     dll_port: int
     gateway: Gateway
     dialects: dict[str, Dialect]
+    hl7_port: int = 0
 
 
 def load_demo(db_path: Path) -> None:
@@ -58,11 +61,14 @@ async def local_gateway(mappings: Path, *, policy_files: tuple[Path, ...] = (),
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         dll = await start_dll_listener(gateway, lambda: dialects, "127.0.0.1", 0)
+        mllp = MllpListener(gateway, lambda: dialects)
+        await mllp.start("127.0.0.1", 0)
         try:
             http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
             yield LocalGateway(url=f"http://127.0.0.1:{http_port}", dll_port=dll.sockets[0].getsockname()[1],
-                               gateway=gateway, dialects=dialects)
+                               gateway=gateway, dialects=dialects, hl7_port=mllp.port)
         finally:
+            await mllp.stop()
             dll.close()
             await dll.wait_closed()
             await runner.cleanup()

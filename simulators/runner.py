@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from simulators.checks import Check, answer_checks, outcome_checks
-from simulators.drivers.base import Driver, Envelope, Exchange
+from simulators.drivers.base import Driver, Envelope, Exchange, Refusal
+from simulators.drivers.mapped import written_paths
 from simulators.national import Journey, Person, request
 from simulators.people import PersonFactory, ProvisionError
 from simulators.scenario import READ_ONLY, TRANSACTIONS, PersonSpec, Scenario, Step
@@ -32,6 +33,7 @@ class StepResult:
     problems: list[str] = field(default_factory=list)
     exchange: Exchange | None = None
     reason: str = ""
+    refusal: Refusal | None = None  # the dialect answers the step's malformation its own way (checked so)
 
     @property
     def seconds(self) -> float:
@@ -61,12 +63,18 @@ class ScenarioResult:
 
 
 def not_applicable(scenario: Scenario, driver: Driver) -> str:
-    """Why the scenario cannot be played through the dialect: a step that changes state has no trade there."""
+    """Why the scenario cannot be played through the dialect: a step that changes state has no trade there, or a
+    refund line has no place for its original line in the dialect's fee upload."""
     missing = sorted(infno for infno in scenario.infnos() if infno not in READ_ONLY and driver.trade(infno) is None)
-    if not missing:
-        return ""
-    names = ", ".join(f"{infno} {TRANSACTIONS[infno][1]}" for infno in missing)
-    return f"{driver.name} has no trade for {names}"
+    if missing:
+        names = ", ".join(f"{infno} {TRANSACTIONS[infno][1]}" for infno in missing)
+        return f"{driver.name} has no trade for {names}"
+    refunds = any(line.refund_of for step in scenario.steps if step.infno == "2301" for line in step.lines)
+    written = written_paths(trade) if (trade := driver.trade("2301")) is not None else frozenset()
+    if refunds and written is not None and "input.feedetail[].init_feedetl_sn" not in written:
+        return (f"{driver.name} has no place for a refund line's original (init_feedetl_sn) in 2301 "
+                f"{TRANSACTIONS['2301'][1]}")
+    return ""
 
 
 OnStep = Callable[[ScenarioResult, StepResult], None]
@@ -130,7 +138,8 @@ class Runner:
                 return StepResult(step, FAIL, problems=[f"the simulator could not write this step in "
                                                         f"{driver.name}: {type(exc).__name__} {exc}"])
         exchange = await driver.exchange(step.infno, raw)
-        checks, problems = outcome_checks(step, exchange.decoded)
+        refusal = driver.refusal(step.infno, step.malformed)
+        checks, problems = outcome_checks(step, exchange.decoded, refusal)
         if exchange.decoded.outcome == "ok" and not step.expect.error:
             answer = answer_checks(step, journey, exchange.decoded, driver.carried(step.infno))
             checks.extend(answer)
@@ -143,7 +152,8 @@ class Runner:
                                 "identical bytes" if same else "different", same))
             if not same:
                 problems.append("a message sent again with the same msgid must get its first answer, byte for byte")
-        return StepResult(step, FAIL if problems else PASS, checks=checks, problems=problems, exchange=exchange)
+        return StepResult(step, FAIL if problems else PASS, checks=checks, problems=problems, exchange=exchange,
+                          refusal=refusal)
 
 
 def _blocked(step: Step, journey: Journey, previous: StepResult | None) -> str:

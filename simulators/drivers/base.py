@@ -37,6 +37,8 @@ class Delivery:
     rc: int | None = None
     meta: str = ""  # "HTTP 200", "rc=-2"
     failure: str = ""  # the channel itself failed (refused, timeout, HTTP 500): no dialect answer
+    wire_sent: bytes = b""  # what went on the wire when it is not the dialect's message itself (SOAP envelopes)
+    wire_received: bytes = b""
 
 
 @dataclass
@@ -49,6 +51,16 @@ class Decoded:
     error_code: str = ""  # the gateway's code (HG3004) when the dialect's error text carries it
     error_text: str = ""
     notes: list[str] = field(default_factory=list)  # envelope problems (an echo that does not match)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """How a dialect refuses a malformation, where that is not the pack's error code: a dialect whose request is
+    an argument list has no message to cut short, and a SOAP string argument cannot carry bytes invalid in its
+    encoding (the SOAP envelope itself breaks, and the service answers with a Fault)."""
+
+    error: str  # the gateway's code (HG1002), or "Fault:Client" for a SOAP Fault whose code starts so
+    why: str
 
 
 class Codec(Protocol):
@@ -64,6 +76,9 @@ class Codec(Protocol):
 
     def mangle(self, raw: bytes, how: str) -> bytes:
         """A deliberately malformed copy: truncate, encoding (bytes invalid in the dialect's encoding)."""
+
+    def refusal(self, trade: Trade, how: str) -> Refusal | None:
+        """How the dialect answers the malformation `how` of this trade, when not with the pack's error."""
 
     def text(self, raw: bytes) -> str:
         """The bytes as the vendor would read them, for the report."""
@@ -107,6 +122,9 @@ class Driver:
 
     def carried(self, infno: str) -> frozenset[str] | None:
         return self.codec.carried(self._by_infno[infno])
+
+    def refusal(self, infno: str, how: str) -> Refusal | None:
+        return self.codec.refusal(self._by_infno[infno], how) if how else None
 
     def unknown_trade_code(self) -> str:
         for candidate in ("8888", "9999", "XX", "00"):

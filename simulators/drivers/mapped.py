@@ -20,7 +20,7 @@ from gateway.mapping import paths
 from gateway.mapping.delimited import PARAMS_FIELD, TRADE_FIELD
 from gateway.mapping.fields import NATIONAL_DATE, NATIONAL_DATETIME, FieldMap
 from gateway.mapping.model import Delimited, Dialect, JsonDoc, Trade
-from simulators.drivers.base import Decoded, Delivery, Envelope
+from simulators.drivers.base import Decoded, Delivery, Envelope, Refusal
 
 # Envelope fields of vendor strings that the national envelope has no value for, as a HIS fills them.
 HIS_DEFAULTS = {"cycle_no": "SIM0001", "center_code": "430521", "online_flag": "1"}
@@ -39,6 +39,22 @@ def carried_paths(trade: Trade) -> frozenset[str] | None:
     if trade.answer_rows is not None:
         base = path_text(trade.answer_rows.path)
         found |= {f"{base}[].{path_text(c.path)}" for c in trade.answer_rows.columns if c.path}
+    return frozenset(found)
+
+
+def written_paths(trade: Trade) -> frozenset[str] | None:
+    """The national request paths the HIS has a place for in the trade's request (rows as
+    `input.feedetail[].<column>`); None: all of them."""
+    if trade.copy:
+        return None
+
+    def writes(field: FieldMap) -> bool:
+        return bool(field.path) and not field.source and field.constant is None
+
+    found = {path_text(f.path) for f in trade.params if writes(f)}
+    if trade.rows is not None:
+        base = path_text(trade.rows.path)
+        found |= {f"{base}[].{path_text(c.path)}" for c in trade.rows.columns if writes(c)}
     return frozenset(found)
 
 
@@ -202,6 +218,9 @@ class DelimitedCodec:
             return raw[:middle] + bad_bytes(self.dialect.encoding) + raw[middle:]
         raise ValueError(how)
 
+    def refusal(self, trade: Trade, how: str) -> Refusal | None:
+        return None  # a cut string and bad bytes are malformed messages (HG1001), an unknown code HG1004
+
     def _split(self, text: str, sources: list[str]) -> list[str]:
         field = self.framing.field
         parts = text.split(field)
@@ -317,6 +336,9 @@ class JsonCodec:
             middle = len(raw) // 2
             return raw[:middle] + bad_bytes(self.dialect.encoding) + raw[middle:]
         raise ValueError(how)
+
+    def refusal(self, trade: Trade, how: str) -> Refusal | None:
+        return None  # half a document and bad bytes are malformed messages (HG1001), an unknown infno HG1004
 
     def decode(self, trade: Trade, sent: bytes, delivery: Delivery) -> Decoded:
         try:

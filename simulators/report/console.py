@@ -102,6 +102,10 @@ def summary(console: Console, results: Sequence[ScenarioResult], title: str = "h
         console.print(f"[dim]{dialect}: figures its answers have no place for (not compared)[/]")
         for line in lines:
             console.print(f"[dim]    {escape(line)}[/]")
+    for dialect, lines in own_refusals(results).items():
+        console.print(f"[dim]{dialect}: malformed requests it refuses its own way (checked so)[/]")
+        for line in lines:
+            console.print(f"[dim]    {escape(line)}[/]")
     console.print(totals_line(results))
 
 
@@ -132,6 +136,18 @@ def not_carried(results: Sequence[ScenarioResult]) -> dict[str, list[str]]:
             grouped.setdefault(tuple(sorted(by_infno[infno])), []).append(infno)
         report[dialect] = [f"{'/'.join(infnos)}: {', '.join(names)}" for names, infnos in grouped.items()]
     return report
+
+
+def own_refusals(results: Sequence[ScenarioResult]) -> dict[str, list[str]]:
+    """Per dialect, the malformations it answers with another error than the pack's, and why, as lines
+    `encoding: Fault:Client, not HG1001 (a SOAP string argument is text: …)`."""
+    found: dict[str, dict[str, str]] = {}
+    for result in results:
+        for step in result.steps:
+            if step.refusal is not None:
+                line = f"{step.refusal.error}, not {step.step.expect.error} ({step.refusal.why})"
+                found.setdefault(result.dialect, {})[step.step.malformed] = line
+    return {dialect: [f"{how}: {line}" for how, line in sorted(lines.items())] for dialect, lines in found.items()}
 
 
 def totals_line(results: Sequence[ScenarioResult]) -> str:

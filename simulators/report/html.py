@@ -61,6 +61,14 @@ def _formatted(text: str) -> str:
     return f"<details><summary>formatted</summary><pre>{_text(pretty)}</pre></details>"
 
 
+def _wire(title: str, raw: bytes) -> str:
+    """The bytes that went over the wire around the dialect's message (a SOAP envelope), when there are such."""
+    if not raw:
+        return ""
+    text = raw.decode("utf-8", "backslashreplace")
+    return f"<details><summary>{escape(title)}</summary><pre>{_text(text)}</pre></details>"
+
+
 def _text(text: str) -> str:
     """Element content: only & < > need escaping, so quotes in JSON stay as they were sent."""
     return escape(text, quote=False)
@@ -76,12 +84,16 @@ def _step(result: StepResult, encoding: str) -> str:
     if result.problems:
         body.append('<ul class="problems">' + "".join(f"<li>{escape(p)}</li>" for p in result.problems) + "</ul>")
     if exchange is not None:
-        meta = (f"{len(exchange.request)} bytes → {len(exchange.delivery.body)} bytes · {encoding} · "
-                f"{exchange.delivery.meta} · status {exchange.decoded.status}")
+        delivery = exchange.delivery
+        sent = len(delivery.wire_sent or exchange.request)
+        received = len(delivery.wire_received or delivery.body)
+        meta = (f"{sent} bytes → {received} bytes · {encoding} · {delivery.meta} · status {exchange.decoded.status}")
         body.append(f'<div class="meta">{escape(meta)}</div><div class="raw">'
                     f"<div><b>request</b><pre>{_text(exchange.request_text)}</pre>{_formatted(exchange.request_text)}"
-                    f"</div><div><b>answer</b><pre>{_text(exchange.answer_text or exchange.delivery.failure)}</pre>"
-                    f"{_formatted(exchange.answer_text)}</div></div>")
+                    f"{_wire('SOAP envelope as sent', delivery.wire_sent)}"
+                    f"</div><div><b>answer</b><pre>{_text(exchange.answer_text or delivery.failure)}</pre>"
+                    f"{_formatted(exchange.answer_text)}{_wire('SOAP envelope as received', delivery.wire_received)}"
+                    "</div></div>")
     body.append(_checks(result.checks))
     opened = " open" if result.status in (FAIL, BLOCKED) else ""
     return f"<details{opened}>{head}{''.join(body)}</details>"
