@@ -41,7 +41,6 @@ leave no effect to recover: their row is written whole in the batch commit, befo
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ import structlog
 from gateway.canonical.answers import Answer
 from gateway.canonical.calls import Call
 from gateway.errors import GatewayError, InternalError, ReusedMessageId
+from gateway.journal.callform import call_form
 from gateway.journal.model import Ending, Entry, Exchange, Keys
 from gateway.journal.protect import Protection
 from gateway.journal.recorder import Journal
@@ -83,6 +83,7 @@ class _Job:
     render_error: RenderError
     future: asyncio.Future[Outcome]
     refusal: GatewayError | None = None
+    digest: str = ""  # the call's request digest (journal/callform.py), for idempotency
 
 
 class Gateway:
@@ -117,8 +118,10 @@ class Gateway:
     async def _enqueue(self, exchange: Exchange, call: Call | None, render: Render | None, render_error: RenderError,
                        refusal: GatewayError | None) -> Outcome:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        entry = self.journal.entry(exchange, call)
-        self._queue.append(_Job(exchange, entry, call, render, render_error, future, refusal))
+        form = call_form(call) if call is not None else None
+        entry = self.journal.entry(exchange, call, form)
+        self._queue.append(_Job(exchange, entry, call, render, render_error, future, refusal,
+                                form.digest if form else ""))
         if not self._draining:
             self._draining = True
             asyncio.get_running_loop().create_task(self._drain())
@@ -175,7 +178,7 @@ class Gateway:
             assert job.render is not None
             try:
                 with self.deps.store.savepoint():
-                    outcome, answer = self._execute(job.call, job.render)
+                    outcome, answer = self._execute(job.call, job.render, job.digest)
                     ending = self.journal.ending(
                         job.entry, exchange, outcome.body, replayed=outcome.replayed, answer=answer,
                         first_keys=batch_keys.get((exchange.fixmedins_code, exchange.msgid)))
@@ -195,13 +198,12 @@ class Gateway:
             log.exception("journal_failed", msgid=exchange.msgid)
             return outcome, None
 
-    def _execute(self, call: Call, render: Render) -> tuple[Outcome, Answer | None]:
+    def _execute(self, call: Call, render: Render, digest: str) -> tuple[Outcome, Answer | None]:
         store = self.deps.store
         ctx = call.context
         if not call.changes_state:
             answer = handle(self.deps, call)
             return Outcome(render(answer), replayed=False), answer
-        digest = request_digest(call)
         prior = store.answer_for(ctx.fixmedins_code, ctx.msgid)
         if prior is not None:
             if prior.infno != ctx.infno or prior.request_digest != digest:
@@ -212,8 +214,3 @@ class Gateway:
         at = self.deps.now().isoformat(sep=" ")
         store.save_answer(ctx.fixmedins_code, ctx.msgid, StoredAnswer(ctx.infno, digest, body), at)
         return Outcome(body, replayed=False), answer
-
-
-def request_digest(call: Call) -> str:
-    """What makes two calls 'the same request': the canonical body, not the envelope's clock."""
-    return hashlib.sha256(repr(call.body).encode("utf-8")).hexdigest()

@@ -4,6 +4,7 @@ names of the people they are about (so masking finds a name wherever a dialect p
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -45,9 +46,23 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class CallForm:
+    json: bytes  # the canonical call as the journal keeps it
+    digest: str  # what makes two calls "the same request" (idempotency): the body, not the envelope's clock
+
+
+def call_form(call: Call) -> CallForm:
+    """Serialized once for both uses: a 2301 of many lines is costly to walk twice."""
+    body = json.dumps(plain(call.body), ensure_ascii=False, separators=(",", ":"))
+    head = json.dumps({"call": type(call.body).__name__, "context": plain(call.context)}, ensure_ascii=False,
+                      separators=(",", ":"))
+    text = f'{head[:-1]},"body":{body}}}'
+    return CallForm(text.encode("utf-8"), hashlib.sha256(body.encode("utf-8")).hexdigest())
+
+
 def call_json(call: Call) -> bytes:
-    document = {"call": type(call.body).__name__, "context": plain(call.context), "body": plain(call.body)}
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return call_form(call).json
 
 
 def call_keys(body: Transaction) -> Keys:

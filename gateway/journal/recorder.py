@@ -13,7 +13,7 @@ from datetime import datetime
 from gateway.canonical.answers import Answer, MessageAnswer
 from gateway.canonical.calls import Call
 from gateway.errors import GatewayError
-from gateway.journal.callform import answer_keys, answer_names, call_json, call_keys
+from gateway.journal.callform import CallForm, answer_keys, answer_names, call_form, call_keys
 from gateway.journal.model import Ending, Entry, Exchange, Keys, stamp
 from gateway.journal.protect import Protection
 from gateway.log import mask_text
@@ -26,7 +26,7 @@ class Journal:
         self.protection = protection
         self.now = now
 
-    def entry(self, exchange: Exchange, call: Call | None) -> Entry:
+    def entry(self, exchange: Exchange, call: Call | None, form: CallForm | None = None) -> Entry:
         """The row as first written. No store access: the names to mask are those the request carries (a
         dialect's positional name is mapped to a national name key, so it is found there too)."""
         names = exchange.names
@@ -36,7 +36,7 @@ class Journal:
             infno=exchange.infno, keys=call_keys(call.body) if call is not None else Keys(),
             protection=self.protection.mode, encoding=exchange.encoding,
             request=self.protection.seal(exchange.request, exchange.encoding, names),
-            call=self.protection.seal(call_json(call), "utf-8", names) if call is not None else b"",
+            call=self.protection.seal((form or call_form(call)).json, "utf-8", names) if call is not None else b"",
         )
 
     def ending(self, entry: Entry, exchange: Exchange, body: bytes, *, error: GatewayError | None = None,
