@@ -13,7 +13,6 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +20,7 @@ import hl7
 
 from gateway.mapping import paths
 from gateway.mapping.fields import NATIONAL_DATETIME
+from gateway.mapping.hl7path import Locator, locate  # the mapping file's notation, not the gateway's codec
 from gateway.mapping.model import Dialect, Hl7, Trade
 from simulators.drivers.base import Decoded, Delivery, Envelope, Refusal
 from simulators.drivers.mapped import (
@@ -34,7 +34,6 @@ from simulators.drivers.mapped import (
 )
 
 FIELD, COMPONENT, REPETITION, ESCAPE, SUBCOMPONENT = "|", "^", "~", "\\", "&"
-_LOCATOR = re.compile(r"^([A-Z][A-Z0-9]{2})-(\d+)(?:\((\d+)\))?(?:\.(\d+)(?:\.(\d+))?)?$")
 _MESSAGE_TYPE = re.compile(r"^[A-Z0-9]{3}\^[A-Z0-9]{3}$")
 UNKNOWN_TYPE = "ZZZ^Z99"  # a well-formed message type that no dialect has
 # HL7 table 0211 names for the encodings a HIS writes in MSH-18 (the mapping's `charsets` add the vendor's own)
@@ -44,23 +43,6 @@ CHARSET_NAMES = {"utf-8": "UNICODE UTF-8", "gb18030": "GB 18030-2000", "ascii": 
 SEGMENT_ORDER = ("MSH", "EVN", "QRD", "QRF", "PID", "PD1", "NK1", "PV1", "PV2", "DG1", "PR1", "FT1", "IN1")
 TRUNCATE_REFUSAL = Refusal("HG1002", "a message cut at a segment end is still HL7: what is cut off are its "
                                      "required fields (MSA|AR, ERR 101)")
-
-
-@dataclass(frozen=True)
-class Locator:
-    segment: str
-    field: int
-    repetition: int = 1
-    component: int = 1
-    subcomponent: int = 1
-
-
-def locate(text: str) -> Locator:
-    match = _LOCATOR.match(text)
-    if match is None:
-        raise ValueError(f"not an HL7 field locator: {text!r}")
-    segment, field, repetition, component, subcomponent = match.groups()
-    return Locator(segment, int(field), int(repetition or 1), int(component or 1), int(subcomponent or 1))
 
 
 def escape(text: str) -> str:
