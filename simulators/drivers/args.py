@@ -10,37 +10,34 @@ message, and the output record joined by `param` (records by `row`, columns by `
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from gateway.mapping import paths
+from gateway.mapping.codec import split_trade_code  # the mapping notation Operation[argument=value]
 from gateway.mapping.model import Args, Dialect, Trade
 from simulators.drivers.base import Decoded, Delivery, Envelope, Refusal
-from simulators.drivers.mapped import carried_paths, error_code, national_value, outcome_of, put, vendor_text
+from simulators.drivers.mapped import (
+    carried_paths,
+    delimited_output,
+    error_code,
+    outcome_of,
+    vendor_text,
+)
 from simulators.drivers.soap import BAD_BYTES_MARKER, SPOIL_ENCODING, SoapAnswer, SoapCall, fault_decoded, readable
 from simulators.drivers.xmlmsg import ENCODING_REFUSAL
 
-_CHOSEN = re.compile(r"^(?P<operation>[^\[\]]+)\[(?P<argument>[^=\]]+)=(?P<value>[^\]]*)\]$")
 TRUNCATE_REFUSAL = Refusal("HG1002", "an argument list has no message to cut short: the call stops after its "
                                      "envelope arguments, and a required argument is missing")
 UNKNOWN_CHOICE_REFUSAL = Refusal("HG1003", "the trade is chosen by an argument's value: a value the operation "
                                            "does not have is a wrong argument")
 
 
-def chosen_by(code: str) -> tuple[str, str, str]:
-    """`InpatientCalculate[sCalcType=1]` → (operation, argument, value); a plain operation → (code, "", "")."""
-    match = _CHOSEN.match(code)
-    if match is None:
-        return code, "", ""
-    return match["operation"], match["argument"], match["value"]
-
-
 def argument_order(dialect: Dialect) -> dict[str, list[str]]:
     """Each operation's arguments, in the order the HIS passes them."""
     result: dict[str, list[str]] = {}
     for code, trade in dialect.trades.items():
-        operation, argument, _value = chosen_by(code)
+        operation, argument, _value = split_trade_code(code)
         names = result.setdefault(operation, list(dialect.envelope_names()))
         for name in [*(f.at for f in trade.params), trade.rows.at if trade.rows else "", argument]:
             if name and name not in names:
@@ -60,7 +57,7 @@ class ArgsCodec:
         self._status, self._output, self._message = (sources.get(s, "") for s in ("status", "output", "message"))
 
     def encode(self, trade: Trade, envelope: Envelope, document: Mapping[str, Any], *, trade_code: str = "") -> bytes:
-        operation, argument, choice = chosen_by(trade.code)
+        operation, argument, choice = split_trade_code(trade.code)
         if trade_code:
             if not argument:
                 raise ValueError(f"{self.dialect.name} has one operation per trade: a HIS calling through the WSDL "
@@ -108,7 +105,7 @@ class ArgsCodec:
             return TRUNCATE_REFUSAL
         if how == "encoding":
             return ENCODING_REFUSAL
-        if how == "unknown_trade" and chosen_by(trade.code)[1]:
+        if how == "unknown_trade" and split_trade_code(trade.code)[1]:
             return UNKNOWN_CHOICE_REFUSAL
         return None
 
@@ -134,25 +131,5 @@ class ArgsCodec:
 
     def _output_of(self, trade: Trade, text: str, notes: list[str]) -> dict[str, Any]:
         framing = self.framing
-        document: dict[str, Any] = {}
-        if trade.answer_rows is not None:
-            items = []
-            for number, row in enumerate((r for r in text.split(framing.row) if r), 1):
-                values = row.split(framing.column)
-                if len(values) != len(trade.answer_rows.columns):
-                    notes.append(f"{self._output} record {number} has {len(values)} columns; "
-                                 f"{self.dialect.name} has {len(trade.answer_rows.columns)}")
-                item: dict[str, Any] = {}
-                for column, value in zip(trade.answer_rows.columns, values, strict=False):
-                    put(item, column.path, national_value(column, value))
-                items.append(item)
-            put(document, trade.answer_rows.path, items)
-        elif trade.answer:
-            values = text.split(framing.param)
-            if len(values) != len(trade.answer):
-                notes.append(f"{self._output} has {len(values)} values separated by {framing.param!r}; "
-                             f"{self.dialect.name} {trade.code} has {len(trade.answer)}")
-            for field, value in zip(trade.answer, values, strict=False):
-                put(document, field.path, national_value(field, value))
-        output = document.get("output", {})
-        return output if isinstance(output, dict) else {}
+        return delimited_output(self.dialect, trade, text, (framing.param, framing.row, framing.column), notes,
+                                row_label=f"{self._output} record", whole_label=self._output)

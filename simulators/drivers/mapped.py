@@ -256,28 +256,8 @@ class DelimitedCodec:
 
     def _output(self, trade: Trade, text: str, notes: list[str]) -> dict[str, Any]:
         framing = self.framing
-        document: dict[str, Any] = {}
-        if trade.answer_rows is not None:
-            items = []
-            for number, row in enumerate((r for r in text.split(framing.row) if r), 1):
-                values = row.split(framing.column)
-                if len(values) != len(trade.answer_rows.columns):
-                    notes.append(f"answer row {number} has {len(values)} columns; "
-                                 f"{self.dialect.name} has {len(trade.answer_rows.columns)}")
-                item: dict[str, Any] = {}
-                for column, value in zip(trade.answer_rows.columns, values, strict=False):
-                    put(item, column.path, national_value(column, value))
-                items.append(item)
-            put(document, trade.answer_rows.path, items)
-        elif trade.answer:
-            values = text.split(framing.param)
-            if len(values) != len(trade.answer):
-                notes.append(f"the output has {len(values)} values separated by {framing.param!r}; "
-                             f"{self.dialect.name} {trade.code} has {len(trade.answer)}")
-            for field, value in zip(trade.answer, values, strict=False):
-                put(document, field.path, national_value(field, value))
-        output = document.get("output", {})
-        return output if isinstance(output, dict) else {}
+        return delimited_output(self.dialect, trade, text, (framing.param, framing.row, framing.column), notes,
+                                row_label="answer row", whole_label="the output")
 
 
 # The national envelope's other keys, as a national HIS sends them.
@@ -377,3 +357,32 @@ class JsonCodec:
         output = document.get("output", {})
         decoded.output = output if isinstance(output, dict) else {}
         return decoded
+
+
+def delimited_output(dialect: Dialect, trade: Trade, text: str, separators: tuple[str, str, str], notes: list[str],
+                     *, row_label: str, whole_label: str) -> dict[str, Any]:
+    """A delimited answer read back into the national `output`: the trade's fields by position, or its rows.
+    `separators`: (param, row, column). A count that differs from the mapping is noted, never guessed at."""
+    param, row_separator, column_separator = separators
+    document: dict[str, Any] = {}
+    if trade.answer_rows is not None:
+        items = []
+        for number, row in enumerate((r for r in text.split(row_separator) if r), 1):
+            values = row.split(column_separator)
+            if len(values) != len(trade.answer_rows.columns):
+                notes.append(f"{row_label} {number} has {len(values)} columns; "
+                             f"{dialect.name} has {len(trade.answer_rows.columns)}")
+            item: dict[str, Any] = {}
+            for column, value in zip(trade.answer_rows.columns, values, strict=False):
+                put(item, column.path, national_value(column, value))
+            items.append(item)
+        put(document, trade.answer_rows.path, items)
+    elif trade.answer:
+        values = text.split(param)
+        if len(values) != len(trade.answer):
+            notes.append(f"{whole_label} has {len(values)} values separated by {param!r}; "
+                         f"{dialect.name} {trade.code} has {len(trade.answer)}")
+        for field, value in zip(trade.answer, values, strict=False):
+            put(document, field.path, national_value(field, value))
+    output = document.get("output", {})
+    return output if isinstance(output, dict) else {}
