@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 NextBody = Callable[[int], bytes | None]  # connection number → request body, or None when out of work
@@ -32,13 +32,17 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
 
-async def run_load(host: str, port: int, path: str, next_body: NextBody, *, concurrency: int, seconds: float,
-                   warmup: float, ok: Callable[[bytes], bool], content_type: str = "application/json") -> LoadResult:
+Exchange = Callable[[asyncio.StreamReader, asyncio.StreamWriter, bytes], Awaitable[bytes]]
+
+
+async def closed_loop(host: str, port: int, next_body: NextBody, exchange: Exchange, *, concurrency: int,
+                      seconds: float, warmup: float, ok: Callable[[bytes], bool]) -> LoadResult:
+    """N connections, each sending a request and waiting for its answer before the next; requests sent
+    before the warm-up ends are not counted. Shared by the HTTP and MLLP generators."""
     result = LoadResult()
     start = time.perf_counter()
     measure_from = start + warmup
     stop_at = measure_from + seconds
-    head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n".encode()
 
     async def connection(number: int) -> None:
         reader, writer = await asyncio.open_connection(host, port)
@@ -49,10 +53,7 @@ async def run_load(host: str, port: int, path: str, next_body: NextBody, *, conc
                     result.exhausted = True
                     return
                 sent = time.perf_counter()
-                writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
-                headers = await reader.readuntil(b"\r\n\r\n")
-                length = _content_length(headers)
-                payload = await reader.readexactly(length)
+                payload = await exchange(reader, writer, body)
                 done = time.perf_counter()
                 if sent >= measure_from:
                     result.latencies.append(done - sent)
@@ -64,6 +65,19 @@ async def run_load(host: str, port: int, path: str, next_body: NextBody, *, conc
     await asyncio.gather(*(connection(n) for n in range(concurrency)))
     result.measured_seconds = max(0.0, min(time.perf_counter(), stop_at) - measure_from)
     return result
+
+
+async def run_load(host: str, port: int, path: str, next_body: NextBody, *, concurrency: int, seconds: float,
+                   warmup: float, ok: Callable[[bytes], bool], content_type: str = "application/json") -> LoadResult:
+    head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n".encode()
+
+    async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, body: bytes) -> bytes:
+        writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        headers = await reader.readuntil(b"\r\n\r\n")
+        return await reader.readexactly(_content_length(headers))
+
+    return await closed_loop(host, port, next_body, exchange, concurrency=concurrency, seconds=seconds,
+                             warmup=warmup, ok=ok)
 
 
 def _content_length(headers: bytes) -> int:
