@@ -1,46 +1,22 @@
-"""Canonical answers → national JSON `output`, and the answer envelope. Pure functions."""
+"""Canonical answers → the national JSON `output` (its envelope is declared in mappings/nhsa-http.yaml). Pure
+functions."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import simplejson
-
 from gateway.canonical import answers as a
 from gateway.canonical.refdata import UNINSURED_REASONS, Person
 from gateway.engine.types import ChainResult
-from gateway.errors import GatewayError
 from gateway.money import ZERO
 
 Output = dict[str, Any]
 
 # setlinfo fund fields; a fund adds to the one its policy names, the rest stay 0.00.
 SETLINFO_FUND_FIELDS = ("hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay", "oth_pay")
-
-_serial = itertools.count(1)
-
-
-def dumps(document: object) -> bytes:
-    # use_decimal: amounts go out as exact JSON numbers (15172.50), never through float.
-    text: str = simplejson.dumps(document, use_decimal=True, ensure_ascii=False, separators=(",", ":"))
-    return text.encode("utf-8")
-
-
-def envelope(output: Output | None, *, now: datetime, error: GatewayError | None = None) -> bytes:
-    stamp = now.strftime("%Y%m%d%H%M%S%f")[:17]
-    return dumps({
-        "infcode": -1 if error else 0,
-        "inf_refmsgid": f"{stamp}{next(_serial) % 1_000_000:06d}",
-        "refmsg_time": stamp,
-        "respond_time": datetime.now().strftime("%Y%m%d%H%M%S%f")[:17],
-        "err_msg": f"[{error.code}] {error.message}" if error else None,
-        "warn_msg": None,
-        "output": output,
-    })
 
 
 def _time(value: datetime) -> str:
