@@ -15,8 +15,8 @@ import structlog
 
 from gateway.adapters.dialect_call import call_dialect, codec_for
 from gateway.adapters.limits import ConnectionGate, Limits
-from gateway.auth.signature import HEADERS, Authenticator
-from gateway.errors import GatewayError, Unauthenticated
+from gateway.auth.signature import Authenticator
+from gateway.errors import GatewayError
 from gateway.mapping.codec import status_of
 from gateway.mapping.model import Dialect
 from gateway.runtime import Gateway
@@ -87,8 +87,5 @@ def _caller(authenticator: Authenticator | None, signed: list[bytes], raw: bytes
     """The hospital the library signed for (hisgw_dll.ini paasid/secret), when credentials are required."""
     if authenticator is None:
         return None
-    values = [part.decode("ascii", errors="replace") for part in signed]
-    if len(values) != 4:
-        raise Unauthenticated("DLL 配置文件缺少 paasid/secret，或库版本过旧")
-    headers = dict(zip(HEADERS, values, strict=True))
-    return authenticator.hospital(headers, raw, scheme="tif")
+    parts = [part.decode("ascii", errors="replace") for part in signed]
+    return authenticator.hospital_from_parts(parts, raw, "DLL 配置文件缺少 paasid/secret，或库版本过旧")

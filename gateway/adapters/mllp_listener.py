@@ -25,8 +25,8 @@ import structlog
 from hl7.mllp import HL7StreamReader, HL7StreamWriter, start_hl7_server
 
 from gateway.adapters.dialect_call import call_dialect, codec_for
-from gateway.auth.signature import HEADERS, Authenticator
-from gateway.errors import Busy, GatewayError, MalformedMessage, Unauthenticated
+from gateway.auth.signature import Authenticator
+from gateway.errors import Busy, GatewayError, MalformedMessage
 from gateway.mapping.model import Dialect, Hl7
 from gateway.runtime import Gateway
 
@@ -76,9 +76,7 @@ def signed_caller(authenticator: Authenticator | None, message: bytes) -> str | 
     fields = head.split(head[3:4]) if head.startswith(b"MSH") and len(head) > 8 else []
     security = fields[7].decode("ascii", errors="replace") if len(fields) > 7 else ""
     values = security.split(head[4:5].decode("ascii", errors="replace")) if security else []
-    if len(values) != 4:
-        raise Unauthenticated("MSH-8 应为 paasid^timestamp^nonce^signature")
-    return authenticator.hospital(dict(zip(HEADERS, values, strict=True)), message, scheme="tif")
+    return authenticator.hospital_from_parts(values, message, "MSH-8 应为 paasid^timestamp^nonce^signature")
 
 
 class MllpListener:

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gateway.auth.credentials import Credentials, HospitalCredential
@@ -88,3 +88,10 @@ class Authenticator:
         if not self.nonces.first_use(credential.paasid, nonce, now):
             raise Unauthenticated("x-tif-nonce 已使用过：请求被重放")
         return credential.fixmedins_code
+
+    def hospital_from_parts(self, parts: Sequence[str], body: bytes, missing: str) -> str:
+        """For transports without headers (a DLL frame's name part, HL7 MSH-8): paasid, timestamp, nonce and
+        signature in that order, signed the national way (tif: the C library and HL7 senders sign no body)."""
+        if len(parts) != len(HEADERS):
+            raise Unauthenticated(missing)
+        return self.hospital(dict(zip(HEADERS, parts, strict=True)), body, scheme="tif")
