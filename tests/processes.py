@@ -18,11 +18,12 @@ def free_port() -> int:
 
 def start_serve(db: Path, log: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str, int]:
     """(process, base URL, DLL port), once the HTTP listener accepts connections."""
-    port, dll_port = free_port(), free_port()
+    port, dll_port, hl7_port = free_port(), free_port(), free_port()
     with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "--db", str(db), "serve", "--port", str(port), "--dll-port",
-             str(dll_port), *extra], stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        command = [sys.executable, "-m", "gateway.cli", "--db", str(db), "serve", "--port", str(port),
+                   "--dll-port", str(dll_port), "--hl7-port", str(hl7_port), *extra]
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
