@@ -43,6 +43,12 @@ class Booked:
         self.medfee, self.funds, self.sign = medfee, funds, sign
 
 
+def paid(b: Booked, codes: set[str] | None) -> Decimal:
+    """What the funds of one column paid in b; None: the 其它 column, every fund no other column names."""
+    named = set().union(*FUND_CODES)
+    return sum((a for code, a in b.funds if (code in codes if codes else code not in named)), Decimal(0))
+
+
 def expected_columns(booked: list[Booked], area: str | None, period_start: datetime,
                      period_end: datetime) -> list[Any]:
     """Columns 2–35 in yuan for one 统筹区 (None: every area), written straight from the seed's definitions."""
@@ -56,12 +62,9 @@ def expected_columns(booked: list[Booked], area: str | None, period_start: datet
         columns.append(sum(1 for n in per_person.values() if n > 0))
         columns.append(sum((b.sign * b.medfee for b in rows), Decimal(0)))
         columns.append(sum((b.sign * amount for b in rows for _code, amount in b.funds), Decimal(0)))
-        claimed = set().union(*FUND_CODES)
         for codes in [*FUND_CODES, None]:
-            def paid(b: Booked, codes: set[str] | None = codes) -> Decimal:
-                return sum((a for code, a in b.funds if (code in codes if codes else code not in claimed)), Decimal(0))
-            columns.append(sum(b.sign for b in rows if paid(b) > 0))
-            columns.append(sum((b.sign * paid(b) for b in rows), Decimal(0)))
+            columns.append(sum(b.sign for b in rows if paid(b, codes) > 0))
+            columns.append(sum((b.sign * paid(b, codes) for b in rows), Decimal(0)))
     return columns
 
 
