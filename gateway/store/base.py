@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -15,6 +16,7 @@ from gateway.canonical.refdata import CatalogueItem, Hospital, IdentityAttribute
 from gateway.engine.fees import FeeTotals
 from gateway.journal.model import Ending, Entry, JournalQuery, JournalRow
 from gateway.store.records import (
+    LedgerRow,
     SettlementRecord,
     SignInRecord,
     StayRecord,
@@ -85,6 +87,10 @@ class Store(Protocol):
     def add_to_accumulators(self, psn_no: str, year: int, deltas: Mapping[str, Decimal]) -> None: ...
     def iter_valid_settlements(self) -> Iterator[SettlementRecord]: ...
     def all_accumulators(self) -> dict[tuple[str, int, str], Decimal]: ...
+
+    # the county's reports
+    def ledger(self, since: datetime, until: datetime) -> Iterator[LedgerRow]:
+        """Settlements and standing reversals booked (setl_time) in [since, until), oldest first."""
 
     # idempotency
     def answer_for(self, fixmedins_code: str, msgid: str) -> StoredAnswer | None: ...

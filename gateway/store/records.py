@@ -72,3 +72,15 @@ class StoredAnswer:
     infno: str
     request_digest: str
     answer: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """One settlement record as the county's reports read it: the record, and where the stay and person sit.
+
+    sign is +1 for a settlement and -1 for a reversal that stands (a reversal undone by 2601 is not listed)."""
+
+    record: SettlementRecord
+    sign: int
+    in_county: bool
+    insuplc_admdvs: str  # the person's 统筹区 (insurance area)

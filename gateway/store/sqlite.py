@@ -19,6 +19,7 @@ from gateway.store import journal_sql
 from gateway.store.figures_json import dump_figures, load_figures
 from gateway.store.migrate import migrate_sqlite
 from gateway.store.records import (
+    LedgerRow,
     SettlementRecord,
     SignInRecord,
     StayRecord,
@@ -319,6 +320,19 @@ class SqliteStore:
             record = _settlement(row)
             assert record is not None
             yield record
+
+    def ledger(self, since: datetime, until: datetime) -> Iterator[LedgerRow]:
+        cursor = self._conn.execute(
+            f"SELECT s.*, t.in_county, coalesce(p.insuplc_admdvs, '') FROM ({self._SETTLEMENT} "
+            "WHERE setl_time >= ? AND setl_time < ? AND (kind = 'settlement' OR status = 'valid') "
+            ") s JOIN stays t ON t.mdtrt_id = s.mdtrt_id LEFT JOIN persons p ON p.psn_no = s.psn_no "
+            "ORDER BY s.setl_time, s.setl_id",
+            (since.isoformat(sep=" "), until.isoformat(sep=" ")))
+        for row in cursor:
+            record = _settlement(row[:-2])
+            assert record is not None
+            yield LedgerRow(record=record, sign=1 if record.kind == "settlement" else -1,
+                            in_county=bool(row[-2]), insuplc_admdvs=str(row[-1]))
 
     # --- accumulators ---------------------------------------------------------------------------
 

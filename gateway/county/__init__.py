@@ -1,0 +1,1 @@
+"""The county medical-insurance office's side: what it maintains, reviews, reports and prints."""

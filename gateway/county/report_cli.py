@@ -1,0 +1,47 @@
+"""`hisgw report annex5 --month 2026-05 [--format xlsx] [--out FILE]`: a report from the store file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gateway.county.annex5_render import FORMATS, render
+from gateway.county.period import period_of
+from gateway.county.reports import annex5_of
+from gateway.errors import GatewayError
+from gateway.settings import Settings
+from gateway.store.sqlite import SqliteStore
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", choices=("annex5",), help='annex5: 附件5 湖南省城乡居民"一站式"就医结算统计表')
+    parser.add_argument("--month", help="YYYY-MM")
+    parser.add_argument("--since", help="YYYY-MM-DD, inclusive (with --until, instead of --month)")
+    parser.add_argument("--until", help="YYYY-MM-DD, inclusive")
+    parser.add_argument("--format", choices=tuple(FORMATS), default="csv")
+    parser.add_argument("--unit", choices=("wan", "yuan"), default="wan", help="amounts in 万元 (default) or 元")
+    parser.add_argument("--unit-name", default="", help="填报单位")
+    parser.add_argument("--out", type=Path, help="file to write (default: standard output; xlsx needs a file)")
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        period = period_of(month_text=args.month, since=args.since, until=args.until)
+    except GatewayError as exc:
+        print(f"hisgw report: {exc.message}", file=sys.stderr)
+        return 2
+    if args.format == "xlsx" and args.out is None:
+        print("hisgw report: --format xlsx needs --out FILE", file=sys.stderr)
+        return 2
+    store = SqliteStore(settings.db_path)
+    try:
+        body = render(annex5_of(store, period), args.format, unit_name=args.unit_name, wan=args.unit == "wan")
+    finally:
+        store.close()
+    if args.out is None:
+        sys.stdout.write(body.decode("utf-8"))
+    else:
+        args.out.write_bytes(body)
+        print(f"report: {args.name} {period.label()} → {args.out} ({len(body)} bytes)", file=sys.stderr)
+    return 0
