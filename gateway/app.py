@@ -18,6 +18,7 @@ from gateway.adapters.mllp_listener import MllpListener
 from gateway.adapters.soap import SoapEndpoints
 from gateway.auth.credentials import CredentialsError, load_credentials
 from gateway.auth.signature import Authenticator
+from gateway.county.backup_schedule import BackupSchedule
 from gateway.engine.policy import PolicyBook, default_policy_path
 from gateway.journal.model import JournalQuery
 from gateway.journal.protect import JournalKeyError, load_protection
@@ -89,8 +90,15 @@ async def _report_unknown(gateway: Gateway) -> None:
                     exchanges=[f"{r.fixmedins_code}/{r.msgid}/{r.infno}" for r in rows[:20]])
 
 
-async def _health(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+BACKUPS = web.AppKey("backups", BackupSchedule)
+
+
+async def _health(request: web.Request) -> web.Response:
+    document: dict[str, object] = {"status": "ok"}
+    schedule = request.app.get(BACKUPS)
+    if schedule is not None:
+        document["backup"] = schedule.status.document()
+    return web.json_response(document)
 
 
 def _report(errors: list[MappingError]) -> None:
@@ -124,7 +132,11 @@ async def serve(settings: Settings) -> None:
         log.error("journal_refused", problem=str(exc))
         raise SystemExit(1) from exc
     await _report_unknown(gateway)
-    runner = web.AppRunner(build_app(gateway, lambda: book.current, authenticator), access_log=None)
+    app = build_app(gateway, lambda: book.current, authenticator)
+    backups = BackupSchedule(gateway, settings.backups(), hour=settings.backup_hour,
+                             retry_seconds=settings.backup_retry_seconds)
+    app[BACKUPS] = backups
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.http_port, ssl_context=tls_context(settings))
     await site.start()
@@ -149,9 +161,12 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, reload)
     watcher = loop.create_task(_watch(book, reload))
+    keeper = loop.create_task(backups.run()) if settings.backup_schedule else None
     await stop.wait()
     log.info("stopping")
     watcher.cancel()
+    if keeper is not None:
+        keeper.cancel()
     dll.close()
     await dll.wait_closed()
     await mllp.stop()  # a message being answered finishes; idle connections close

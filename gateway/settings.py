@@ -27,6 +27,13 @@ class Settings:
     journal_raw: str = "mask"  # mask | clear | encrypt: raw bodies with personal data (gateway/journal/protect.py)
     journal_key_file: Path | None = None  # encrypt: base64 of 32 random bytes (`hisgw journal key`)
     journal_retention_days: int = 365  # `hisgw journal prune` deletes older exchanges
+    backup_folder: Path | None = None  # the monthly backup's folder; None: backups/ beside the database file
+    backup_schedule: bool = True  # `serve` makes last month's archive from the 1st at backup_hour
+    backup_hour: int = 1
+    backup_retry_seconds: float = 1800.0
+
+    def backups(self) -> Path:
+        return self.backup_folder or self.db_path.parent / "backups"
 
     @classmethod
     def from_file(cls, path: Path) -> Settings:
@@ -36,7 +43,8 @@ class Settings:
         known = {"store": {"path"}, "http": {"host", "port", "tls_cert", "tls_key"}, "dll": {"port"},
                  "hl7": {"port", "dialect", "tls"}, "mappings": {"folder"}, "policy": {"files"},
                  "log": {"format", "level"}, "auth": {"credentials"},
-                 "journal": {"raw", "key_file", "retention_days"}}
+                 "journal": {"raw", "key_file", "retention_days"},
+                 "backup": {"folder", "schedule", "hour", "retry_seconds"}}
         for section, values in doc.items():
             if section not in known or not isinstance(values, dict) or set(values) - known[section]:
                 raise ValueError(f"{path}: unknown setting in [{section}]; known: {sorted(known.get(section, ()))}")
@@ -49,6 +57,7 @@ class Settings:
         mappings: dict[str, Any] = doc.get("mappings", {})
         auth: dict[str, Any] = doc.get("auth", {})
         journal: dict[str, Any] = doc.get("journal", {})
+        backup: dict[str, Any] = doc.get("backup", {})
         settings = cls()
         return replace(
             settings,
@@ -69,4 +78,8 @@ class Settings:
             journal_raw=str(journal.get("raw", settings.journal_raw)),
             journal_key_file=base / journal["key_file"] if "key_file" in journal else None,
             journal_retention_days=int(journal.get("retention_days", settings.journal_retention_days)),
+            backup_folder=base / backup["folder"] if "folder" in backup else None,
+            backup_schedule=bool(backup.get("schedule", settings.backup_schedule)),
+            backup_hour=int(backup.get("hour", settings.backup_hour)),
+            backup_retry_seconds=float(backup.get("retry_seconds", settings.backup_retry_seconds)),
         )

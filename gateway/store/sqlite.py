@@ -168,6 +168,17 @@ class SqliteStore:
     def person_by_certno(self, certno: str) -> Person | None:
         return _person(self._conn.execute(f"{self._PERSON} WHERE certno = ?", (certno,)).fetchone())
 
+    def iter_persons(self) -> Iterator[Person]:
+        for row in self._conn.execute(f"{self._PERSON} ORDER BY psn_no"):
+            person = _person(row)
+            assert person is not None
+            yield person
+
+    def iter_hospitals(self) -> Iterator[Hospital]:
+        for row in self._conn.execute("SELECT fixmedins_code, fixmedins_name, hosp_lv, admdvs FROM hospitals "
+                                      "ORDER BY fixmedins_code"):
+            yield Hospital(str(row[0]), str(row[1]), int(row[2]), str(row[3]))
+
     def counts(self) -> dict[str, int]:
         tables = ("hospitals", "catalogue", "identity_attributes", "persons", "stays", "settlements")
         return {t: int(self._conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
