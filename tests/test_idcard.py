@@ -112,9 +112,9 @@ async def test_county_import_accepts_valid_numbers_and_refuses_wrong_check_chara
 async def test_the_simulators_persons_carry_valid_numbers(served: Served) -> None:
     spec = PersonSpec(key="p", name="模拟", insutype="390", attributes=("0001",), area="430521",
                       uninsured_reason="", registered=True, line=1)
-    factory = PersonFactory(served.session, served.url)
-    await factory.prepare([spec], copies=200)  # through the county API, which checks them too
-    numbers = [person.certno for person in factory._pool[factory._shape(spec)]]
+    factory = PersonFactory(served.session, served.url, batch=200)  # one import through the county API
+    numbers = [(await factory.persons([spec]))["p"].certno for _ in range(200)]
+    assert factory.imported == 200
     assert len(numbers) == 200 and all(oracle_valid(n) for n in numbers), [n for n in numbers if not oracle_valid(n)]
 
 
