@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
 
-.PHONY: setup serve test lint typecheck unit bench dll dll-win32 clean
+.PHONY: setup serve test lint typecheck unit bench dll dll-win32 clean lock
 
-$(STAMP): pyproject.toml
+# Exactly the tested set: every runtime and dev package, pip and the build backend, pinned in $(LOCK).
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -c $(LOCK) --upgrade pip
+	$(BIN)/python -m pip install -q -r $(LOCK) --build-constraint $(LOCK) -e '.[dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -47,6 +49,14 @@ test: lint typecheck unit
 # Every path beside its bare baseline; prints a table, writes var/bench.json (about 6 minutes).
 bench: setup
 	$(BIN)/python -m bench.run
+
+# Re-resolve $(LOCK) from PyPI for Python 3.11, keeping its pins; LOCK_ARGS="--upgrade-package NAME" moves one.
+# pip and setuptools (pyproject's build-system) are pinned too. Needs PyPI; `make setup` never runs it.
+lock:
+	$(PYTHON) -m venv var/lock-tool
+	var/lock-tool/bin/python -m pip install -q uv==0.13.9
+	printf 'pip\nsetuptools>=68\n' | var/lock-tool/bin/uv pip compile --no-config --python-version 3.11 \
+		--extra dev --custom-compile-command 'make lock' $(LOCK_ARGS) -o $(LOCK) pyproject.toml -
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
                    "--log-format", "json"]
         with server(gateway, port, log, hl7_port) as process:
             serial = iter(range(1, 10**9))
-            query = envelope("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "430521195803120133"}}, 0)
+            query = envelope("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "43052119580312013X"}}, 0)
             person = load(port, lambda _n: query, seconds, warmup)
             rows.append(http_row("HTTP 1101 person info", person, echo.rate, "", None))
 

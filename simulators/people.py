@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import aiohttp
-from stdnum.cn import ric
 
+from gateway.refdata.idcard import check_character
 from simulators.national import Person
 from simulators.scenario import PersonSpec
 
@@ -60,7 +60,7 @@ class PersonFactory:
         self._next += 1
         born = EPOCH + timedelta(days=k // 1000)
         body = f"{area}{born:%Y%m%d}{k % 1000:03d}"
-        return body + str(ric.calc_check_digit(body))
+        return body + check_character(body)
 
     def _make(self, spec: PersonSpec) -> Person:
         return Person(spec=spec, psn_no=f"SIM{self.token}{next(self._numbers):06d}", certno=self._certno(spec.area))

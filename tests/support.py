@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import aiohttp
-from stdnum.cn import ric
 
+from gateway.refdata.idcard import check_character
 from gateway.runtime import Gateway
 from simulators.nhsa_client import NhsaClient
 
@@ -19,7 +19,7 @@ OTHER_AREA = "430100"
 def certno(birth: str, seq: str, area: str = COUNTY) -> str:
     """A resident ID number with a correct check character (GB 11643), made up for tests."""
     body = f"{area}{birth}{seq}"
-    return body + ric.calc_check_digit(body)
+    return body + check_character(body)
 
 
 HOSPITALS = [

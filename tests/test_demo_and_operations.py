@@ -20,7 +20,7 @@ from simulators.nhsa_client import NhsaClient
 
 D = Decimal
 DEMO_PERSON = "D0001"  # 0001, the worked example's patient
-DEMO_CERTNO = "430521195803120133"
+DEMO_CERTNO = "43052119580312013X"
 DEMO_HOSPITAL = "H43052100002"  # level 2, in county
 
 
@@ -98,11 +98,11 @@ def test_verify_finds_a_tampered_accumulator(demo_db: Path, capsys: pytest.Captu
 def test_import_refuses_a_bad_file_and_writes_nothing(demo_db: Path, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "persons.csv"
-    bad.write_text("certno,psn_name,insuplc_admdvs\n430521195803120134,某人,430521\n43052119580312013X,某,430521\n",
+    bad.write_text("certno,psn_name,insuplc_admdvs\n430521195803120134,某人,430521\n43052119660520024X,某,430521\n",
                    encoding="utf-8")
     assert main(["--db", str(demo_db), "persons", "import", str(bad)]) == 1
-    err = capsys.readouterr().err
-    assert "第2行 [certno]" in err and "第3行 [certno]" in err
+    err = capsys.readouterr().err  # the check characters are X and 8
+    assert "第2行 [certno]: 校验位错误" in err and "第3行 [certno]: 校验位错误" in err
 
 
 def test_serve_reloads_mappings_on_sighup_and_on_change(demo_db: Path, tmp_path: Path) -> None:

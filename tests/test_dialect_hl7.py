@@ -234,7 +234,7 @@ async def test_text_in_answers_is_escaped(his: His) -> None:
     ((msh("DFT^P03", "X-AMT") + "\r" + pid(PERSONS["poor"]) + "\r" + pv1("M1") + "\r"
       + ft1(1, "F1", "A", "x", "1", "1.00", "1.00") + "\r" + ft1(2, "F2", "A", "x", "1", "1.00", "abc")).encode(),
      "AR", "X-AMT", "HG1003", "102", "FT1^2^11"),
-    ((msh("QRY^A19", "X-WHO") + "\rQRD|20260301080000|R|I|Q1|||1^RD|430521199901010000|DEM").encode(), "AE",
+    ((msh("QRY^A19", "X-WHO") + "\rQRD|20260301080000|R|I|Q1|||1^RD|430521199901010004|DEM").encode(), "AE",
      "X-WHO", "HG2001", "204", ""),
     (msh("QRY^A19", "X-CS", charset="EBCDIC").encode(), "AR", "X-CS", "HG1003", "102", "MSH^1^18"),
     ((msh("ADT^A01", "X-ENC") + "\r" + pid(PERSONS["poor"])).encode("gbk"), "AR", "X-ENC", "HG1001", "100",
@@ -348,7 +348,7 @@ async def test_hisgw_serve_answers_mllp_and_stops_cleanly_on_sigterm(tmp_path: P
             assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
             await asyncio.sleep(0.05)
         his = His(reader, writer)
-        unknown = await his.send("QRY^A19", "QRD|1|R|I|Q|||1^RD|430521199901010000|DEM")
+        unknown = await his.send("QRY^A19", "QRD|1|R|I|Q|||1^RD|430521199901010004|DEM")
         assert (unknown.status, unknown["ERR.F5.R1.C1"]) == ("AE", "HG2002")  # an empty county: no hospital T2
         server.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(reader.read(), 5) == b""  # the idle connection is closed

@@ -22,7 +22,7 @@ from tests.processes import start_serve
 D = Decimal
 HOSPITAL = "H43052100002"
 PEOPLE = list(csv.DictReader((DEMO_DIR / "persons.csv").read_text(encoding="utf-8").splitlines()))
-NOBODY = "430521200001010016"  # a well-formed ID number of no one in the county
+NOBODY = "430521200001010012"  # a well-formed ID number of no one in the county
 ID_LIKE = re.compile(rb"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 
 
