@@ -34,7 +34,7 @@ def build_library(out: Path) -> Path:
     if shutil.which("gcc") is None or not SOURCE.exists():
         raise LibraryMissing(f"{out} is missing and cannot be built here (needs gcc and {SOURCE}); run `make dll`")
     out.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["gcc", *GCC_FLAGS, "-o", str(out), str(SOURCE), "-lpthread"], check=True)
+    subprocess.run(["gcc", *GCC_FLAGS, "-o", str(out), str(SOURCE), "-lpthread", "-lcrypto"], check=True)
     return out
 
 

@@ -288,8 +288,8 @@ class JsonCodec:
         for name, key in self.dialect.request_envelope:
             national_key = self._context.get(name, "")
             body[key or name] = national.get(national_key, "") if national_key else self.defaults.get(name, "")
-        if trade.copy:
-            body[framing.request] = document.get("input", {})
+        if trade.copy:  # the national input, or the object at copy_to sent flat (request: {copy: input.data})
+            body[framing.request] = paths.get(document, trade.copy_to) or {}
         else:
             record: dict[str, Any] = {}
             for field in trade.params:
@@ -327,7 +327,8 @@ class JsonCodec:
             return Decoded(outcome="system", status=delivery.meta, error_text=f"the answer is not JSON: {exc}")
         if not isinstance(answer, dict):
             return Decoded(outcome="system", status=delivery.meta, error_text="the answer is not a JSON object")
-        status = str(answer.get(self._status_key, ""))
+        written = answer.get(self._status_key, "")
+        status = str(written)
         if status != self.dialect.errors.ok:
             text = str(answer.get(self._error_key) or "")
             code = error_code(self.dialect, text)
@@ -335,6 +336,10 @@ class JsonCodec:
                            error_text=text)
         record = answer.get(self._output_key)
         decoded = Decoded(outcome="ok", status=status)
+        wanted = str if self.framing.status == "string" else int
+        if type(written) is not wanted:  # a HIS that tests "0".equals(infcode) fails on the number 0, and back
+            decoded.notes.append(f"{self._status_key} should be a JSON {self.framing.status}, came back "
+                                 f"{json.dumps(written)}")
         if trade.copy:
             decoded.output = record if isinstance(record, dict) else {}
             return decoded
