@@ -320,6 +320,17 @@ class JsonCodec:
     def refusal(self, trade: Trade, how: str) -> Refusal | None:
         return None  # half a document and bad bytes are malformed messages (HG1001), an unknown infno HG1004
 
+    def _status_type(self, written: object) -> list[str]:
+        """The status's JSON type, as the HIS tests it: a client reading "0".equals(infcode) fails on the number
+        0, one reading infcode == 0 on the string "0" (framing `status:`)."""
+        if self.framing.status == "string":
+            wrong = not isinstance(written, str)
+        else:
+            wrong = str(written).lstrip("-").isdigit() and type(written) is not int
+        if not wrong:
+            return []
+        return [f"{self._status_key} should be a JSON {self.framing.status}, came back {json.dumps(written)}"]
+
     def decode(self, trade: Trade, sent: bytes, delivery: Delivery) -> Decoded:
         try:
             answer = json.loads(delivery.body.decode(self.dialect.encoding), parse_float=Decimal)
@@ -332,14 +343,12 @@ class JsonCodec:
         if status != self.dialect.errors.ok:
             text = str(answer.get(self._error_key) or "")
             code = error_code(self.dialect, text)
-            return Decoded(outcome=outcome_of(self.dialect, status, code), status=status, error_code=code,
-                           error_text=text)
+            failed = Decoded(outcome=outcome_of(self.dialect, status, code), status=status, error_code=code,
+                             error_text=text)
+            failed.notes.extend(self._status_type(written))
+            return failed
         record = answer.get(self._output_key)
-        decoded = Decoded(outcome="ok", status=status)
-        wanted = str if self.framing.status == "string" else int
-        if type(written) is not wanted:  # a HIS that tests "0".equals(infcode) fails on the number 0, and back
-            decoded.notes.append(f"{self._status_key} should be a JSON {self.framing.status}, came back "
-                                 f"{json.dumps(written)}")
+        decoded = Decoded(outcome="ok", status=status, notes=self._status_type(written))
         if trade.copy:
             decoded.output = record if isinstance(record, dict) else {}
             return decoded
