@@ -140,3 +140,45 @@ def test_a_located_dialect_refuses_unplaced_fields(tmp_path: Path, change: str, 
     path.write_text(text, encoding="utf-8")
     with pytest.raises(MappingError, match=words):
         compile_mapping(path)
+
+
+HUNAN_LIKE = """
+dialect: flat-json
+transport: http
+endpoint: /flat
+encoding: utf-8
+framing: {kind: json, trade: infno, request: input, answer: output, status: string}
+request_envelope: {msgid: msgid, fixmedins_code: fixmedins_code}
+answer_envelope: {infcode: status, err_msg: error, output: output}
+context: {msgid: msgid, fixmedins_code: fixmedins_code}
+trades:
+  "2304": {infno: "2304", request: {copy: input.data}, answer: copy}
+errors: {ok: "0", business: "-1", system: "-1", text: "[{code}] {message}"}
+"""
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ("status: string}", "status 'text'"),
+    ("{copy: input.data}", "a path in the national input"),
+    ("answer: copy}", "go together"),
+])
+def test_flat_copy_and_string_status_are_checked(tmp_path: Path, change: str, words: str) -> None:
+    wrong = {"status: string}": "status: text}", "{copy: input.data}": "{copy: output.setlinfo}",
+             "answer: copy}": "answer: [{at: x, from: output.setlinfo.setl_id}]}"}[change]
+    path = tmp_path / "flat.yaml"
+    path.write_text(HUNAN_LIKE.replace(change, wrong), encoding="utf-8")
+    with pytest.raises(MappingError, match=words):
+        compile_mapping(path)
+
+
+async def test_a_flat_record_reaches_the_national_decoder_and_the_status_is_a_string(served: Served,
+                                                                                      tmp_path: Path) -> None:
+    path = tmp_path / "flat.yaml"
+    path.write_text(HUNAN_LIKE, encoding="utf-8")
+    dialect = compile_mapping(path)
+    raw = json.dumps({"infno": "2304", "msgid": "F1", "fixmedins_code": "T2",
+                      "input": {"mdtrt_id": "NO-SUCH-STAY", "medfee_sumamt": "1.00"}}).encode()
+    _status, body = await call_dialect(served.gateway, dialect, raw)
+    answer = json.loads(body)
+    # the flat fields were read where the national interface nests them: the stay itself is what is unknown
+    assert answer["infcode"] == "-1" and answer["err_msg"].startswith("[HG2004]"), answer

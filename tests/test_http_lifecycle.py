@@ -20,7 +20,7 @@ async def accumulators(served: Served, psn_key: str, year: str) -> dict[str, Dec
 
 
 def figures(output: dict[str, Any]) -> dict[str, Any]:
-    info = {k: v for k, v in output["setlinfo"].items() if k not in ("setl_id", "setl_time")}
+    info = {k: v for k, v in output["setlinfo"].items() if k not in ("setl_id", "setl_time", "medins_setl_id")}
     return {"setlinfo": info, "setldetail": output["setldetail"]}
 
 

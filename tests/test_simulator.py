@@ -192,6 +192,7 @@ def test_simulate_all_dialects_command(tmp_path: Path, capsys: pytest.CaptureFix
     assert "2410^H43052100002^001^" in text and "|15172.50|0.00|1463.75|1171.00|0.00|192.75|18000.00|" in text
     assert "42|H43052100002|001|" in text and "|20000.00|15172.50|0.00|1463.75|1171.00|0.00|192.75|2000.00|" in text
     assert '"infno": "2304"' in text and '"hifp_pay":15172.50' in text
+    assert '"infcode":"0"' in text  # hunan-json: its status is a JSON string
     # DHC: the action and the inner message, the Response, and the SOAP envelopes zeep sent and received
     assert "  action  = InpatSettle" in text and "&lt;TradeCode&gt;InpatSettle&lt;/TradeCode&gt;" in text
     assert "&lt;PovertyInsurance&gt;1463.75&lt;/PovertyInsurance&gt;" in text

@@ -59,6 +59,7 @@ class SettlementAnswer:
     med_type: str
     figures: ChainResult
     year: int
+    medins_setl_id: str  # the HIS's own settlement id (2304 input, or its msgid), echoed in every answer about it
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,9 @@ class ReversalAnswer:
     person: Person
     setl_time: datetime
     figures: ChainResult
+    age: int  # as the settlement carried them
+    med_type: str
+    medins_setl_id: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,6 +165,7 @@ class Settle:
     psn_setlway: str = "01"
     acct_used_flag: str = "0"
     mid_setl_flag: str = "0"
+    medins_setl_id: str = ""  # the HIS's own settlement id (医药机构结算ID); its msgid when it sends none
 
 
 @dataclass(frozen=True, slots=True)

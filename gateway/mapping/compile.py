@@ -173,10 +173,13 @@ class _Compiler:
                              column=str(table.get("column", "\t")),
                              request_column=str(table.get("request_column", param)), trailing=trailing)
         if kind == "json":
-            table = self.keys(value, line, {"kind", "trade", "request", "answer"}, {"kind", "trade", "request",
-                                                                                    "answer"}, "framing")
+            table = self.keys(value, line, {"kind", "trade", "request", "answer", "status"},
+                              {"kind", "trade", "request", "answer"}, "framing")
+            status = str(table.get("status", "number"))
+            if status not in ("number", "string"):
+                raise self.fail(table.lines["status"], f"status {status!r}: number (infcode 0) or string (\"0\")")
             return JsonDoc(trade=self.text(table, "trade"), request=self.text(table, "request"),
-                           answer=self.text(table, "answer"))
+                           answer=self.text(table, "answer"), status=status)
         if kind == "xml":
             table = self.keys(value, line, {"kind", "request_root", "answer_root", "body", "declaration"},
                               {"kind", "request_root", "answer_root", "body"}, "framing")
@@ -247,11 +250,13 @@ class _Compiler:
             raise self.fail(table.lines["infno"], f"trade {code}: infno {infno!r} is not a national transaction "
                                                   f"the gateway serves ({', '.join(sorted(NATIONAL_INFNOS))})")
         request, answer = table.get("request", LList()), table.get("answer", LList())
-        if request == "copy" or answer == "copy":
-            if not isinstance(framing, JsonDoc) or request != answer:
-                raise self.fail(line, f"trade {code}: request: copy and answer: copy go together, in a json framing")
+        copy_to = self.copy_to(request, table.lines.get("request", line))
+        if copy_to or answer == "copy":
+            if not isinstance(framing, JsonDoc) or not copy_to or answer != "copy":
+                raise self.fail(line, f"trade {code}: request: copy (or {{copy: input.<path>}}) and answer: copy go "
+                                      f"together, in a json framing")
             return Trade(code=code, infno=infno, copy=True, params=(), from_envelope=(), rows=None, answer=(),
-                         answer_rows=None)
+                         answer_rows=None, copy_to=copy_to)
         located = not isinstance(framing, Delimited)  # every framing but the delimited one names its places
         answer_located = not isinstance(framing, Delimited | Args)  # an args answer is one positional string
         if isinstance(framing, Args):
@@ -284,6 +289,19 @@ class _Compiler:
             raise self.fail(answer_line, f"trade {code} answer: a list of fields, rows:, or copy")
         return Trade(code=code, infno=infno, copy=False, params=tuple(params), from_envelope=tuple(from_envelope),
                      rows=rows, answer=tuple(answer_fields), answer_rows=answer_rows)
+
+    def copy_to(self, request: Any, line: int) -> paths.Path:
+        """`copy`: the vendor's record is the national input; `{copy: input.data}`: it is the object at that path
+        (a flat record the national interface nests, e.g. 2304's fields directly under input)."""
+        if request == "copy":
+            return paths.parse_path("input")
+        if not (isinstance(request, LDict) and "copy" in request):
+            return ()
+        self.keys(request, line, {"copy"}, {"copy"}, "request")
+        path = self.path_of(request["copy"], request.lines["copy"])
+        if path[0].key != "input" or any(step.select_field for step in path):
+            raise self.fail(request.lines["copy"], "copy: a path in the national input (input or input.<key>…)")
+        return path
 
     def rows(self, value: Any, line: int, tables: Mapping[str, dict[str, str]], direction: str,
              framing: Framing) -> Rows:

@@ -17,6 +17,8 @@ from gateway.mapping import paths
 from gateway.mapping.codec import Inbound, envelope_value, error_text, fill, find_trade, national_document
 from gateway.mapping.model import Dialect, JsonDoc, Trade
 
+NATIONAL_INPUT = paths.parse_path("input")
+
 
 def _framing(dialect: Dialect) -> JsonDoc:
     assert isinstance(dialect.framing, JsonDoc)
@@ -59,8 +61,15 @@ class JsonCodec:
         trade = find_trade(dialect, action or str(code).strip(), framing.trade)
         envelope = {name: _scalar(parsed.get(key)) for name, key in dialect.request_envelope}
         if trade.copy:
-            # the national dialect: the vendor's document is the national one, checked by the national decoder
-            return Inbound(dialect, envelope, trade, {**parsed, "infno": trade.infno})
+            # the national dialect: the vendor's document is the national one, checked by the national decoder;
+            # a record the vendor sends flat goes where the national interface nests it (copy: input.data)
+            document = {**parsed, "infno": trade.infno}
+            if trade.copy_to != NATIONAL_INPUT:
+                record = document.pop(framing.request, None)
+                if record is not None:
+                    document["input"] = {}
+                    paths.put(document, trade.copy_to, record)
+            return Inbound(dialect, envelope, trade, document)
         document = national_document(dialect, trade, envelope)
         record = parsed.get(framing.request)
         if not isinstance(record, dict):
@@ -100,7 +109,8 @@ class JsonCodec:
                 document[key] = None
             elif source == "status":
                 status = envelope_value(source, dialect, request, error) or ""
-                document[key] = int(status) if status.lstrip("-").isdigit() else status
+                as_number = _framing(dialect).status == "number" and status.lstrip("-").isdigit()
+                document[key] = int(status) if as_number else status
             else:
                 document[key] = envelope_value(source, dialect, request, error)
         return document

@@ -29,6 +29,9 @@ class Trade:
     rows: Rows | None  # a many-record request
     answer: tuple[FieldMap, ...]  # fields of the answer
     answer_rows: Rows | None
+    # a copy trade: where the vendor's request record sits in the national document (`request: copy` is
+    # ("input",); `request: {copy: input.data}` puts a flat record under input.data)
+    copy_to: paths.Path = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,7 @@ class JsonDoc:
     trade: str  # key of the trade code
     request: str  # key of the request record
     answer: str  # key of the answer record in the reply
+    status: str = "number"  # how the answer's status is written: a JSON number (national) or a "string"
     kind: str = "json"
 
 

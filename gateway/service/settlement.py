@@ -41,18 +41,19 @@ def settle(deps: Deps, ctx: CallContext, body: Settle) -> SettlementAnswer:
     policy = deps.policies.for_date(facts.on)
     figures = run_chain(policy, facts, deps.store.year_to_date(person.psn_no, year))
     setl_id = ""
+    medins_setl_id = body.medins_setl_id or ctx.msgid  # 医药机构结算ID: what the HIS sent, else its message id
     if not body.trial:
         setl_id = _new_setl_id(deps, at)
         deps.store.insert_settlement(SettlementRecord(
             setl_id=setl_id, mdtrt_id=stay.mdtrt_id, psn_no=person.psn_no, fixmedins_code=stay.fixmedins_code,
             year=year, setl_time=at, kind="settlement", status="valid", reverses=None, figures=figures,
-            msgid=ctx.msgid,
+            msgid=ctx.msgid, medins_setl_id=medins_setl_id,
         ))
         deps.store.add_to_accumulators(person.psn_no, year, figures.deltas)
         deps.store.update_stay(dataclasses.replace(stay, state=state))
     return SettlementAnswer(
         setl_id=setl_id, mdtrt_id=stay.mdtrt_id, person=person, age=age_on(person.brdy, at.date()), setl_time=at,
-        med_type=stay.med_type, figures=figures, year=year,
+        med_type=stay.med_type, figures=figures, year=year, medins_setl_id=medins_setl_id,
     )
 
 
@@ -79,9 +80,11 @@ def reverse(deps: Deps, ctx: CallContext, body: SettleReverse) -> ReversalAnswer
     deps.store.add_to_accumulators(original.psn_no, original.year,
                                    {key: -amount for key, amount in original.figures.deltas.items()})
     deps.store.update_stay(dataclasses.replace(stay, state=state))
+    person = person_of(deps, original.psn_no)
     return ReversalAnswer(
-        setl_id=setl_id, reversed_setl_id=original.setl_id, mdtrt_id=stay.mdtrt_id,
-        person=person_of(deps, original.psn_no), setl_time=at, figures=original.figures,
+        setl_id=setl_id, reversed_setl_id=original.setl_id, mdtrt_id=stay.mdtrt_id, person=person, setl_time=at,
+        figures=original.figures, age=age_on(person.brdy, original.setl_time.date()), med_type=stay.med_type,
+        medins_setl_id=original.medins_setl_id,
     )
 
 
@@ -99,7 +102,7 @@ def query(deps: Deps, ctx: CallContext, body: SettlementQuery) -> SettlementAnsw
     return SettlementAnswer(
         setl_id=record.setl_id, mdtrt_id=record.mdtrt_id, person=person,
         age=age_on(person.brdy, record.setl_time.date()), setl_time=record.setl_time, med_type=stay.med_type,
-        figures=record.figures, year=record.year,
+        figures=record.figures, year=record.year, medins_setl_id=record.medins_setl_id,
     )
 
 

@@ -57,6 +57,7 @@ class SettlementRecord:
     reverses: str | None
     figures: ChainResult
     msgid: str
+    medins_setl_id: str = ""  # the HIS's own settlement id (2304 input, else its msgid); a reversal keeps it
 
 
 @dataclass(frozen=True, slots=True)

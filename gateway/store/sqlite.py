@@ -287,16 +287,18 @@ class SqliteStore:
         figures = record.figures
         sign = -1 if record.kind == "reversal" else 1
         self._conn.execute(
-            "INSERT INTO settlements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO settlements (setl_id, mdtrt_id, psn_no, fixmedins_code, year, setl_time, kind, status, "
+            "reverses, medfee_sumamt_fen, fund_pay_sumamt_fen, hosp_part_amt_fen, psn_part_amt_fen, figures, msgid, "
+            "medins_setl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (record.setl_id, record.mdtrt_id, record.psn_no, record.fixmedins_code, record.year,
              record.setl_time.isoformat(sep=" "), record.kind, record.status, record.reverses,
              sign * to_fen_int(figures.totals.medfee_sumamt), sign * to_fen_int(figures.fund_pay_sumamt),
              sign * to_fen_int(figures.hosp_part_amt), sign * to_fen_int(figures.psn_part_amt),
-             dump_figures(figures), record.msgid),
+             dump_figures(figures), record.msgid, record.medins_setl_id),
         )
 
     _SETTLEMENT = ("SELECT setl_id, mdtrt_id, psn_no, fixmedins_code, year, setl_time, kind, status, reverses, "
-                   "figures, msgid FROM settlements")
+                   "figures, msgid, medins_setl_id FROM settlements")
 
     def settlement(self, setl_id: str) -> SettlementRecord | None:
         return _settlement(self._conn.execute(f"{self._SETTLEMENT} WHERE setl_id = ?", (setl_id,)).fetchone())
@@ -469,9 +471,10 @@ def _line(row: tuple[object, ...]) -> StoredFeeLine:
 def _settlement(row: tuple[object, ...] | None) -> SettlementRecord | None:
     if row is None:
         return None
-    setl_id, mdtrt_id, psn_no, hospital, year, setl_time, kind, status, reverses, figures, msgid = row
+    setl_id, mdtrt_id, psn_no, hospital, year, setl_time, kind, status, reverses, figures, msgid, medins_setl_id = row
     return SettlementRecord(
         setl_id=str(setl_id), mdtrt_id=str(mdtrt_id), psn_no=str(psn_no), fixmedins_code=str(hospital),
         year=int(str(year)), setl_time=datetime.fromisoformat(str(setl_time)), kind=str(kind), status=str(status),
         reverses=None if reverses is None else str(reverses), figures=load_figures(str(figures)), msgid=str(msgid),
+        medins_setl_id=str(medins_setl_id),
     )

@@ -288,8 +288,8 @@ class JsonCodec:
         for name, key in self.dialect.request_envelope:
             national_key = self._context.get(name, "")
             body[key or name] = national.get(national_key, "") if national_key else self.defaults.get(name, "")
-        if trade.copy:
-            body[framing.request] = document.get("input", {})
+        if trade.copy:  # the national input, or the object at copy_to sent flat (request: {copy: input.data})
+            body[framing.request] = paths.get(document, trade.copy_to) or {}
         else:
             record: dict[str, Any] = {}
             for field in trade.params:
@@ -320,6 +320,17 @@ class JsonCodec:
     def refusal(self, trade: Trade, how: str) -> Refusal | None:
         return None  # half a document and bad bytes are malformed messages (HG1001), an unknown infno HG1004
 
+    def _status_type(self, written: object) -> list[str]:
+        """The status's JSON type, as the HIS tests it: a client reading "0".equals(infcode) fails on the number
+        0, one reading infcode == 0 on the string "0" (framing `status:`)."""
+        if self.framing.status == "string":
+            wrong = not isinstance(written, str)
+        else:
+            wrong = str(written).lstrip("-").isdigit() and type(written) is not int
+        if not wrong:
+            return []
+        return [f"{self._status_key} should be a JSON {self.framing.status}, came back {json.dumps(written)}"]
+
     def decode(self, trade: Trade, sent: bytes, delivery: Delivery) -> Decoded:
         try:
             answer = json.loads(delivery.body.decode(self.dialect.encoding), parse_float=Decimal)
@@ -327,14 +338,17 @@ class JsonCodec:
             return Decoded(outcome="system", status=delivery.meta, error_text=f"the answer is not JSON: {exc}")
         if not isinstance(answer, dict):
             return Decoded(outcome="system", status=delivery.meta, error_text="the answer is not a JSON object")
-        status = str(answer.get(self._status_key, ""))
+        written = answer.get(self._status_key, "")
+        status = str(written)
         if status != self.dialect.errors.ok:
             text = str(answer.get(self._error_key) or "")
             code = error_code(self.dialect, text)
-            return Decoded(outcome=outcome_of(self.dialect, status, code), status=status, error_code=code,
-                           error_text=text)
+            failed = Decoded(outcome=outcome_of(self.dialect, status, code), status=status, error_code=code,
+                             error_text=text)
+            failed.notes.extend(self._status_type(written))
+            return failed
         record = answer.get(self._output_key)
-        decoded = Decoded(outcome="ok", status=status)
+        decoded = Decoded(outcome="ok", status=status, notes=self._status_type(written))
         if trade.copy:
             decoded.output = record if isinstance(record, dict) else {}
             return decoded

@@ -9,9 +9,11 @@ from decimal import Decimal
 from gateway.adapters.nhsa.fields import Fields
 from gateway.canonical import calls as c
 from gateway.errors import InvalidValue, MissingField, UnknownTransaction
-from gateway.money import fen
+from gateway.money import FEN, fen
 
 MAX_FEE_LINES = 10000
+# How far a line's det_item_fee_sumamt may be from cnt × pric (README, fee lines).
+LINE_AMOUNT_TOLERANCE = Decimal("0.01")
 
 
 def decode_call(document: object) -> c.Call:
@@ -159,17 +161,24 @@ def _fee_line(row: Fields, ctx: c.CallContext) -> c.FeeLine:
     if pric is None:
         assert amount is not None
         pric = abs(amount / cnt)
-    computed = fen(cnt * pric)
+    feedetl_sn = row.text("feedetl_sn")
+    product = cnt * pric
     if amount is None:
-        amount = computed
-    elif amount != computed:
-        raise InvalidValue(f"明细金额 {amount} 不等于 数量×单价 {computed}", field=row.path("det_item_fee_sumamt"))
+        amount = fen(product)
+    elif abs(amount - product) > LINE_AMOUNT_TOLERANCE:
+        # A HIS rounds cnt × pric its own way (C#'s Math.Round is half-to-even: 7 × 1.235 → 8.64); within the
+        # tolerance its figure stands: it is what its own sheet shows and what is settled.
+        raise InvalidValue(
+            f"明细 {feedetl_sn} 金额 {amount} 与 数量×单价 {_plain(cnt)}×{_plain(pric)}={_plain(product)} "
+            f"相差 {_plain(abs(amount - product))}，超过允许误差 {LINE_AMOUNT_TOLERANCE}",
+            field=row.path("det_item_fee_sumamt"))
     if (amount < 0) != (cnt < 0):
         raise InvalidValue("明细金额与数量符号不一致", field=row.path("det_item_fee_sumamt"))
     occurred = row.datetime("fee_ocur_time", required=False) or ctx.inf_time or datetime(1970, 1, 1)
     return c.FeeLine(
-        feedetl_sn=row.text("feedetl_sn"), mdtrt_id=row.text("mdtrt_id"), psn_no=row.text("psn_no", required=False),
-        med_list_codg=row.text("med_list_codg"), cnt=cnt, pric=pric, det_item_fee_sumamt=amount,
+        feedetl_sn=feedetl_sn, mdtrt_id=row.text("mdtrt_id"), psn_no=row.text("psn_no", required=False),
+        med_list_codg=row.text("med_list_codg"), cnt=_plain(cnt), pric=_plain(pric),
+        det_item_fee_sumamt=amount.quantize(FEN),
         fee_ocur_time=occurred, init_feedetl_sn=row.text("init_feedetl_sn", required=False),
         medins_list_codg=row.text("medins_list_codg", required=False),
         medins_list_name=row.text("medins_list_name", required=False),
@@ -177,6 +186,12 @@ def _fee_line(row: Fields, ctx: c.CallContext) -> c.FeeLine:
         bilg_dept_name=row.text("bilg_dept_name", required=False),
         bilg_dr_codg=row.text("bilg_dr_codg", required=False), bilg_dr_name=row.text("bilg_dr_name", required=False),
     )
+
+
+def _plain(value: Decimal) -> Decimal:
+    """The value without the scale it was written at (7.0000 → 7, 1.2350 → 1.235): one canonical line whatever
+    number of decimals the HIS writes."""
+    return Decimal(format(value.normalize(), "f"))
 
 
 def _fee_revoke(payload: Fields, _ctx: c.CallContext) -> c.FeeRevoke:
@@ -205,6 +220,7 @@ def _settle(trial: bool) -> Decoder:
             psn_setlway=data.text("psn_setlway", required=False, default="01"),
             acct_used_flag=data.text("acct_used_flag", required=False, default="0"),
             mid_setl_flag=data.text("mid_setl_flag", required=False, default="0"),
+            medins_setl_id=data.text("medins_setl_id", required=False),
         )
     return decode
 

@@ -11,7 +11,7 @@ from typing import Any
 from gateway.canonical import answers as a
 from gateway.canonical.refdata import UNINSURED_REASONS, Person
 from gateway.engine.types import ChainResult
-from gateway.money import ZERO
+from gateway.money import FEN, ZERO
 
 Output = dict[str, Any]
 
@@ -60,13 +60,35 @@ def _admission(answer: a.AdmissionAnswer) -> Output:
     return {"result": {"mdtrt_id": answer.mdtrt_id, "psn_no": answer.psn_no, "ipt_otp_no": answer.ipt_otp_no}}
 
 
+# 2301 pric_uplmt_amt when the catalogue sets no price ceiling (it has no ceiling column yet): what the national
+# platforms answer for "no ceiling".
+NO_PRICE_CEILING = Decimal("999999.00")
+
+
+def _money(value: Decimal) -> Decimal:
+    """An amount as answers carry it: two decimals, whatever scale the request wrote it at."""
+    return value.quantize(FEN)
+
+
+def _price(value: Decimal) -> Decimal:
+    """A unit price: two decimals, more where the price has them (the national field is 16,6)."""
+    return value if -_exponent(value) > 2 else value.quantize(FEN)
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # prices are finite
+    return exponent
+
+
 def _fee_upload(answer: a.FeeUploadAnswer) -> Output:
     return {"result": [
         {
-            "feedetl_sn": line.feedetl_sn, "det_item_fee_sumamt": line.amounts.det_item_fee_sumamt,
-            "cnt": line.cnt, "pric": line.pric, "pric_uplmt_amt": None, "selfpay_prop": line.selfpay_prop,
-            "fulamt_ownpay_amt": line.amounts.fulamt_ownpay_amt, "overlmt_amt": line.amounts.overlmt_amt,
-            "preselfpay_amt": line.amounts.preselfpay_amt, "inscp_scp_amt": line.amounts.inscp_scp_amt,
+            "feedetl_sn": line.feedetl_sn, "det_item_fee_sumamt": _money(line.amounts.det_item_fee_sumamt),
+            "cnt": line.cnt, "pric": _price(line.pric), "pric_uplmt_amt": NO_PRICE_CEILING,
+            "selfpay_prop": line.selfpay_prop, "fulamt_ownpay_amt": _money(line.amounts.fulamt_ownpay_amt),
+            "overlmt_amt": _money(line.amounts.overlmt_amt), "preselfpay_amt": _money(line.amounts.preselfpay_amt),
+            "inscp_scp_amt": _money(line.amounts.inscp_scp_amt),
             "chrgitm_lv": line.chrgitm_lv, "med_chrgitm_type": line.med_chrgitm_type, "bas_medn_flag": "0",
             "hi_nego_drug_flag": "0", "chld_medc_flag": "0", "list_sp_item_flag": "0", "lmt_used_flag": "0",
             "drt_reim_flag": "0", "memo": "",
@@ -75,8 +97,9 @@ def _fee_upload(answer: a.FeeUploadAnswer) -> Output:
     ]}
 
 
-def settlement_output(*, setl_id: str | None, mdtrt_id: str, person: Person, age: int | None, setl_time: datetime,
-                      med_type: str, figures: ChainResult, sign: int = 1, extra: Output | None = None) -> Output:
+def settlement_output(*, setl_id: str | None, mdtrt_id: str, person: Person, age: int, setl_time: datetime,
+                      med_type: str, figures: ChainResult, medins_setl_id: str, sign: int = 1,
+                      extra: Output | None = None) -> Output:
     """setlinfo + setldetail; sign=-1 renders a reversal (every amount negated)."""
     def amt(value: Decimal) -> Decimal:
         return value * sign if value else ZERO
@@ -98,11 +121,12 @@ def settlement_output(*, setl_id: str | None, mdtrt_id: str, person: Person, age
         "fund_pay_sumamt": amt(figures.fund_pay_sumamt), "psn_part_amt": amt(figures.psn_part_amt),
         "acct_pay": ZERO, "psn_cash_pay": amt(figures.psn_part_amt), "hosp_part_amt": amt(figures.hosp_part_amt),
         "balc": ZERO, "acct_mulaid_pay": ZERO, "clr_optins": person.insuplc_admdvs, "clr_way": "1",
-        "clr_type": "21", "referral_selfpay_amt": amt(figures.referral_selfpay), **(extra or {}),
+        "clr_type": "21", "medins_setl_id": medins_setl_id, "referral_selfpay_amt": amt(figures.referral_selfpay),
+        **(extra or {}),
     }
     setldetail = [
         {"fund_pay_type": p.fund_pay_type, "fund_payamt": amt(p.fund_payamt),
-         "fund_pay_type_name": p.fund_pay_type_name, "inscp_scp_amt": p.inscp_scp_amt,
+         "fund_pay_type_name": p.fund_pay_type_name, "inscp_scp_amt": amt(p.inscp_scp_amt),
          "crt_payb_lmt_amt": p.crt_payb_lmt_amt, "setl_proc_info": p.setl_proc_info}
         for p in figures.payments if p.fund_payamt > 0
     ]
@@ -113,13 +137,16 @@ def _settlement(answer: a.SettlementAnswer) -> Output:
     return settlement_output(
         setl_id=answer.setl_id or None, mdtrt_id=answer.mdtrt_id, person=answer.person, age=answer.age,
         setl_time=answer.setl_time, med_type=answer.med_type, figures=answer.figures,
+        medins_setl_id=answer.medins_setl_id,
     )
 
 
 def _reversal(answer: a.ReversalAnswer) -> Output:
+    """Every field the settlement carried, its amounts negated, plus init_setl_id."""
     return settlement_output(
-        setl_id=answer.setl_id, mdtrt_id=answer.mdtrt_id, person=answer.person, age=None,
-        setl_time=answer.setl_time, med_type="", figures=answer.figures, sign=-1,
+        setl_id=answer.setl_id, mdtrt_id=answer.mdtrt_id, person=answer.person, age=answer.age,
+        setl_time=answer.setl_time, med_type=answer.med_type, figures=answer.figures,
+        medins_setl_id=answer.medins_setl_id, sign=-1,
         extra={"init_setl_id": answer.reversed_setl_id},
     )
 
