@@ -173,6 +173,7 @@ async def test_a_broken_soap_or_hl7_mapping_fails_the_named_steps(tmp_path: Path
         assert f"{step}: 610100 医疗救助: expected 1171.00, got 1463.75 (+292.75)" in found, found
 
 
+@pytest.mark.timeout(300)  # the whole pack through seven dialects: about 15 s alone, far more on a busy machine
 def test_simulate_all_dialects_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`hisgw simulate --all-dialects`: a gateway in-process, the pack through every dialect, the matrix, JUnit
     XML and the HTML report with the raw messages."""
