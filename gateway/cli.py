@@ -82,10 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     journal.add_argument("--json", action="store_true", help="one JSON object a line")
     journal.add_argument("--days", type=int, help="prune: keep this many days (default: the retention setting)")
 
-    from gateway.county import backup_cli, report_cli
+    from gateway.county import backup_cli, export_cli, report_cli
 
     report_cli.add_arguments(commands.add_parser("report", help="the county's reports (附件5) from the ledger"))
     backup_cli.add_arguments(commands.add_parser("backup", help="the monthly backup archive: make, verify, load"))
+    export_cli.add_arguments(commands.add_parser("export", help="de-identified exports under an agreement"))
 
     args = parser.parse_args(argv)
     settings = Settings.from_file(args.config) if args.config else Settings()
@@ -124,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         return report_cli.run(settings, args)
     if args.command == "backup":
         return backup_cli.run(settings, args)
+    if args.command == "export":
+        return export_cli.run(settings, args)
     if args.command == "policy":
         try:
             loaded = load_policy(args.file)

@@ -32,6 +32,8 @@ class Settings:
     backup_hour: int = 1
     backup_retry_seconds: float = 1800.0
 
+    export_agreements: Path | None = None  # de-identified export agreements (gateway/county/export.py)
+
     def backups(self) -> Path:
         return self.backup_folder or self.db_path.parent / "backups"
 
@@ -44,7 +46,7 @@ class Settings:
                  "hl7": {"port", "dialect", "tls"}, "mappings": {"folder"}, "policy": {"files"},
                  "log": {"format", "level"}, "auth": {"credentials"},
                  "journal": {"raw", "key_file", "retention_days"},
-                 "backup": {"folder", "schedule", "hour", "retry_seconds"}}
+                 "backup": {"folder", "schedule", "hour", "retry_seconds"}, "export": {"agreements"}}
         for section, values in doc.items():
             if section not in known or not isinstance(values, dict) or set(values) - known[section]:
                 raise ValueError(f"{path}: unknown setting in [{section}]; known: {sorted(known.get(section, ()))}")
@@ -58,6 +60,7 @@ class Settings:
         auth: dict[str, Any] = doc.get("auth", {})
         journal: dict[str, Any] = doc.get("journal", {})
         backup: dict[str, Any] = doc.get("backup", {})
+        export: dict[str, Any] = doc.get("export", {})
         settings = cls()
         return replace(
             settings,
@@ -82,4 +85,5 @@ class Settings:
             backup_schedule=bool(backup.get("schedule", settings.backup_schedule)),
             backup_hour=int(backup.get("hour", settings.backup_hour)),
             backup_retry_seconds=float(backup.get("retry_seconds", settings.backup_retry_seconds)),
+            export_agreements=base / export["agreements"] if "agreements" in export else None,
         )
