@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
                           help="check: compile every file; wsdl: write each SOAP dialect's WSDL under --out")
     mappings.add_argument("folder", type=Path, nargs="?", default=Path("mappings"))
     mappings.add_argument("--out", type=Path, default=Path("wsdl"), help="wsdl: folder to write (default wsdl/)")
+    errors = commands.add_parser("errors", help="the error codes (gateway/errors.py), as the README's table")
+    errors.add_argument("--markdown", action="store_true", help="print the README's markdown table")
+    errors.add_argument("--write", type=Path, metavar="README", help="rewrite the table in this file")
     policy = commands.add_parser("policy", help="policy files")
     policy.add_argument("action", choices=("check",))
     policy.add_argument("file", type=Path)
@@ -115,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         return simulate_run(args)
     if args.command == "journal":
         return _journal(settings, args)
+    if args.command == "errors":
+        return _errors(args.markdown, args.write)
     if args.command == "policy":
         try:
             loaded = load_policy(args.file)
@@ -140,6 +145,19 @@ def _import(settings: Settings, files: dict[str, Path]) -> int:
             print(f"{kind}: imported {count} from {path}")
     finally:
         store.close()
+    return 0
+
+
+def _errors(markdown: bool, readme: Path | None) -> int:
+    from gateway import errortable
+
+    if readme is not None:
+        if not errortable.write_readme(readme):
+            print(f"{readme}: no {errortable.BEGIN!r} … {errortable.END!r} markers", file=sys.stderr)
+            return 1
+        print(f"wrote the error table in {readme}")
+        return 0
+    print(errortable.markdown_table() if markdown else errortable.plain_list(), end="")
     return 0
 
 
