@@ -34,7 +34,7 @@ serve: setup
 	$(BIN)/hisgw serve --log-format console
 
 lint: setup
-	$(BIN)/ruff check gateway tests simulators bench
+	$(BIN)/ruff check gateway tests simulators bench examples
 
 typecheck: setup
 	$(BIN)/mypy
