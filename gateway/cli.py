@@ -28,6 +28,10 @@ DEMO_DIR = Path(__file__).parent / "data" / "demo"
 DEFAULT_WSDL_BASE = f"http://127.0.0.1:{Settings().http_port}"  # the address committed WSDLs name
 DEMO_FILES = {"hospitals": "hospitals.csv", "catalogue": "catalogue.csv", "identities": "identities.csv",
               "persons": "persons.csv"}
+# The joint-testing entries the golden fixtures (tests/fixtures) play on: hospital T2, catalogue A/B10/C, persons
+# TP0001-TP0002. `hisgw demo load` loads them after the demo county, so each fixture replays against `make serve`.
+JOINT_TEST_FILES = {"hospitals": "joint-test-hospitals.csv", "catalogue": "joint-test-catalogue.csv",
+                    "persons": "joint-test-persons.csv"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in KINDS:
         return _import(settings, {args.command: args.file})
     if args.command == "demo":
-        return _import(settings, {kind: DEMO_DIR / name for kind, name in DEMO_FILES.items()})
+        return (_import(settings, {kind: DEMO_DIR / name for kind, name in DEMO_FILES.items()})
+                or _import(settings, {kind: DEMO_DIR / name for kind, name in JOINT_TEST_FILES.items()}))
     if args.command == "verify":
         return _verify(settings)
     if args.command == "mappings":
