@@ -29,7 +29,8 @@ class DemoGateway:
 
 @contextmanager
 def demo_gateway(folder: Path, *extra: str) -> Iterator[DemoGateway]:
-    db, log = folder / "hisgw.sqlite", folder / "serve.log"
+    db, log = folder / "var" / "hisgw.sqlite", folder / "serve.log"  # var/: where `make serve` keeps it
+    db.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "gateway.cli", "--db", str(db), "demo", "load"], check=True, cwd=ROOT,
                    capture_output=True)
     process, url, dll_port, hl7_port = start_serve_ports(db, log, *extra)

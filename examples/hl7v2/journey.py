@@ -1,6 +1,7 @@
 """HL7 v2 over MLLP, with nothing but the standard library: the message files of this folder in order.
 
     python3 examples/hl7v2/journey.py [HOST [PORT]]      # against `make serve`: 127.0.0.1 2575
+                                                         # (or $HISGW_HL7_PORT)
 
 Each file is one message, a segment a line (sent with \\r between segments, framed 0x0B … 0x1C 0x0D), with the
 placeholders of examples/lib.sh filled: @RUN@ (new msgids each run), @CERTNO@ (D0001's ID number, read from the
@@ -10,6 +11,7 @@ demo data), @MDTRT_ID@ (PV1-50 of the ADT^A01 ACK) and @SETL_ID@ (ZSA-1 of the s
 from __future__ import annotations
 
 import csv
+import os
 import socket
 import sys
 import time
@@ -45,7 +47,7 @@ def field(ack: str, segment: str, number: int) -> str:
 
 def main() -> int:
     host = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
-    port = int(sys.argv[2]) if len(sys.argv) > 2 else 2575
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else int(os.environ.get("HISGW_HL7_PORT", "2575"))
     values = {"@RUN@": time.strftime("%Y%m%d%H%M%S"), "@CERTNO@": demo_certno("D0001"),
               "@MDTRT_ID@": "", "@SETL_ID@": ""}
     with socket.create_connection((host, port), timeout=30) as sock:
