@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup serve test lint typecheck unit bench dll dll-win32 clean
+.PHONY: setup serve test lint typecheck unit bench bench-list dll dll-win32 clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,9 +44,13 @@ unit: setup dll
 
 test: lint typecheck unit
 
-# Every path beside its bare baseline; prints a table, writes var/bench.json (about 6 minutes).
+# Every path beside its bare baseline; prints each row as it is measured with the time left, then the table, and
+# writes var/bench.json. `make bench ROW=http-2304` measures one row (and its baseline); `make bench-list` lists them.
 bench: setup
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(if $(ROW),--row $(ROW))
+
+bench-list: setup
+	$(BIN)/python -m bench.run --list
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
