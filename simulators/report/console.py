@@ -21,15 +21,22 @@ from rich.progress import (
 from rich.table import Table
 
 from simulators.runner import BLOCKED, ERROR, FAIL, NOT_APPLICABLE, PASS, SKIP, ScenarioResult, StepResult
+from simulators.scenario import Scenario
 
 MARK = {PASS: "[green]✓ pass[/]", FAIL: "[red]✗ FAIL[/]", NOT_APPLICABLE: "[dim]n/a[/]", ERROR: "[red]! error[/]"}
 CELL = {PASS: "[green]✓[/]", FAIL: "[red]✗[/]", NOT_APPLICABLE: "[dim]n/a[/]", ERROR: "[red]![/]"}  # the matrix's
 
 
+def scenario_number(scenario: Scenario) -> str:
+    """The number its file name starts with (`02-attr-0002-level-1.yaml`), or ''."""
+    number = scenario.path.name.split("-", 1)[0]
+    return number if number.isdigit() else ""
+
+
 def scenario_label(result: ScenarioResult) -> str:
     """`02 attr-0002-level-1`: the file's number and the scenario's name, so similar names stay apart."""
-    number = result.scenario.path.name.split("-", 1)[0]
-    return f"{number} {result.scenario.name}" if number.isdigit() else result.scenario.name
+    number = scenario_number(result.scenario)
+    return f"{number} {result.scenario.name}" if number else result.scenario.name
 
 
 @dataclass
