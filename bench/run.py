@@ -273,8 +273,8 @@ class Context:
 class Bench:
     """One row (or a few) of the table. `needs`: the baselines its ratio is taken against, measured first even
     when only this row is asked for. `prepare` runs before the gateway starts (stays written through the
-    service into its database). `estimate` and `prepare_estimate`: the seconds a full run takes on this
-    2-core machine to measure and to prepare the row (make bench prints the time left from these, or from the
+    service into its database). `estimate` and `prepare_estimate`: the seconds a full run takes on a quiet
+    2-core machine to measure and to prepare the row (a run under load took 3 times as long) (make bench prints the time left from these, or from the
     last full run's var/bench.json)."""
 
     key: str
@@ -448,7 +448,7 @@ BENCHES: tuple[Bench, ...] = (
     Bench("hl7-bare", "HL7 bare parse + ACK", 12, hl7_bare_row),
     Bench("http-1101", "HTTP 1101 person info (the gateway started first)", 15, http_1101_row, needs=("http-bare",)),
     Bench("soap-settle", "SOAP dhc settlement", 11, soap_settle_row, needs=("soap-bare",),
-          prepare=lambda ctx: ctx.prepare("soap", ctx.scaled(30_000, 500), 10), prepare_estimate=30),
+          prepare=lambda ctx: ctx.prepare("soap", ctx.scaled(30_000, 500), 10), prepare_estimate=20),
     Bench("dll-2410", "DLL 2410 settlement", 11, dll_settle_row, needs=("dll-bare",),
           prepare=lambda ctx: ctx.prepare("dll", ctx.scaled(30_000, 500), 10), prepare_estimate=30),
     Bench("http-2301", "HTTP 2301 upload, 50 lines", 11, http_upload_row,
@@ -456,10 +456,9 @@ BENCHES: tuple[Bench, ...] = (
     Bench("hl7-dft", "HL7 DFT^P03 fee upload", 11, hl7_fees_row, needs=("hl7-bare",),
           prepare=lambda ctx: ctx.prepare("hl7", 32, 0)),
     Bench("http-2304", "HTTP 2304 settlement", 11, http_settle_row, needs=("http-bare",),
-          prepare=prepare_settlements, prepare_estimate=30),
-    Bench("memory", "RSS after settling every prepared stay", 50, memory_row, prepare=prepare_settlements,
-          prepare_estimate=70),
-    Bench("growth", "settlement time with 1, 1,000, 100,000 earlier", 120, growth_rows),
+          prepare=prepare_settlements, prepare_estimate=90),
+    Bench("memory", "RSS after settling every prepared stay", 160, memory_row, prepare=prepare_settlements),
+    Bench("growth", "settlement time with 1, 1,000, 100,000 earlier", 300, growth_rows),
 )
 
 
