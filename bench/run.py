@@ -274,8 +274,8 @@ class Bench:
     """One row (or a few) of the table. `needs`: the baselines its ratio is taken against, measured first even
     when only this row is asked for. `prepare` runs before the gateway starts (stays written through the
     service into its database). `estimate` and `prepare_estimate`: the seconds a full run takes on a quiet
-    2-core machine to measure and to prepare the row (a run under load took 3 times as long) (make bench prints the time left from these, or from the
-    last full run's var/bench.json)."""
+    2-core machine to measure and to prepare the row; a run under load took 3 times as long. make bench prints
+    the time left from these, or from the last full run's var/bench.json."""
 
     key: str
     title: str
