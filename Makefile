@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: setup serve test lint typecheck unit bench dll dll-win32 clean lock
+.PHONY: setup serve test lint typecheck unit bench bench-list dll dll-win32 clean lock
 
 # Exactly the tested set: every runtime and dev package, pip and the build backend, pinned in $(LOCK).
 $(STAMP): pyproject.toml $(LOCK)
@@ -36,7 +36,7 @@ serve: setup
 	$(BIN)/hisgw serve --log-format console
 
 lint: setup
-	$(BIN)/ruff check gateway tests simulators bench
+	$(BIN)/ruff check gateway tests simulators bench examples
 
 typecheck: setup
 	$(BIN)/mypy
@@ -46,9 +46,13 @@ unit: setup dll
 
 test: lint typecheck unit
 
-# Every path beside its bare baseline; prints a table, writes var/bench.json (about 6 minutes).
+# Every path beside its bare baseline; prints each row as it is measured with the time left, then the table, and
+# writes var/bench.json. `make bench ROW=http-2304` measures one row (and its baseline); `make bench-list` lists them.
 bench: setup
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(if $(ROW),--row $(ROW))
+
+bench-list: setup
+	$(BIN)/python -m bench.run --list
 
 # Re-resolve $(LOCK) from PyPI for Python 3.11, keeping its pins; LOCK_ARGS="--upgrade-package NAME" moves one.
 # pip and setuptools (pyproject's build-system) are pinned too. Needs PyPI; `make setup` never runs it.

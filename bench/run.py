@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
@@ -223,155 +223,351 @@ def bench_growth(workdir: Path, earlier: int, measured: int) -> float:
         deps.store.close()
 
 
+class Context:
+    """What the rows share: the phase lengths, the work folder, the stays prepared before the gateway starts, the
+    library, one gateway process for every row that needs it, and the rows measured so far (baselines)."""
+
+    def __init__(self, quick: bool, work: Path, stack: ExitStack) -> None:
+        self.quick = quick
+        self.seconds, self.warmup = (0.5, 0.1) if quick else (8.0, 2.0)
+        self.work, self.stack = work, stack
+        self.db = work / "hisgw.sqlite"
+        self.log = work / "servers.log"
+        self.stays: dict[str, list[PreparedStay]] = {}
+        self.rows: dict[str, list[Row]] = {}
+        self.serial = iter(range(1, 10**9))
+        self.keys: set[str] = set()  # the rows of this run
+        self.pending: Iterator[PreparedStay] | None = None  # settlements not yet sent (2304, then memory)
+        self._library: Path | None = None
+        self._gateway: tuple[subprocess.Popen[bytes], int, int, int] | None = None
+
+    def scaled(self, full: int, quick: int) -> int:
+        return quick if self.quick else full
+
+    def prepare(self, name: str, count: int, lines: int) -> None:
+        self.stays[name] = prepare_stays(self.db, count, lines)
+
+    @property
+    def library(self) -> Path:
+        if self._library is None:
+            self._library = build_library(self.work)
+        return self._library
+
+    def gateway(self) -> tuple[subprocess.Popen[bytes], int, int, int]:
+        """(process, HTTP, DLL and HL7 ports) of the one gateway, started on first use after every preparation."""
+        if self._gateway is None:
+            port, dll_port, hl7_port = free_port(), free_port(), free_port()
+            command = [sys.executable, "-m", "gateway.cli", "--db", str(self.db), "serve", "--port", str(port),
+                       "--dll-port", str(dll_port), "--hl7-port", str(hl7_port), "--log-format", "json"]
+            process = self.stack.enter_context(server(command, port, self.log, hl7_port))
+            self._gateway = (process, port, dll_port, hl7_port)
+        return self._gateway
+
+    def rate(self, key: str) -> float | None:
+        """A baseline's figure, when that row was measured in this run."""
+        rows = self.rows.get(key)
+        return rows[0].value if rows else None
+
+
+@dataclass(frozen=True)
+class Bench:
+    """One row (or a few) of the table. `needs`: the baselines its ratio is taken against, measured first even
+    when only this row is asked for. `prepare` runs before the gateway starts (stays written through the
+    service into its database). `estimate` and `prepare_estimate`: the seconds a full run takes on a quiet
+    2-core machine to measure and to prepare the row; a run under load took 3 times as long. make bench prints
+    the time left from these, or from the last full run's var/bench.json."""
+
+    key: str
+    title: str
+    estimate: float
+    measure: Callable[[Context], list[Row]]
+    needs: tuple[str, ...] = ()
+    prepare: Callable[[Context], None] | None = None
+    prepare_estimate: float = 0.0
+
+
+# The bare echoes read nothing: any stay makes a body of the right size and shape.
+ECHOED = PreparedStay("202606010000000001", "D0001", Decimal("1234.00"))
+
+
+def prepare_settlements(ctx: Context) -> None:
+    """The stays the 2304 row settles and the memory row settles the rest of: 100,000 when memory is measured."""
+    if "settle" not in ctx.stays:
+        ctx.prepare("settle", ctx.scaled(100_000 if "memory" in ctx.keys else 30_000, 2_000), 10)
+
+
+def engine_row(ctx: Context) -> list[Row]:
+    return [bench_engine(ctx.seconds)]
+
+
+def dll_bare_row(ctx: Context) -> list[Row]:
+    stay = ECHOED
+    port = free_port()
+    with server([sys.executable, "-m", "bench.dll_echo_server", str(port)], port, ctx.log):
+        inputs = [dll_settle_input(stay, n) for n in range(ctx.scaled(150_000, 2_000))]
+        result = dll_load(ctx.library, port, inputs, ctx.seconds, ctx.warmup, ctx.work)
+    return [http_row("DLL bare: the C library calling an echo listener", result, None, "", None)]
+
+
+def http_bare_row(ctx: Context) -> list[Row]:
+    sample = settle_body(ECHOED, 0)
+    port = free_port()
+    with server([sys.executable, "-m", "bench.echo_server", str(port)], port, ctx.log):
+        result = load(port, lambda _n: sample, ctx.seconds, ctx.warmup, ok=lambda answer: answer.startswith(b"{"))
+    return [http_row("HTTP bare: aiohttp + orjson echo of a 2304 body", result, None, "", None)]
+
+
+def soap_bare_row(ctx: Context) -> list[Row]:
+    sample = dhc_settle_body(ECHOED, 0, operation="Echo")
+    port = free_port()
+    with server([sys.executable, "-m", "bench.soap_echo_server", str(port)], port, ctx.log):
+        result = load(port, lambda _n: sample, ctx.seconds, ctx.warmup, path="/soap/echo",
+                      ok=lambda answer: b"EchoResponse" in answer, content_type="text/xml; charset=utf-8")
+    return [http_row("SOAP bare: spyne echo of two strings", result, None, "", None)]
+
+
+def hl7_bare_row(ctx: Context) -> list[Row]:
+    dft = dft_message(ECHOED.mdtrt_id, ECHOED.psn_no, 0, 0)
+    port = free_port()
+    with server([sys.executable, "-m", "bench.hl7_bare", str(port)], port, ctx.log):
+        result = asyncio.run(run_mllp_load("127.0.0.1", port, lambda _n: dft, concurrency=32, seconds=ctx.seconds,
+                                           warmup=ctx.warmup, ok=hl7_accepted))
+    return [http_row(f"HL7 bare: python-hl7 MLLP parse + ACK, {len(dft)} B DFT^P03", result, None, "", None,
+                     unit="msg/s")]
+
+
+def http_1101_row(ctx: Context) -> list[Row]:
+    _process, port, _dll, _hl7 = ctx.gateway()
+    query = envelope("1101", {"data": {"psn_no": "D0001"}}, 0)
+    return [http_row("HTTP 1101 person info", load(port, lambda _n: query, ctx.seconds, ctx.warmup),
+                     ctx.rate("http-bare"), "", None)]
+
+
+def soap_settle_row(ctx: Context) -> list[Row]:
+    _process, port, _dll, _hl7 = ctx.gateway()
+    pending = iter(ctx.stays["soap"])
+
+    def next_settlement(_n: int) -> bytes | None:
+        stay = next(pending, None)
+        return None if stay is None else dhc_settle_body(stay, next(ctx.serial))
+
+    result = load(port, next_settlement, ctx.seconds, ctx.warmup, ok=soap_ok, path="/soap/dhc",
+                  content_type="text/xml; charset=utf-8")
+    bare = ctx.rate("soap-bare")
+    return [http_row("SOAP dhc HIPMessageServer settlement, durable", result, bare, "≥ 60% of bare spyne",
+                     result.rate / bare >= 0.60 if bare else None)]
+
+
+def dll_settle_row(ctx: Context) -> list[Row]:
+    _process, _port, dll_port, _hl7 = ctx.gateway()
+    inputs = [dll_settle_input(stay, n) for n, stay in enumerate(ctx.stays["dll"])]
+    result = dll_load(ctx.library, dll_port, inputs, ctx.seconds, ctx.warmup, ctx.work)
+    bare = ctx.rate("dll-bare")
+    return [http_row("DLL neusoft 2410 settlement through the library, durable", result, bare,
+                     "≥ 30% of its bare echo", result.rate / bare >= 0.30 if bare else None)]
+
+
+def http_upload_row(ctx: Context) -> list[Row]:
+    _process, port, _dll, _hl7 = ctx.gateway()
+    stays, batches = ctx.stays["upload"], [0] * 32
+
+    def next_upload(n: int) -> bytes:
+        batches[n] += 1
+        return upload_body(stays[n].mdtrt_id, stays[n].psn_no, batches[n] * 50, next(ctx.serial))
+
+    result = load(port, next_upload, ctx.seconds, ctx.warmup)
+    return [http_row("HTTP 2301 upload, 50 lines a call", result, None, "≥ 25,000 lines/s",
+                     result.rate * 50 >= 25000, scale=50, unit="lines/s")]
+
+
+def hl7_fees_row(ctx: Context) -> list[Row]:
+    _process, _port, _dll, hl7_port = ctx.gateway()
+    stays, batches = ctx.stays["hl7"], [0] * 32
+
+    def next_dft(n: int) -> bytes:
+        batches[n] += 1
+        return dft_message(stays[n].mdtrt_id, stays[n].psn_no, batches[n] * HL7_LINES, next(ctx.serial))
+
+    result = asyncio.run(run_mllp_load("127.0.0.1", hl7_port, next_dft, concurrency=32, seconds=ctx.seconds,
+                                       warmup=ctx.warmup, ok=hl7_accepted))
+    bare = ctx.rate("hl7-bare")
+    return [http_row(f"HL7 DFT^P03 fee upload, {HL7_LINES} FT1 lines, durable", result, bare,
+                     "≥ 70% of bare python-hl7", result.rate / bare >= 0.70 if bare else None, unit="msg/s")]
+
+
+def settlement_source(ctx: Context) -> Callable[[int], bytes | None]:
+    """One iterator over the prepared settlements, shared by the 2304 row and the memory row after it."""
+    if ctx.pending is None:
+        ctx.pending = iter(ctx.stays["settle"])
+    pending = ctx.pending
+
+    def next_settlement(_n: int) -> bytes | None:
+        stay = next(pending, None)
+        return None if stay is None else settle_body(stay, next(ctx.serial))
+
+    return next_settlement
+
+
+def http_settle_row(ctx: Context) -> list[Row]:
+    _process, port, _dll, _hl7 = ctx.gateway()
+    result = load(port, settlement_source(ctx), ctx.seconds, ctx.warmup)
+    echo = ctx.rate("http-bare")
+    met = (result.rate / echo >= 0.30 and result.percentile(0.99) < 0.025) if echo else None
+    return [http_row("HTTP 2304 settlement, 10 lines, durable", result, echo, "≥ 30% of echo, p99 < 25 ms", met)]
+
+
+def memory_row(ctx: Context) -> list[Row]:
+    """Settle every prepared stay not settled yet (all of them when run alone), then read the resident memory."""
+    process, port, _dll, _hl7 = ctx.gateway()
+    rest = load(port, settlement_source(ctx), 600.0, 0.0)
+    memory = rss_mb(process.pid)
+    total = len(ctx.stays["settle"])
+    return [Row(f"gateway RSS after {total:,} settlements", "MB", memory, target="≤ 200 MB", met=memory <= 200,
+                note=f"{rest.errors} bad answers" if rest.errors else "")]
+
+
+def growth_rows(ctx: Context) -> list[Row]:
+    sizes = (1, 50) if ctx.quick else (1, 1_000, 100_000)
+    growth = {n: bench_growth(ctx.work, n, 50 if ctx.quick else 300) for n in sizes}
+    first, rows = growth[sizes[0]], []
+    for n, ms in growth.items():
+        last = n == sizes[-1]
+        rows.append(Row(f"settlement with {n:,} earlier in the year (service + commit)", "ms", ms,
+                        target="≤ 1.2 × with 1" if last else "", met=(ms <= 1.2 * first) if last else None,
+                        note=f"{ms / first:.2f} × with 1"))
+    return rows
+
+
+# The table, in the order it is measured. A new row is one entry (and its function above or in a module of
+# its own); ROW=<key> runs it alone with the baselines it names.
+BENCHES: tuple[Bench, ...] = (
+    Bench("engine", "engine alone: settlement chain", 9, engine_row),
+    Bench("dll-bare", "DLL bare echo (the C library built first)", 15, dll_bare_row),
+    Bench("http-bare", "HTTP bare echo", 12, http_bare_row),
+    Bench("soap-bare", "SOAP bare echo", 12, soap_bare_row),
+    Bench("hl7-bare", "HL7 bare parse + ACK", 12, hl7_bare_row),
+    Bench("http-1101", "HTTP 1101 person info (the gateway started first)", 15, http_1101_row, needs=("http-bare",)),
+    Bench("soap-settle", "SOAP dhc settlement", 11, soap_settle_row, needs=("soap-bare",),
+          prepare=lambda ctx: ctx.prepare("soap", ctx.scaled(30_000, 500), 10), prepare_estimate=20),
+    Bench("dll-2410", "DLL 2410 settlement", 11, dll_settle_row, needs=("dll-bare",),
+          prepare=lambda ctx: ctx.prepare("dll", ctx.scaled(30_000, 500), 10), prepare_estimate=30),
+    Bench("http-2301", "HTTP 2301 upload, 50 lines", 11, http_upload_row,
+          prepare=lambda ctx: ctx.prepare("upload", 32, 0)),
+    Bench("hl7-dft", "HL7 DFT^P03 fee upload", 11, hl7_fees_row, needs=("hl7-bare",),
+          prepare=lambda ctx: ctx.prepare("hl7", 32, 0)),
+    Bench("http-2304", "HTTP 2304 settlement", 11, http_settle_row, needs=("http-bare",),
+          prepare=prepare_settlements, prepare_estimate=90),
+    Bench("memory", "RSS after settling every prepared stay", 160, memory_row, prepare=prepare_settlements),
+    Bench("growth", "settlement time with 1, 1,000, 100,000 earlier", 300, growth_rows),
+)
+
+
+def selected(keys: list[str]) -> list[Bench]:
+    """The rows asked for and the baselines they need, in table order; every row when none is asked for."""
+    by_key = {bench.key: bench for bench in BENCHES}
+    unknown = [key for key in keys if key not in by_key]
+    if unknown:
+        raise SystemExit(f"unknown row {', '.join(unknown)}; rows: {', '.join(by_key)}")
+    if not keys:
+        return list(BENCHES)
+    wanted = set(keys) | {need for key in keys for need in by_key[key].needs}
+    return [bench for bench in BENCHES if bench.key in wanted]
+
+
+def estimates(previous: Path, quick: bool) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds per row to measure and to prepare: the last full run's, where var/bench.json has them, else the
+    stated ones (a quick run takes a small part of them)."""
+    scale = 0.1 if quick else 1.0
+    try:
+        last = json.loads(previous.read_text(encoding="utf-8"))
+        usable = isinstance(last, dict) and not last.get("quick") and not quick
+    except (OSError, ValueError):
+        last, usable = {}, False
+    measured = last.get("seconds", {}) if usable else {}
+    prepared = last.get("prepare_seconds", {}) if usable else {}
+    return ({b.key: float(measured.get(b.key, b.estimate * scale)) for b in BENCHES},
+            {b.key: float(prepared.get(b.key, b.prepare_estimate * scale)) for b in BENCHES})
+
+
+def duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="hisgw benchmarks")
     parser.add_argument("--quick", action="store_true", help="a smoke run: small counts, short phases")
     parser.add_argument("--json", type=Path, default=Path("var/bench.json"))
+    parser.add_argument("--row", action="append", default=[], metavar="KEY",
+                        help="measure this row (and the baselines it needs) only; repeat or comma-separate")
+    parser.add_argument("--list", action="store_true", help="list the rows and what each takes, then stop")
     args = parser.parse_args(argv)
-    seconds, warmup = (0.5, 0.1) if args.quick else (8.0, 2.0)
-    settlements_for_memory = 2_000 if args.quick else 100_000
-    growth_sizes = (1, 50) if args.quick else (1, 1_000, 100_000)
+    keys = [key for value in args.row for key in value.split(",") if key]
+    plan = selected(keys)
+    expected, to_prepare = estimates(args.json, args.quick)
+    if args.list:
+        for bench in BENCHES:
+            needs = f"  (with {', '.join(bench.needs)})" if bench.needs else ""
+            took = expected[bench.key] + to_prepare[bench.key]
+            print(f"{bench.key:12} {duration(took):>12}  {bench.title}{needs}")
+        print(f"{'all':12} {duration(sum(expected.values()) + sum(to_prepare.values())):>12}")
+        return 0
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {LOAD_CORE})
+    started = time.monotonic()
+    left = sum(expected[bench.key] + to_prepare[bench.key] for bench in plan)
+    print(f"hisgw bench: {len(plan)} rows ({', '.join(b.key for b in plan)}), about {duration(left)}", flush=True)
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
-        log = work / "servers.log"
-        rows.append(bench_engine(seconds))
-
-        soap_stays = prepare_stays(work / "hisgw.sqlite", 500 if args.quick else 30_000, 10)
-        dll_stays = prepare_stays(work / "hisgw.sqlite", 500 if args.quick else 30_000, 10)
-        library = build_library(work)
-
-        port = free_port()
-        with server([sys.executable, "-m", "bench.dll_echo_server", str(port)], port, log):
-            echo_inputs = [dll_settle_input(dll_stays[0], n) for n in range(2_000 if args.quick else 150_000)]
-            dll_echo = dll_load(library, port, echo_inputs, seconds, warmup, work)
-        rows.append(http_row("DLL bare: the C library calling an echo listener", dll_echo, None, "", None))
-        stays = prepare_stays(work / "hisgw.sqlite", settlements_for_memory, 10)
-        upload_stays = prepare_stays(work / "hisgw.sqlite", 32, 0)
-        sample = settle_body(stays[0], 0)
-
-        port = free_port()
-        with server([sys.executable, "-m", "bench.echo_server", str(port)], port, log):
-            echo = load(port, lambda _n: sample, seconds, warmup, ok=lambda answer: answer.startswith(b"{"))
-        rows.append(http_row("HTTP bare: aiohttp + orjson echo of a 2304 body", echo, None, "", None))
-
-        hl7_stays = prepare_stays(work / "hisgw.sqlite", 32, 0)
-        dft = dft_message(hl7_stays[0].mdtrt_id, hl7_stays[0].psn_no, 0, 0)
-        port = free_port()
-        soap_sample = dhc_settle_body(soap_stays[0], 0, operation="Echo")
-        with server([sys.executable, "-m", "bench.soap_echo_server", str(port)], port, log):
-            soap_echo = load(port, lambda _n: soap_sample, seconds, warmup, path="/soap/echo",
-                             ok=lambda answer: b"EchoResponse" in answer, content_type="text/xml; charset=utf-8")
-        rows.append(http_row("SOAP bare: spyne echo of two strings", soap_echo, None, "", None))
-
-        port = free_port()
-        with server([sys.executable, "-m", "bench.hl7_bare", str(port)], port, log):
-            bare_hl7 = asyncio.run(run_mllp_load("127.0.0.1", port, lambda _n: dft, concurrency=32, seconds=seconds,
-                                                 warmup=warmup, ok=hl7_accepted))
-        rows.append(http_row(f"HL7 bare: python-hl7 MLLP parse + ACK, {len(dft)} B DFT^P03", bare_hl7, None, "",
-                             None, unit="msg/s"))
-
-        port = free_port()
-        dll_port = free_port()
-        hl7_port = free_port()
-        gateway = [sys.executable, "-m", "gateway.cli", "--db", str(work / "hisgw.sqlite"), "serve",
-                   "--port", str(port), "--dll-port", str(dll_port), "--hl7-port", str(hl7_port),
-                   "--log-format", "json"]
-        with server(gateway, port, log, hl7_port) as process:
-            serial = iter(range(1, 10**9))
-            query = envelope("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "43052119580312013X"}}, 0)
-            person = load(port, lambda _n: query, seconds, warmup)
-            rows.append(http_row("HTTP 1101 person info", person, echo.rate, "", None))
-
-            soap_pending = iter(soap_stays)
-
-            def next_soap_settlement(_n: int) -> bytes | None:
-                stay = next(soap_pending, None)
-                return None if stay is None else dhc_settle_body(stay, next(serial))
-
-            soap_settled = load(port, next_soap_settlement, seconds, warmup, ok=soap_ok, path="/soap/dhc",
-                                content_type="text/xml; charset=utf-8")
-            soap_ratio = soap_settled.rate / soap_echo.rate if soap_echo.rate else 0
-            rows.append(http_row("SOAP dhc HIPMessageServer settlement, durable", soap_settled, soap_echo.rate,
-                                 "≥ 60% of bare spyne", soap_ratio >= 0.60))
-
-            dll_inputs = [dll_settle_input(stay, n) for n, stay in enumerate(dll_stays)]
-            dll_settled = dll_load(library, dll_port, dll_inputs, seconds, warmup, work)
-            dll_ratio = dll_settled.rate / dll_echo.rate if dll_echo.rate else 0
-            rows.append(http_row("DLL neusoft 2410 settlement through the library, durable", dll_settled,
-                                 dll_echo.rate, "≥ 30% of its bare echo", dll_ratio >= 0.30))
-
-            batches = [0] * 32
-
-            def next_upload(n: int) -> bytes:
-                stay = upload_stays[n]
-                batches[n] += 1
-                return upload_body(stay.mdtrt_id, stay.psn_no, batches[n] * 50, next(serial))
-
-            upload = load(port, next_upload, seconds, warmup)
-            lines_rate = upload.rate * 50
-            rows.append(http_row("HTTP 2301 upload, 50 lines a call", upload, None, "≥ 25,000 lines/s",
-                                 lines_rate >= 25000, scale=50, unit="lines/s"))
-
-            hl7_batches = [0] * 32
-
-            def next_dft(n: int) -> bytes:
-                stay = hl7_stays[n]
-                hl7_batches[n] += 1
-                return dft_message(stay.mdtrt_id, stay.psn_no, hl7_batches[n] * HL7_LINES, next(serial))
-
-            fees = asyncio.run(run_mllp_load("127.0.0.1", hl7_port, next_dft, concurrency=32, seconds=seconds,
-                                             warmup=warmup, ok=hl7_accepted))
-            ratio = fees.rate / bare_hl7.rate if bare_hl7.rate else 0
-            rows.append(http_row(f"HL7 DFT^P03 fee upload, {HL7_LINES} FT1 lines, durable", fees, bare_hl7.rate,
-                                 "≥ 70% of bare python-hl7", ratio >= 0.70, unit="msg/s"))
-
-            pending = iter(stays)
-
-            def next_settlement(_n: int) -> bytes | None:
-                stay = next(pending, None)
-                return None if stay is None else settle_body(stay, next(serial))
-
-            settled = load(port, next_settlement, seconds, warmup)
-            ratio = settled.rate / echo.rate if echo.rate else 0
-            rows.append(http_row("HTTP 2304 settlement, 10 lines, durable", settled, echo.rate,
-                                 "≥ 30% of echo, p99 < 25 ms",
-                                 ratio >= 0.30 and settled.percentile(0.99) < 0.025))
-            # Settle every remaining prepared stay, then read the server's resident memory.
-            rest = load(port, next_settlement, 600.0, 0.0)
-            total = len(settled.latencies) + len(rest.latencies)
-            memory = rss_mb(process.pid)
-            rows.append(Row(f"gateway RSS after {settlements_for_memory:,} settlements", "MB", memory,
-                            target="≤ 200 MB", met=memory <= 200,
-                            note=f"{rest.errors + settled.errors} bad answers" if rest.errors else ""))
-            assert total <= settlements_for_memory
-
-        growth = {n: bench_growth(work, n, 50 if args.quick else 300) for n in growth_sizes}
-        first = growth[growth_sizes[0]]
-        for n, ms in growth.items():
-            rows.append(Row(f"settlement with {n:,} earlier in the year (service + commit)", "ms", ms,
-                            baseline=None, target="≤ 1.2 × with 1" if n == growth_sizes[-1] else "",
-                            met=(ms <= 1.2 * first) if n == growth_sizes[-1] else None,
-                            note=f"{ms / first:.2f} × with 1"))
-
+    spent: dict[str, float] = {}
+    prepared: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
+        ctx = Context(args.quick, Path(folder), stack)
+        ctx.keys = {bench.key for bench in plan}
+        preparing = [bench for bench in plan if bench.prepare is not None]
+        for number, bench in enumerate(preparing):  # all before the gateway starts: they write its database
+            assert bench.prepare is not None
+            begun = time.monotonic()
+            bench.prepare(ctx)
+            prepared[bench.key] = time.monotonic() - begun
+            left = (sum(to_prepare[b.key] for b in preparing[number + 1:])
+                    + sum(expected[b.key] for b in plan))
+            print(f"  prepared {bench.key} in {duration(prepared[bench.key])}; about {duration(left)} left",
+                  flush=True)
+        for number, bench in enumerate(plan, start=1):
+            begun = time.monotonic()
+            measured = bench.measure(ctx)
+            spent[bench.key] = time.monotonic() - begun
+            ctx.rows[bench.key] = measured
+            rows.extend(measured)
+            left = sum(expected[b.key] for b in plan[number:])
+            for row in measured:
+                print(f"[{number}/{len(plan)}] {row_line(row)}", flush=True)
+            print(f"      {bench.key} took {duration(spent[bench.key])}; about {duration(left)} left", flush=True)
     print_table(rows)
+    print(f"\ntotal {duration(time.monotonic() - started)}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps([{**asdict(r), "ratio": r.ratio} for r in rows], ensure_ascii=False, indent=2))
-    print(f"\nfigures written to {args.json}")
+    document = {"quick": args.quick, "rows_measured": [b.key for b in plan],
+                "seconds": {key: round(value, 1) for key, value in spent.items()},
+                "prepare_seconds": {key: round(value, 1) for key, value in prepared.items()},
+                "rows": [{**asdict(r), "ratio": r.ratio} for r in rows]}
+    args.json.write_text(json.dumps(document, ensure_ascii=False, indent=2))
+    print(f"figures written to {args.json}")
     return 0
+
+
+def row_line(r: Row) -> str:
+    ratio = f"{r.ratio:.0%}" if r.ratio is not None else ""
+    p50 = f"{r.p50_ms:.2f}" if r.p50_ms is not None else ""
+    p99 = f"{r.p99_ms:.2f}" if r.p99_ms is not None else ""
+    verdict = "" if r.met is None else ("met" if r.met else "MISSED")
+    figure = f"{r.value:,.1f} {r.unit}"
+    return f"{r.name:58} {figure:>16} {p50:>8} {p99:>8} {ratio:>7}  {r.target} {verdict} {r.note}".rstrip()
 
 
 def print_table(rows: list[Row]) -> None:
     print(f"\n{'path':58} {'figure':>16} {'p50 ms':>8} {'p99 ms':>8} {'× bare':>7}  target")
     for r in rows:
-        ratio = f"{r.ratio:.0%}" if r.ratio is not None else ""
-        p50 = f"{r.p50_ms:.2f}" if r.p50_ms is not None else ""
-        p99 = f"{r.p99_ms:.2f}" if r.p99_ms is not None else ""
-        verdict = "" if r.met is None else ("met" if r.met else "MISSED")
-        figure = f"{r.value:,.1f} {r.unit}"
-        print(f"{r.name:58} {figure:>16} {p50:>8} {p99:>8} {ratio:>7}  {r.target} {verdict} {r.note}".rstrip())
+        print(row_line(r))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,10 @@ DEMO_DIR = Path(__file__).parent / "data" / "demo"
 DEFAULT_WSDL_BASE = f"http://127.0.0.1:{Settings().http_port}"  # the address committed WSDLs name
 DEMO_FILES = {"hospitals": "hospitals.csv", "catalogue": "catalogue.csv", "identities": "identities.csv",
               "persons": "persons.csv"}
+# The joint-testing entries the golden fixtures (tests/fixtures) play on: hospital T2, catalogue A/B10/C, persons
+# TP0001-TP0002. `hisgw demo load` loads them after the demo county, so each fixture replays against `make serve`.
+JOINT_TEST_FILES = {"hospitals": "joint-test-hospitals.csv", "catalogue": "joint-test-catalogue.csv",
+                    "persons": "joint-test-persons.csv"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
                           help="check: compile every file; wsdl: write each SOAP dialect's WSDL under --out")
     mappings.add_argument("folder", type=Path, nargs="?", default=Path("mappings"))
     mappings.add_argument("--out", type=Path, default=Path("wsdl"), help="wsdl: folder to write (default wsdl/)")
+    errors = commands.add_parser("errors", help="the error codes (gateway/errors.py), as the README's table")
+    errors.add_argument("--markdown", action="store_true", help="print the README's markdown table")
+    errors.add_argument("--write", type=Path, metavar="README", help="rewrite the table in this file")
     policy = commands.add_parser("policy", help="policy files")
     policy.add_argument("action", choices=("check",))
     policy.add_argument("file", type=Path)
@@ -110,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in KINDS:
         return _import(settings, {args.command: args.file})
     if args.command == "demo":
-        return _import(settings, {kind: DEMO_DIR / name for kind, name in DEMO_FILES.items()})
+        return (_import(settings, {kind: DEMO_DIR / name for kind, name in DEMO_FILES.items()})
+                or _import(settings, {kind: DEMO_DIR / name for kind, name in JOINT_TEST_FILES.items()}))
     if args.command == "verify":
         return _verify(settings)
     if args.command == "mappings":
@@ -127,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         return backup_cli.run(settings, args)
     if args.command == "export":
         return export_cli.run(settings, args)
+    if args.command == "errors":
+        return _errors(args.markdown, args.write)
     if args.command == "policy":
         try:
             loaded = load_policy(args.file)
@@ -152,6 +162,19 @@ def _import(settings: Settings, files: dict[str, Path]) -> int:
             print(f"{kind}: imported {count} from {path}")
     finally:
         store.close()
+    return 0
+
+
+def _errors(markdown: bool, readme: Path | None) -> int:
+    from gateway import errortable
+
+    if readme is not None:
+        if not errortable.write_readme(readme):
+            print(f"{readme}: no {errortable.BEGIN!r} … {errortable.END!r} markers", file=sys.stderr)
+            return 1
+        print(f"wrote the error table in {readme}")
+        return 0
+    print(errortable.markdown_table() if markdown else errortable.plain_list(), end="")
     return 0
 
 

@@ -31,11 +31,13 @@ class GatewayError(Exception):
 
 
 class InputError(GatewayError):
+    """the message is wrong in a way no narrower code names"""
     code = "HG1000"
     title = "入参错误"
 
 
 class MalformedMessage(InputError):
+    """malformed message (not JSON, not UTF-8, NaN/Infinity, too large)"""
     code = "HG1001"
     title = "报文格式错误"
 
@@ -45,185 +47,223 @@ class MessageTooLarge(MalformedMessage):
 
 
 class MissingField(InputError):
+    """a field is missing (the path is named, e.g. `input.feedetail[3].cnt`)"""
     code = "HG1002"
     title = "缺少必填字段"
 
 
 class InvalidValue(InputError):
+    """a field has an invalid value (the path is named)"""
     code = "HG1003"
     title = "字段值不合法"
 
 
 class UnknownTransaction(InputError):
+    """unknown `infno` (or the dialect's trade code / operation)"""
     code = "HG1004"
     title = "不支持的交易编号"
 
 
 class NotFoundError(GatewayError):
+    """it names something the gateway does not know (no narrower code applies)"""
     code = "HG2000"
     title = "记录不存在"
 
 
 class UnknownPerson(NotFoundError):
+    """unknown person"""
     code = "HG2001"
     title = "参保人员不存在"
 
 
 class UnknownHospital(NotFoundError):
+    """unknown hospital"""
     code = "HG2002"
     title = "定点医疗机构不存在"
 
 
 class UnknownCatalogueItem(NotFoundError):
+    """unknown catalogue item"""
     code = "HG2003"
     title = "医保目录中无此项目"
 
 
 class UnknownStay(NotFoundError):
+    """unknown stay (`mdtrt_id`)"""
     code = "HG2004"
     title = "就诊记录不存在"
 
 
 class UnknownSettlement(NotFoundError):
+    """unknown settlement"""
     code = "HG2005"
     title = "结算记录不存在"
 
 
 class UnknownFeeLine(NotFoundError):
+    """unknown fee line"""
     code = "HG2006"
     title = "费用明细不存在"
 
 
 class UnknownMessage(NotFoundError):
+    """2601/5999: no message with that `omsgid` was received from this hospital"""
     code = "HG2007"
     title = "未收到过该报文"
 
 
 class BusinessError(GatewayError):
+    """the rules forbid it now (no narrower code applies; the message says why)"""
     code = "HG3000"
     title = "业务规则不允许"
 
 
 class PersonUninsured(BusinessError):
+    """person not insured (the message names the reason, e.g. 0005 参加职工医保)"""
     code = "HG3001"
     title = "人员未参保"
 
 
 class IllegalTransition(BusinessError):
+    """the stay's state does not allow this step (e.g. fees after settlement)"""
     code = "HG3002"
     title = "就诊状态不允许此操作"
 
 
 class NoFees(BusinessError):
+    """no fee lines to settle"""
     code = "HG3003"
     title = "无费用明细，不能结算"
 
 
 class AlreadySettled(BusinessError):
+    """already settled (reverse with 2305 first)"""
     code = "HG3004"
     title = "已结算"
 
 
 class AmountMismatch(BusinessError):
+    """`medfee_sumamt` differs from the uploaded lines"""
     code = "HG3005"
     title = "金额不符"
 
 
 class ConflictingFeeLine(BusinessError):
+    """a `feedetl_sn` re-sent with different content"""
     code = "HG3006"
     title = "费用明细流水号重复且内容不同"
 
 
 class RefundWithoutOriginal(BusinessError):
+    """refund line without its original"""
     code = "HG3007"
     title = "退费明细无对应原明细"
 
 
 class RefundExceedsOriginal(BusinessError):
+    """refunding more than the original"""
     code = "HG3008"
     title = "退费超过原明细"
 
 
 class InvalidIdentity(BusinessError):
+    """identity attributes rejected (reference data)"""
     code = "HG3009"
     title = "身份属性不合法"
 
 
 class InvalidIdNumber(BusinessError):
+    """ID number rejected (reference data)"""
     code = "HG3010"
     title = "身份证号码不合法"
 
 
 class DuplicateAdmission(BusinessError):
+    """the `ipt_no` already has an open admission"""
     code = "HG3011"
     title = "重复入院登记"
 
 
 class NoPolicy(BusinessError):
+    """no policy version is in force on the settlement date"""
     code = "HG3012"
     title = "无适用的结算政策"
 
 
 class ReusedMessageId(BusinessError):
+    """a msgid reused for a different request"""
     code = "HG3013"
     title = "报文ID已用于其他交易"
 
 
 class NothingToCorrect(BusinessError):
+    """2601: the original call failed or never completed; nothing changed, nothing to undo"""
     code = "HG3014"
     title = "原交易未生效，无需冲正"
 
 
 class NotCorrectable(BusinessError):
+    """2601: that transaction cannot be undone (only 2304, 2305, 2401)"""
     code = "HG3015"
     title = "该交易不可冲正"
 
 
 class AlreadyCorrected(BusinessError):
+    """2601: already undone (by 2305, 2404 or an earlier 2601)"""
     code = "HG3016"
     title = "原交易已冲正或已撤销"
 
 
 class LaterActivity(BusinessError):
+    """2601: later business depends on it (a 2305 is not undone after a later settlement of the person's year
+    or a change of the stay's lines)"""
     code = "HG3017"
     title = "原交易之后已有后续业务，不能冲正"
 
 
 class AccessError(GatewayError):
+    """the caller may not do this (no narrower code applies)"""
     code = "HG4000"
     title = "无权操作"
 
 
 class ForeignStay(AccessError):
+    """the stay belongs to another hospital"""
     code = "HG4001"
     title = "非本机构的就诊记录"
 
 
 class Unauthenticated(AccessError):
+    """authentication failed (missing, wrong, stale or replayed signature)"""
     code = "HG4002"
     title = "身份认证失败"
 
 
 class HospitalMismatch(AccessError):
+    """the message names another hospital than the one it is signed for"""
     code = "HG4003"
     title = "报文中的医疗机构与认证的机构不符"
 
 
 class RoleForbidden(AccessError):
+    """a county operator's role does not allow this"""
     code = "HG4004"
     title = "当前角色无权执行此操作"
 
 
 class ForeignMessage(AccessError):
+    """2601/5999: the `omsgid` is another hospital's"""
     code = "HG4005"  # HG4002-HG4004 are authentication's
     title = "非本机构发送的报文"
 
 
 class Busy(GatewayError):
+    """the listener is full (connection cap); nothing was done, retry later"""
     code = "HG9002"
     title = "医保网关繁忙，交易未执行，请稍后重试"
 
 
 class InternalError(GatewayError):
+    """internal error; nothing was written"""
     code = "HG9001"
     title = "网关内部错误，交易未执行"

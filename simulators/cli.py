@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="in-process gateway: the mapping folder it serves (default: --mappings)")
     where.add_argument("--policy", type=Path, action="append", help="in-process gateway: policy file (repeat)")
     which = parser.add_argument_group("what to play")
-    dialect = which.add_mutually_exclusive_group(required=True)
+    dialect = which.add_mutually_exclusive_group()
     dialect.add_argument("--dialect", action="append", help="the dialect the HIS speaks (repeat for several)")
     dialect.add_argument("--all-dialects", action="store_true", help="every dialect in --mappings")
     which.add_argument("--mappings", type=Path, default=ROOT / "mappings",
@@ -46,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     report.add_argument("--junit", type=Path, help="write JUnit XML here")
     report.add_argument("--html", type=Path, help="write the self-contained HTML report here")
     report.add_argument("--quiet", action="store_true", help="no live progress view")
+    housekeeping = parser.add_argument_group("housekeeping")
+    housekeeping.add_argument("--list", action="store_true", help="list the scenarios and the dialects, then stop")
+    housekeeping.add_argument("--clean", action="store_true",
+                              help="remove the simulator's test persons, their stays, settlements and accumulators "
+                                   "from the store named by hisgw --db/--config (the gateway's own file), then stop")
     load = parser.add_argument_group("load mode")
     load.add_argument("--load", type=int, metavar="N", help="N virtual HIS playing journeys at once")
     load.add_argument("--duration", type=float, metavar="S", help="for S seconds")
@@ -55,6 +60,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from simulators.scenario import ScenarioError, load_scenarios
 
+    if args.clean:
+        return _clean(args)
+    if not args.list and not args.dialect and not args.all_dialects:
+        print("one of --dialect NAME or --all-dialects is needed (--list shows them)", file=sys.stderr)
+        return 2
     if args.load is not None and (args.load < 1 or (args.duration is None and args.count is None)):
         print("--load N needs N ≥ 1 and --duration S or --count C", file=sys.stderr)
         return 2
@@ -68,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     if not scenarios:
         print("no scenarios to play", file=sys.stderr)
         return 2
+    if args.list:
+        return _list(args, scenarios)
     try:
         return asyncio.run(_main(args, scenarios))
     except _Usage as exc:
@@ -77,6 +89,46 @@ def run(args: argparse.Namespace) -> int:
 
 class _Usage(Exception):
     pass
+
+
+def _list(args: argparse.Namespace, scenarios: list[Any]) -> int:
+    from gateway.mapping.registry import check_all
+    from simulators.drivers import supported
+    from simulators.report.console import scenario_number
+
+    print(f"scenarios ({len(scenarios)}, -k NAME picks by name):")
+    for scenario in scenarios:
+        print(f"  {scenario_number(scenario):>2} {scenario.name:<30} {scenario.title}")
+    dialects, errors = check_all(args.mappings)
+    print(f"dialects ({len(dialects)} in {args.mappings}, --dialect NAME or --all-dialects):")
+    for name, dialect in sorted(dialects.items()):
+        driver = "" if supported(dialect) else "  (no simulator driver)"
+        print(f"  {name:<14} {dialect.transport:<5} {dialect.encoding:<6} {len(dialect.trades):>2} trades{driver}")
+    for error in errors:
+        print(error, file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _clean(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from gateway.settings import Settings
+    from gateway.store.sqlite import SqliteStore
+    from simulators.people import TEST_PERSON_MARK, TEST_PERSON_PREFIX
+
+    settings = Settings.from_file(args.config) if getattr(args, "config", None) else Settings()
+    if getattr(args, "db", None):
+        settings = replace(settings, db_path=args.db)
+    if not settings.db_path.exists():
+        print(f"no store at {settings.db_path} (hisgw --db FILE simulate --clean)", file=sys.stderr)
+        return 2
+    store = SqliteStore(settings.db_path)
+    try:
+        removed = store.remove_test_persons(TEST_PERSON_PREFIX, TEST_PERSON_MARK)
+    finally:
+        store.close()
+    print(f"{settings.db_path}: removed " + ", ".join(f"{count} {table}" for table, count in removed.items()))
+    return 0
 
 
 async def _main(args: argparse.Namespace, scenarios: list[Any]) -> int:
@@ -184,7 +236,7 @@ async def _load(args: argparse.Namespace, console: Any, runners: list[Any], scen
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from simulators.load import rows, run_load
+    from simulators.load import dialect_rows, rows, run_load
 
     goal = f"{args.duration:g} s" if args.duration is not None else f"{args.count} journeys"
     console.print(f"load: {args.load} virtual HIS × {', '.join(r.driver.name for r in runners)}, {goal}, "
@@ -209,6 +261,13 @@ async def _load(args: argparse.Namespace, console: Any, runners: list[Any], scen
         table.add_row(name, str(calls), f"{rate:.1f}", f"{p50:.1f}", f"{p95:.1f}", f"{p99:.1f}", f"{top:.1f}",
                       f"[red]{wrong}[/]" if wrong else "0")
     console.print(table)
+    per_dialect = Table(title="per dialect")
+    for column in ("dialect", "journeys", "calls", "per s", "p50 ms", "p95 ms", "p99 ms", "max ms", "wrong"):
+        per_dialect.add_column(column, justify="left" if column == "dialect" else "right")
+    for dialect, journeys, calls, rate, p50, p95, p99, top, wrong in dialect_rows(stats):
+        per_dialect.add_row(dialect, str(journeys), str(calls), f"{rate:.1f}", f"{p50:.1f}", f"{p95:.1f}",
+                            f"{p99:.1f}", f"{top:.1f}", f"[red]{wrong}[/]" if wrong else "0")
+    console.print(per_dialect)
     console.print(f"{stats.journeys} journeys ({stats.journeys / stats.seconds:.1f}/s), {stats.calls} calls "
                   f"({stats.calls / stats.seconds:.1f}/s), {stats.failed_journeys} journeys failed, "
                   f"{stats.wrong_answers} wrong answers, {stats.cut_off} cut off at the end of the grace period")

@@ -33,6 +33,9 @@ class LoadStats:
     his: int
     latencies: dict[str, list[float]] = field(default_factory=dict)  # infno → seconds of each call
     errors: dict[str, int] = field(default_factory=dict)  # infno → calls whose answer was wrong
+    by_dialect: dict[str, list[float]] = field(default_factory=dict)  # dialect → seconds of each call
+    dialect_errors: dict[str, int] = field(default_factory=dict)  # dialect → calls whose answer was wrong
+    dialect_journeys: dict[str, int] = field(default_factory=dict)
     incorrect: list[Incorrect] = field(default_factory=list)
     journeys: int = 0
     failed_journeys: int = 0
@@ -41,6 +44,7 @@ class LoadStats:
 
     def add(self, result: ScenarioResult) -> None:
         self.journeys += 1
+        self.dialect_journeys[result.dialect] = self.dialect_journeys.get(result.dialect, 0) + 1
         if result.status != PASS:
             self.failed_journeys += 1
             if not result.steps and result.reason:
@@ -53,8 +57,10 @@ class LoadStats:
                 continue
             key = step.step.infno
             self.latencies.setdefault(key, []).append(step.exchange.seconds)
+            self.by_dialect.setdefault(result.dialect, []).append(step.exchange.seconds)
             if step.status == FAIL:
                 self.errors[key] = self.errors.get(key, 0) + 1
+                self.dialect_errors[result.dialect] = self.dialect_errors.get(result.dialect, 0) + 1
                 self.incorrect.append(Incorrect(result.dialect, result.scenario.name,
                                                 f"step {step.step.number} {step.step.title}",
                                                 "; ".join(step.problems)))
@@ -141,4 +147,15 @@ def rows(stats: LoadStats) -> list[tuple[str, int, float, float, float, float, f
         result.append((f"{infno} {TRANSACTIONS[infno][1]}", len(values), len(values) / stats.seconds,
                        percentile(values, 0.50) * 1000, percentile(values, 0.95) * 1000,
                        percentile(values, 0.99) * 1000, max(values) * 1000, stats.errors.get(infno, 0)))
+    return result
+
+
+def dialect_rows(stats: LoadStats) -> list[tuple[str, int, int, float, float, float, float, float, int]]:
+    """(dialect, journeys, calls, calls per second, p50 ms, p95 ms, p99 ms, max ms, wrong answers) per dialect."""
+    result = []
+    for dialect in sorted(stats.by_dialect):
+        values = stats.by_dialect[dialect]
+        result.append((dialect, stats.dialect_journeys.get(dialect, 0), len(values), len(values) / stats.seconds,
+                       percentile(values, 0.50) * 1000, percentile(values, 0.95) * 1000,
+                       percentile(values, 0.99) * 1000, max(values) * 1000, stats.dialect_errors.get(dialect, 0)))
     return result

@@ -23,6 +23,10 @@ from gateway.refdata.idcard import check_character
 from simulators.national import Person
 from simulators.scenario import PersonSpec
 
+# Every person the simulator loads is marked as a test person twice over: its psn_no starts with the prefix and
+# its emp_name is the mark. `hisgw simulate --clean` removes exactly the persons carrying both.
+TEST_PERSON_PREFIX = "SIM"  # as PersonFactory._make writes it
+TEST_PERSON_MARK = "hisgw simulate 联调测试人员"
 SPACE = 25_000 * 1000  # birth days × sequence numbers
 EPOCH = date(1930, 1, 1)
 _ALPHABET = string.digits + string.ascii_uppercase
@@ -116,7 +120,7 @@ class PersonFactory:
 def _row(person: Person) -> dict[str, Any]:
     spec = person.spec
     row = {"psn_no": person.psn_no, "certno": person.certno, "psn_name": spec.name, "insutype": spec.insutype,
-           "insuplc_admdvs": spec.area, "psn_idet_type": ",".join(spec.attributes)}
+           "insuplc_admdvs": spec.area, "psn_idet_type": ",".join(spec.attributes), "emp_name": TEST_PERSON_MARK}
     if spec.uninsured_reason:
         row["uninsured_reason"] = spec.uninsured_reason
     return row

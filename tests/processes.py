@@ -18,6 +18,12 @@ def free_port() -> int:
 
 def start_serve(db: Path, log: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str, int]:
     """(process, base URL, DLL port), once the HTTP listener accepts connections."""
+    process, url, dll_port, _hl7_port = start_serve_ports(db, log, *extra)
+    return process, url, dll_port
+
+
+def start_serve_ports(db: Path, log: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str, int, int]:
+    """(process, base URL, DLL port, HL7 port), once the HTTP listener accepts connections."""
     port, dll_port, hl7_port = free_port(), free_port(), free_port()
     with log.open("ab") as out:
         command = [sys.executable, "-m", "gateway.cli", "--db", str(db), "serve", "--port", str(port),
@@ -28,7 +34,7 @@ def start_serve(db: Path, log: Path, *extra: str) -> tuple[subprocess.Popen[byte
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"http://127.0.0.1:{port}", dll_port
+            return process, f"http://127.0.0.1:{port}", dll_port, hl7_port
         except OSError:
             if process.poll() is not None:
                 break

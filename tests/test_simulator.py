@@ -19,7 +19,7 @@ from gateway.engine.policy import default_policy_path
 from gateway.mapping.registry import check_all
 from simulators.drivers import Target, open_driver, supported
 from simulators.inprocess import LocalGateway, local_gateway
-from simulators.load import run_load
+from simulators.load import dialect_rows, run_load
 from simulators.people import PersonFactory
 from simulators.runner import FAIL, NOT_APPLICABLE, PASS, Runner, ScenarioResult, play_pack
 from simulators.scenario import Scenario, ScenarioError, load_scenario, load_scenarios
@@ -234,6 +234,11 @@ async def test_a_short_load_run_checks_every_answer(gateway: LocalGateway, diale
     assert stats.journeys == 60 and stats.cut_off == 0
     assert stats.failed_journeys == 0 and stats.wrong_answers == 0, stats.incorrect[:3]
     assert stats.calls > 300 and {"2301", "2304", "2305"} <= set(stats.latencies)
+    # per dialect as well: every chosen dialect played, its calls adding up to the per-transaction figures
+    by_dialect = {row[0]: row for row in dialect_rows(stats)}
+    assert set(by_dialect) == set(dialects) == set(stats.dialect_journeys)
+    assert sum(row[1] for row in by_dialect.values()) == stats.journeys
+    assert sum(row[2] for row in by_dialect.values()) == stats.calls == sum(len(v) for v in stats.latencies.values())
 
 
 async def test_a_load_run_reports_wrong_answers(tmp_path: Path) -> None:

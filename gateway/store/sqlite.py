@@ -178,6 +178,21 @@ class SqliteStore:
         for row in self._conn.execute("SELECT fixmedins_code, fixmedins_name, hosp_lv, admdvs FROM hospitals "
                                       "ORDER BY fixmedins_code"):
             yield Hospital(str(row[0]), str(row[1]), int(row[2]), str(row[3]))
+    def remove_test_persons(self, prefix: str, mark: str) -> dict[str, int]:
+        """Remove the persons whose psn_no starts with `prefix` and whose emp_name is `mark` (the simulator's test
+        persons), with their stays, fee lines, settlements and accumulators, in one transaction. The journal and
+        the stored answers stay: they are the record of what was exchanged. SQLite only, not part of the port:
+        housekeeping of a test gateway's file (`hisgw simulate --clean`)."""
+        chosen = "SELECT psn_no FROM persons WHERE substr(psn_no, 1, ?) = ? AND emp_name = ?"
+        args = (len(prefix), prefix, mark)
+        stays = f"SELECT mdtrt_id FROM stays WHERE psn_no IN ({chosen})"
+        removed: dict[str, int] = {}
+        with self.transaction():
+            for table, where in (("fee_lines", f"mdtrt_id IN ({stays})"), ("settlements", f"psn_no IN ({chosen})"),
+                                 ("stays", f"psn_no IN ({chosen})"), ("accumulators", f"psn_no IN ({chosen})"),
+                                 ("persons", f"psn_no IN ({chosen})")):
+                removed[table] = self._conn.execute(f"DELETE FROM {table} WHERE {where}", args).rowcount
+        return removed
 
     def counts(self) -> dict[str, int]:
         tables = ("hospitals", "catalogue", "identity_attributes", "persons", "stays", "settlements")

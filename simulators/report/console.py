@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -20,8 +21,22 @@ from rich.progress import (
 from rich.table import Table
 
 from simulators.runner import BLOCKED, ERROR, FAIL, NOT_APPLICABLE, PASS, SKIP, ScenarioResult, StepResult
+from simulators.scenario import Scenario
 
 MARK = {PASS: "[green]✓ pass[/]", FAIL: "[red]✗ FAIL[/]", NOT_APPLICABLE: "[dim]n/a[/]", ERROR: "[red]! error[/]"}
+CELL = {PASS: "[green]✓[/]", FAIL: "[red]✗[/]", NOT_APPLICABLE: "[dim]n/a[/]", ERROR: "[red]![/]"}  # the matrix's
+
+
+def scenario_number(scenario: Scenario) -> str:
+    """The number its file name starts with (`02-attr-0002-level-1.yaml`), or ''."""
+    number = scenario.path.name.split("-", 1)[0]
+    return number if number.isdigit() else ""
+
+
+def scenario_label(result: ScenarioResult) -> str:
+    """`02 attr-0002-level-1`: the file's number and the scenario's name, so similar names stay apart."""
+    number = scenario_number(result.scenario)
+    return f"{number} {result.scenario.name}" if number else result.scenario.name
 
 
 @dataclass
@@ -70,13 +85,16 @@ def _counts(result: ScenarioResult) -> str:
 def summary(console: Console, results: Sequence[ScenarioResult], title: str = "hisgw simulate") -> None:
     dialects = list(dict.fromkeys(r.dialect for r in results))
     if len(dialects) > 1:
-        matrix = Table(title=f"{title}: scenarios × dialects", show_lines=False)
-        matrix.add_column("scenario")
+        # 80 columns: one-character cells under dialect names broken at their hyphen; a long label wraps
+        matrix = Table(title=f"{title}: scenarios × dialects", show_lines=False, box=box.SIMPLE_HEAD,
+                       padding=(0, 1), pad_edge=False, collapse_padding=True)
+        matrix.add_column("scenario", overflow="fold", ratio=1)
         for dialect in dialects:
-            matrix.add_column(dialect, justify="center")
+            matrix.add_column(dialect.replace("-", "\n", 1), justify="center", no_wrap=True)
         by_key = {(r.scenario.name, r.dialect): r for r in results}
+        labels = {r.scenario.name: scenario_label(r) for r in results}
         for name in dict.fromkeys(r.scenario.name for r in results):
-            matrix.add_row(name, *(MARK[by_key[(name, d)].status] for d in dialects))
+            matrix.add_row(labels[name], *(CELL[by_key[(name, d)].status] for d in dialects))
         matrix.add_row("[bold]passed[/]", *(_dialect_total(results, d) for d in dialects))
         console.print(matrix)
     else:
