@@ -118,8 +118,13 @@ class Gateway:
     async def _enqueue(self, exchange: Exchange, call: Call | None, render: Render | None, render_error: RenderError,
                        refusal: GatewayError | None) -> Outcome:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        form = call_form(call) if call is not None else None
-        entry = self.journal.entry(exchange, call, form)
+        try:
+            form = call_form(call) if call is not None else None
+            entry = self.journal.entry(exchange, call, form)
+        except Exception:  # a call the journal cannot write down is not run: refused, and that is journalled
+            log.exception("unhandled", dialect=exchange.dialect, infno=exchange.infno)
+            call, render, form, refusal = None, None, None, InternalError()
+            entry = self.journal.entry(exchange, None)
         self._queue.append(_Job(exchange, entry, call, render, render_error, future, refusal,
                                 form.digest if form else ""))
         if not self._draining:
