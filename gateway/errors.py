@@ -189,14 +189,11 @@ class LaterActivity(BusinessError):
     title = "原交易之后已有后续业务，不能冲正"
 
 
+# HG4001 (another hospital's stay) and HG4005 (another hospital's msgid) are retired, not to be reused: another
+# hospital's identifiers are answered exactly as unknown ones (HG2004, HG2005, HG2007), so none can be probed.
 class AccessError(GatewayError):
     code = "HG4000"
     title = "无权操作"
-
-
-class ForeignStay(AccessError):
-    code = "HG4001"
-    title = "非本机构的就诊记录"
 
 
 class Unauthenticated(AccessError):
@@ -212,11 +209,6 @@ class HospitalMismatch(AccessError):
 class RoleForbidden(AccessError):
     code = "HG4004"
     title = "当前角色无权执行此操作"
-
-
-class ForeignMessage(AccessError):
-    code = "HG4005"  # HG4002-HG4004 are authentication's
-    title = "非本机构发送的报文"
 
 
 class Busy(GatewayError):

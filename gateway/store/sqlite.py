@@ -377,9 +377,6 @@ class SqliteStore:
     def journal_first_ok(self, fixmedins_code: str, msgid: str) -> JournalRow | None:
         return journal_sql.first_ok(self._conn, fixmedins_code, msgid)
 
-    def msgid_seen_elsewhere(self, msgid: str, fixmedins_code: str) -> bool:
-        return journal_sql.seen_elsewhere(self._conn, msgid, fixmedins_code)
-
     def journal_prune(self, before: str, limit: int) -> int:
         return journal_sql.prune(self._conn, before, limit)
 
