@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         dll_port = free_port()
         hl7_port = free_port()
-        gateway = [sys.executable, "-m", "gateway.cli", "--db", str(work / "hisgw.sqlite"), "serve",
+        gateway = [sys.executable, "-m", "gateway.cli", "--db", str(work / "hisgw.sqlite"), "serve", "--init",
                    "--port", str(port), "--dll-port", str(dll_port), "--hl7-port", str(hl7_port),
                    "--log-format", "json"]
         with server(gateway, port, log, hl7_port) as process:

@@ -216,6 +216,15 @@ class Busy(GatewayError):
     title = "医保网关繁忙，交易未执行，请稍后重试"
 
 
+class StoreLost(GatewayError):
+    """The database file was deleted or replaced under the running gateway: whatever it wrote now would be lost
+    at the next restart, so it refuses every call until an operator restarts it on the right file. Nothing was
+    done (not an InternalError: a DLL's -1 would send the HIS into a recovery that cannot succeed either)."""
+
+    code = "HG9003"
+    title = "数据库文件已被删除或替换，网关已停止受理交易，请联系管理员"
+
+
 class InternalError(GatewayError):
     code = "HG9001"
     title = "网关内部错误，交易未执行"

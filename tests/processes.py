@@ -16,12 +16,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_serve(db: Path, log: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str, int]:
+def serve_command(db: Path, port: int, *extra: str, init: bool | None = None) -> list[str]:
+    """`hisgw serve` on free ports; `init` (--init: create the database) by default only for a new file."""
+    create = not db.exists() if init is None else init
+    return [sys.executable, "-m", "gateway.cli", "--db", str(db), "serve", *(["--init"] if create else []),
+            "--port", str(port), "--dll-port", str(free_port()), "--hl7-port", str(free_port()), *extra]
+
+
+def start_serve(db: Path, log: Path, *extra: str,
+                init: bool | None = None) -> tuple[subprocess.Popen[bytes], str, int]:
     """(process, base URL, DLL port), once the HTTP listener accepts connections."""
-    port, dll_port, hl7_port = free_port(), free_port(), free_port()
+    port = free_port()
+    command = serve_command(db, port, *extra, init=init)
+    dll_port = int(command[command.index("--dll-port") + 1])
     with log.open("ab") as out:
-        command = [sys.executable, "-m", "gateway.cli", "--db", str(db), "serve", "--port", str(port),
-                   "--dll-port", str(dll_port), "--hl7-port", str(hl7_port), *extra]
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
     deadline = time.monotonic() + 20
