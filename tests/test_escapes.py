@@ -13,7 +13,7 @@ from gateway.journal.model import JournalQuery
 from gateway.mapping.compile import compile_mapping
 from gateway.mapping.model import Dialect
 from tests.conftest import DIALECTS, MAPPINGS
-from tests.support import PERSONS, Served
+from tests.support import PERSONS, Served, certno
 from tests.test_dialect_hl7 import ft1, msh, pid, pv1
 from tests.test_hostile_input import _dhc, _neusoft, _neusoft_upload, _yunnan, ncms_arguments
 
@@ -156,3 +156,14 @@ async def test_digits_that_int_does_not_read_are_refused(served: Served) -> None
     for limit in ("²", "9" * 5000):
         async with served.session.get(f"{served.url}/journal/v1/exchanges", params={"limit": limit}) as response:
             assert response.status == 400, await response.text()
+
+
+async def test_the_county_import_refuses_the_same_values(served: Served) -> None:
+    """The county API read JSON with its own json.loads: a lone surrogate in a name reached SQLite (HTTP 500)."""
+    person = (f'{{"data":[{{"psn_no":"Z1","certno":"{certno("19800101", "013")}","psn_name":"\\ud800",'
+              '"insutype":"390","insuplc_admdvs":"430521"}]}')
+    item = ('{"data":[{"med_list_codg":"Z","med_list_name":"z","med_chrgitm_type":"09","chrgitm_lv":"02",'
+            '"selfpay_prop":1e999999999}]}')
+    for kind, body in (("persons", person), ("catalogue", item)):
+        async with served.session.post(f"{served.url}/county/v1/{kind}", data=body.encode()) as response:
+            assert response.status in (400, 422), await response.text()
