@@ -31,7 +31,13 @@ def parse_json(raw: bytes, encoding: str) -> object:
     except UnicodeDecodeError as exc:
         raise MalformedMessage(f"报文不是 {encoding.upper()} 编码（第 {exc.start} 字节）") from exc
     try:
-        parsed = json.loads(text, parse_float=_decimal, parse_int=_integer, parse_constant=_refuse_constant)
+        try:
+            parsed = json.loads(text, parse_float=_decimal, parse_constant=_refuse_constant)
+        except ValueError as exc:
+            if isinstance(exc, json.JSONDecodeError):
+                raise
+            # int() refuses 4,300 digits: read again with long integers as Decimal (slower, so only then)
+            parsed = json.loads(text, parse_float=_decimal, parse_int=_integer, parse_constant=_refuse_constant)
         lone_surrogate = _SURROGATE_ESCAPE.search(text) is not None and _has_lone_surrogate(parsed)
     except json.JSONDecodeError as exc:
         raise MalformedMessage(f"JSON 解析失败：第 {exc.lineno} 行第 {exc.colno} 列 {exc.msg}") from exc
@@ -62,7 +68,7 @@ def _refuse_constant(name: str) -> object:
     raise MalformedMessage(f"JSON 中不允许 {name}")
 
 
-MAX_INT_DIGITS = 64  # longer integers are read as Decimal: int() refuses 4,300 digits and costs quadratic time
+MAX_INT_DIGITS = 64  # on the second reading, longer integers are Decimal: no field holds one
 
 
 def _integer(text: str) -> int | Decimal:
