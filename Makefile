@@ -33,7 +33,7 @@ dll-win32: dll/hisgw_dll.c dll/messages_gbk.h
 # Embedded default: SQLite file var/hisgw.sqlite, the demo county's policy and reference data, every listener.
 serve: setup
 	$(BIN)/hisgw demo load
-	$(BIN)/hisgw serve --log-format console
+	$(BIN)/hisgw serve --init --log-format console
 
 lint: setup
 	$(BIN)/ruff check gateway tests simulators bench examples

@@ -257,8 +257,9 @@ class Context:
         """(process, HTTP, DLL and HL7 ports) of the one gateway, started on first use after every preparation."""
         if self._gateway is None:
             port, dll_port, hl7_port = free_port(), free_port(), free_port()
-            command = [sys.executable, "-m", "gateway.cli", "--db", str(self.db), "serve", "--port", str(port),
-                       "--dll-port", str(dll_port), "--hl7-port", str(hl7_port), "--log-format", "json"]
+            command = [sys.executable, "-m", "gateway.cli", "--db", str(self.db), "serve", "--init",
+                       "--port", str(port), "--dll-port", str(dll_port), "--hl7-port", str(hl7_port),
+                       "--log-format", "json"]
             process = self.stack.enter_context(server(command, port, self.log, hl7_port))
             self._gateway = (process, port, dll_port, hl7_port)
         return self._gateway

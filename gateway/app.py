@@ -27,6 +27,7 @@ from gateway.mapping.registry import DialectBook
 from gateway.runtime import Gateway
 from gateway.service.deps import Deps
 from gateway.settings import Settings
+from gateway.store.base import StoreUnavailable
 from gateway.store.sqlite import SqliteStore
 
 log = structlog.get_logger("hisgw")
@@ -37,9 +38,11 @@ def load_policies(settings: Settings) -> PolicyBook:
     return PolicyBook.load(list(settings.policy_files) or [default_policy_path()])
 
 
-def build_gateway(settings: Settings, now: Callable[[], datetime] = datetime.now) -> Gateway:
+def build_gateway(settings: Settings, now: Callable[[], datetime] = datetime.now, *, create: bool = True) -> Gateway:
+    """`create=False`: the database must exist (StoreUnavailable otherwise)."""
     protection = load_protection(settings.journal_raw, settings.journal_key_file)
-    return Gateway(Deps(store=SqliteStore(settings.db_path), policies=load_policies(settings), now=now), protection)
+    store = SqliteStore(settings.db_path, create=create)
+    return Gateway(Deps(store=store, policies=load_policies(settings), now=now), protection)
 
 
 def load_authenticator(settings: Settings) -> Authenticator | None:
@@ -94,6 +97,9 @@ BACKUPS = web.AppKey("backups", BackupSchedule)
 
 
 async def _health(request: web.Request) -> web.Response:
+    lost = request.app[http_listener.GATEWAY].store_lost()
+    if lost is not None:
+        return web.json_response({"status": "store_lost", "err_code": lost.code, "problem": lost.detail}, status=503)
     document: dict[str, object] = {"status": "ok"}
     schedule = request.app.get(BACKUPS)
     if schedule is not None:
@@ -113,11 +119,17 @@ async def _watch(book: DialectBook, reload: Callable[[], None]) -> None:
             reload()
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, *, init: bool = False) -> None:
+    """`init`: create the database when it does not exist (`make serve`); without, a missing one is refused."""
     book = DialectBook(settings.mappings_dir)
     errors = book.reload()
     if errors:
         _report(errors)
+        raise SystemExit(1)
+    if not book.current:  # started from another folder: mappings/ is relative to where hisgw runs
+        log.error("mappings_missing", folder=str(settings.mappings_dir.absolute()),
+                  problem="no mapping files, so no endpoint to serve: run from the folder that holds mappings/, "
+                          "or pass --mappings DIR ([mappings] folder)")
         raise SystemExit(1)
 
     def reload() -> None:
@@ -127,9 +139,12 @@ async def serve(settings: Settings) -> None:
 
     authenticator = load_authenticator(settings)
     try:
-        gateway = build_gateway(settings)
+        gateway = build_gateway(settings, create=init)
     except JournalKeyError as exc:
         log.error("journal_refused", problem=str(exc))
+        raise SystemExit(1) from exc
+    except StoreUnavailable as exc:
+        log.error("store_refused", problem=str(exc))
         raise SystemExit(1) from exc
     await _report_unknown(gateway)
     app = build_app(gateway, lambda: book.current, authenticator)

@@ -22,6 +22,7 @@ from gateway.refdata.read import read_rows
 from gateway.service.refdata import KINDS, import_rows
 from gateway.service.verify import verify_accumulators
 from gateway.settings import Settings
+from gateway.store.base import StoreUnavailable
 from gateway.store.sqlite import SqliteStore
 
 DEMO_DIR = Path(__file__).parent / "data" / "demo"
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--log-format", choices=("json", "console"))
     serve.add_argument("--credentials", type=Path, help="hospitals' and county operators' credentials (TOML); "
                                                         "every call must then be signed")
+    serve.add_argument("--init", action="store_true", help="create the database if it does not exist "
+                                                           "(without: a missing database is refused)")
 
     for kind in KINDS:
         sub = commands.add_parser(kind, help=f"county reference data: {kind}")
@@ -112,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings.log_format, settings.log_level)
         from gateway.app import serve as run
 
-        asyncio.run(run(settings))
+        asyncio.run(run(settings, init=args.init))
         return 0
     if args.command in KINDS:
         return _import(settings, {args.command: args.file})
@@ -149,7 +152,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _import(settings: Settings, files: dict[str, Path]) -> int:
-    store = SqliteStore(settings.db_path)
+    try:
+        store = SqliteStore(settings.db_path)
+    except StoreUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 1
     try:
         for kind, path in files.items():
             try:

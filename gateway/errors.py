@@ -221,16 +221,12 @@ class LaterActivity(BusinessError):
     title = "原交易之后已有后续业务，不能冲正"
 
 
+# HG4001 (another hospital's stay) and HG4005 (another hospital's msgid) are retired, not to be reused: another
+# hospital's identifiers are answered exactly as unknown ones (HG2004, HG2005, HG2007), so none can be probed.
 class AccessError(GatewayError):
     """the caller may not do this (no narrower code applies)"""
     code = "HG4000"
     title = "无权操作"
-
-
-class ForeignStay(AccessError):
-    """the stay belongs to another hospital"""
-    code = "HG4001"
-    title = "非本机构的就诊记录"
 
 
 class Unauthenticated(AccessError):
@@ -251,16 +247,19 @@ class RoleForbidden(AccessError):
     title = "当前角色无权执行此操作"
 
 
-class ForeignMessage(AccessError):
-    """2601/5999: the `omsgid` is another hospital's"""
-    code = "HG4005"  # HG4002-HG4004 are authentication's
-    title = "非本机构发送的报文"
-
-
 class Busy(GatewayError):
     """the listener is full (connection cap); nothing was done, retry later"""
     code = "HG9002"
     title = "医保网关繁忙，交易未执行，请稍后重试"
+
+
+class StoreLost(GatewayError):
+    """The database file was deleted or replaced under the running gateway: whatever it wrote now would be lost
+    at the next restart, so it refuses every call until an operator restarts it on the right file. Nothing was
+    done (not an InternalError: a DLL's -1 would send the HIS into a recovery that cannot succeed either)."""
+
+    code = "HG9003"
+    title = "数据库文件已被删除或替换，网关已停止受理交易，请联系管理员"
 
 
 class InternalError(GatewayError):

@@ -54,7 +54,9 @@ def parse_decimal(raw: object, *, places: int, allow_negative: bool = False) -> 
         raise ValueError("不是数值")
     if not value.is_finite():
         raise ValueError("数值不能为 NaN 或无穷")
-    if abs(value) > MAX_AMOUNT:
+    # copy_abs, never abs(): abs() rounds to the context and raises Overflow on 1e999999999. Nothing below
+    # applies the context before the magnitude is known to be sane.
+    if value.copy_abs() > MAX_AMOUNT:
         raise ValueError("数值超出范围")
     exponent = value.as_tuple().exponent
     assert isinstance(exponent, int)  # finite values have an int exponent
@@ -62,6 +64,6 @@ def parse_decimal(raw: object, *, places: int, allow_negative: bool = False) -> 
         raise ValueError(f"小数位数超过 {places} 位")
     if value < 0 and not allow_negative:
         raise ValueError("数值不能为负")
-    if value.is_zero():
-        value = abs(value)  # -0 is 0
+    if value.is_zero():  # -0 is 0, and 0E-999999999 is 0 at the field's places
+        value = Decimal(0).scaleb(-min(places, max(-exponent, 0)))
     return value

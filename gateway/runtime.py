@@ -51,7 +51,7 @@ import structlog
 
 from gateway.canonical.answers import Answer
 from gateway.canonical.calls import Call
-from gateway.errors import GatewayError, InternalError, ReusedMessageId
+from gateway.errors import GatewayError, InternalError, ReusedMessageId, StoreLost
 from gateway.journal.callform import call_form
 from gateway.journal.model import Ending, Entry, Exchange, Keys
 from gateway.journal.protect import Protection
@@ -93,6 +93,7 @@ class Gateway:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hisgw-store")
         self._queue: list[_Job] = []
         self._draining = False
+        self._lost: StoreLost | None = None  # once the store's file is gone, for good (until a restart)
 
     def now(self) -> datetime:
         return self.deps.now()
@@ -109,7 +110,22 @@ class Gateway:
 
     async def run(self, job: Callable[[], T]) -> T:
         """Run other store work on the store thread (imports, queries from the county side)."""
+        lost = self.store_lost()
+        if lost is not None:
+            raise lost
         return await asyncio.get_running_loop().run_in_executor(self._thread, job)
+
+    def store_lost(self) -> StoreLost | None:
+        """Whether the store can no longer keep what is written (its file deleted or replaced): said once,
+        loudly; from then on every call is refused with HG9003, its effects would vanish at the next restart."""
+        if self._lost is None:
+            try:
+                self.deps.store.check()
+            except StoreLost as exc:
+                self._lost = exc
+                log.critical("store_lost", problem=exc.detail, action="every call is refused (HG9003): stop the "
+                             "gateway, put the right database back, start it again")
+        return self._lost
 
     def close(self) -> None:
         self._thread.shutdown(wait=True)
@@ -118,8 +134,13 @@ class Gateway:
     async def _enqueue(self, exchange: Exchange, call: Call | None, render: Render | None, render_error: RenderError,
                        refusal: GatewayError | None) -> Outcome:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        form = call_form(call) if call is not None else None
-        entry = self.journal.entry(exchange, call, form)
+        try:
+            form = call_form(call) if call is not None else None
+            entry = self.journal.entry(exchange, call, form)
+        except Exception:  # a call the journal cannot write down is not run: refused, and that is journalled
+            log.exception("unhandled", dialect=exchange.dialect, infno=exchange.infno)
+            call, render, form, refusal = None, None, None, InternalError()
+            entry = self.journal.entry(exchange, None)
         self._queue.append(_Job(exchange, entry, call, render, render_error, future, refusal,
                                 form.digest if form else ""))
         if not self._draining:
@@ -148,6 +169,9 @@ class Gateway:
             self._draining = False
 
     def _write_batch(self, batch: list[_Job]) -> list[Outcome]:
+        lost = self.store_lost()  # one stat a batch; nothing is written to a file no one will find again
+        if lost is not None:
+            return [Outcome(job.render_error(lost), replayed=False, error=lost) for job in batch]
         store = self.deps.store
         entry_ids: list[int | None] = [None] * len(batch)
         ahead = [n for n, job in enumerate(batch) if job.call is not None and job.call.changes_state]

@@ -115,7 +115,7 @@ async def test_2601_refuses_what_it_cannot_or_need_not_undo(served: Served) -> N
     stay, msgid, _ = await settled_stay(served, "disabled")
     his = stay.his
     failed(await correct(his, "T2202601010000009999", "2304"), "HG2007")  # never received
-    failed(await correct(served.his("T3"), msgid, "2304"), "HG4005")  # another hospital's msgid
+    failed(await correct(served.his("T3"), msgid, "2304"), "HG2007")  # another hospital's msgid: never received
     assert "2304 结算、2305 结算撤销、2401 入院办理" in failed(await correct(his, msgid, "2301"), "HG3015")
     assert "交易为 2304" in failed(await correct(his, msgid, "2401"), "HG1003")
     failed(await correct(his, msgid, "2304", psn_no=PERSONS["poor"].psn_no), "HG1003")

@@ -336,7 +336,7 @@ async def test_hisgw_serve_answers_mllp_and_stops_cleanly_on_sigterm(tmp_path: P
     port = free_port()
     log = (tmp_path / "serve.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "--db", str(tmp_path / "hisgw.sqlite"), "serve", "--port",
+        [sys.executable, "-m", "gateway.cli", "--db", str(tmp_path / "hisgw.sqlite"), "serve", "--init", "--port",
          str(free_port()), "--dll-port", str(free_port()), "--hl7-port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:

@@ -141,5 +141,5 @@ async def test_another_hospital_cannot_touch_the_stay(served: Served) -> None:
     stay, setl_id = await settled_stay(served)
     intruder = Journey(served.his("T3"), stay.person)
     intruder.mdtrt_id = stay.mdtrt_id
-    failed(await intruder.reverse(setl_id), "HG4001")
+    failed(await intruder.reverse(setl_id), "HG2004")  # as if it did not exist
     failed(await served.his("T3").call("5203", {"data": {"setl_id": setl_id}}), "HG2005")

@@ -24,7 +24,7 @@ from gateway.mapping.codec import Codec, Inbound, status_of
 from gateway.mapping.delimited import DelimitedCodec
 from gateway.mapping.hl7msg import Hl7Codec
 from gateway.mapping.jsondoc import JsonCodec
-from gateway.mapping.model import Dialect
+from gateway.mapping.model import Dialect, JsonDoc
 from gateway.mapping.xmldoc import XmlCodec
 from gateway.runtime import Gateway, Outcome
 
@@ -62,15 +62,20 @@ async def call_dialect(gateway: Gateway, dialect: Dialect, raw: Any, action: str
     except Exception:  # our fault: the dialect's system error, the traceback in the log
         log.exception("unhandled", dialect=dialect.name)
         refusal = InternalError()
-    exchange = exchange_of(dialect, raw, action, inbound, received_at, started,
-                           with_names=gateway.journal.protection.wants_names)
+    wants_names = gateway.journal.protection.wants_names
+    try:
+        exchange = exchange_of(dialect, raw, action, inbound, received_at, started, with_names=wants_names)
+    except Exception:  # what the envelope said could not be kept: the row holds what can be
+        log.exception("unhandled", dialect=dialect.name)
+        call, refusal = None, refusal or InternalError()
+        exchange = exchange_of(dialect, b"", action, None, received_at, started, with_names=False)
 
     def render(answer: Answer) -> bytes:
         assert inbound is not None
         return codec.answer(inbound, render_output(answer))
 
     def render_error(error: GatewayError) -> bytes:
-        return codec.error(dialect, inbound, raw, error)
+        return error_answer(dialect, inbound, raw, error)
 
     try:
         if call is not None:
@@ -78,9 +83,10 @@ async def call_dialect(gateway: Gateway, dialect: Dialect, raw: Any, action: str
         else:
             assert refusal is not None
             outcome = await gateway.refuse(exchange, refusal, render_error(refusal))
-    except Exception:  # the batch's commit failed: nothing of it is durable
+    except Exception as exc:  # the batch's commit failed: nothing of it is durable
         log.exception("unhandled", dialect=dialect.name)
-        outcome = Outcome(render_error(InternalError()), replayed=False, error=InternalError())
+        failure = exc if isinstance(exc, GatewayError) else InternalError()
+        outcome = Outcome(render_error(failure), replayed=False, error=failure)
     error = outcome.error
     status = status_of(dialect, error)
     log.info(
@@ -90,6 +96,41 @@ async def call_dialect(gateway: Gateway, dialect: Dialect, raw: Any, action: str
         ms=round((time.perf_counter() - started) * 1000, 2),
     )
     return status, outcome.body
+
+
+def error_answer(dialect: Dialect, inbound: Inbound | None, raw: Any, error: GatewayError) -> bytes:
+    """The dialect's error answer, and it cannot fail. One that cannot be rendered (a value the codec chokes
+    on again, a wording in the mapping that does not format) is rendered without the request and without the
+    mapping's wordings, then with the plain "{code}:{message}", then as plain text."""
+    codec = codec_for(dialect)
+    unworded = dataclasses.replace(dialect, errors=dataclasses.replace(dialect.errors, overrides={}))
+    plain = dataclasses.replace(unworded, errors=dataclasses.replace(unworded.errors, text="{code}:{message}"))
+    for speaking, understood, request in ((dialect, inbound, raw), (unworded, None, _blank(raw)),
+                                          (plain, None, _blank(raw))):
+        try:
+            return codec.error(speaking, understood, request, error)
+        except Exception as exc:  # the exception says enough (a mapping's wording, a value): no traceback
+            log.error("error_answer_failed", dialect=dialect.name, err_code=error.code,
+                      problem=f"{type(exc).__name__}: {exc}"[:300])
+    return last_resort(dialect, error)
+
+
+def last_resort(dialect: Dialect, error: GatewayError) -> bytes:
+    """The dialect's status and the error's code and title, written without its codec: nothing here reads the
+    request or formats a template. JSON dialects get their envelope's status and message keys."""
+    status = status_of(dialect, error)
+    text = f"{error.code}:{error.title}"
+    if isinstance(dialect.framing, JsonDoc):
+        document = {key: (int(status) if status.lstrip("-").isascii() and status.lstrip("-").isdigit() else status)
+                      if source == "status" else text if source in ("message", "error") else None
+                      for key, source in dialect.answer_envelope}
+        return json.dumps(document, ensure_ascii=True).encode("ascii")
+    return text.encode(dialect.encoding, errors="replace")
+
+
+def _blank(raw: Any) -> Any:
+    """A request of the same kind with nothing in it."""
+    return b"" if isinstance(raw, bytes | bytearray) else "" if isinstance(raw, str) else {}
 
 
 def exchange_of(dialect: Dialect, raw: Any, action: str, inbound: Inbound | None, received_at: datetime,

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import structlog
 from aiohttp import web
 
-from gateway.adapters.dialect_call import call_dialect, codec_for
+from gateway.adapters.dialect_call import call_dialect, codec_for, error_answer
 from gateway.adapters.limits import ConnectionGate
 from gateway.auth.signature import Authenticator
 from gateway.errors import Busy, GatewayError, MalformedMessage, MessageTooLarge
@@ -69,7 +69,7 @@ async def _serve(request: web.Request, dialect: Dialect) -> web.StreamResponse:
     if request.method != "POST":
         return web.json_response({"error": f"{dialect.name}: POST the request to {dialect.endpoint}"}, status=405)
     if isinstance(caller, GatewayError):
-        body = codec_for(dialect).error(dialect, None, raw, caller)
+        body = error_answer(dialect, None, raw, caller)
     else:
         _status, body = await call_dialect(request.app[GATEWAY], dialect, raw, hospital=caller)
     return web.Response(body=body, content_type=_content_type(dialect), charset=dialect.encoding)

@@ -26,6 +26,7 @@ from spyne.protocol.soap import Soap11
 from gateway.adapters.dialect_call import call_dialect
 from gateway.adapters.http_listener import GATEWAY
 from gateway.errors import AccessError, GatewayError, MessageTooLarge
+from gateway.mapping import safexml
 from gateway.mapping.args import operations
 from gateway.mapping.model import Dialect
 
@@ -89,6 +90,12 @@ def readable_wsdl(document: bytes) -> bytes:
     return text
 
 
+def _declares_dtd(document: Any) -> bool:
+    """spyne's parsed envelope: (root, ids) as parsed, the root once decomposed, or nothing."""
+    root = document[0] if isinstance(document, tuple) and document else document
+    return isinstance(root, etree._Element) and safexml.declares_dtd(root)
+
+
 class SoapEndpoints:
     """One spyne server per soap dialect, rebuilt when a reload brings a new version of the dialect."""
 
@@ -122,6 +129,8 @@ class SoapEndpoints:
         context.in_string = [body]
         contexts = server.generate_contexts(context)
         call, others = contexts[0], contexts[1:]
+        if _declares_dtd(call.in_document):  # the byte check above misses UTF-16 and UTF-32 (safexml.py)
+            return await self.fault(server, request, context, "Client.Forbidden", "DTD and entities are refused")
         if call.in_error:
             return await server.handle_error(request, call, others, call.in_error)
         server.get_in_object(call)

@@ -79,11 +79,12 @@ class Authenticator:
             raise Unauthenticated(f"未知的 x-tif-paasid {values['x-tif-paasid'][:40]!r}")
         timestamp, nonce = values["x-tif-timestamp"], values["x-tif-nonce"]
         now = self.clock()
-        if not timestamp.isdigit() or abs(int(timestamp) - now) > WINDOW:
+        well_formed = timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12  # int() of "²" fails
+        if not well_formed or abs(int(timestamp) - now) > WINDOW:
             raise Unauthenticated(f"x-tif-timestamp 不在网关时间前后 {WINDOW} 秒内")
         expected = (sm3_signature(credential.secret, timestamp, nonce, body) if (scheme or credential.scheme) == "sm3"
                     else tif_signature(credential.secret, timestamp, nonce))
-        if not hmac.compare_digest(expected, values["x-tif-signature"].lower()):
+        if not hmac.compare_digest(expected.encode(), values["x-tif-signature"].lower().encode("utf-8", "replace")):
             raise Unauthenticated("x-tif-signature 不正确")
         if not self.nonces.first_use(credential.paasid, nonce, now):
             raise Unauthenticated("x-tif-nonce 已使用过：请求被重放")

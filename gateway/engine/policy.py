@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import NoPolicy
-from gateway.money import fen
+from gateway.money import MAX_AMOUNT, fen
 
 # The formulas a fund can use (each is one function in gateway.engine.chain) and the figures each needs.
 PARAMETERS: dict[str, frozenset[str]] = {
@@ -174,6 +174,8 @@ class _Reader:
             raise self.fail(where, f"不是数值: {value!r}") from exc
         if not number.is_finite() or number < 0:
             raise self.fail(where, "应为非负有限数值")
+        if number > MAX_AMOUNT:  # 1e999999999 would overflow where it is rounded to the fen
+            raise self.fail(where, "数值超出范围")
         if rate and number > 1:
             raise self.fail(where, "比例应在 0 到 1 之间")
         return number

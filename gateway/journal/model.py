@@ -141,7 +141,8 @@ def parse_query(params: Mapping[str, str], *, raw: bool = False) -> JournalQuery
     if outcome and outcome not in OUTCOMES:
         raise InvalidValue(f"outcome 应为 {' | '.join(OUTCOMES)}", field="outcome")
     limit_text = params.get("limit", "").strip() or "100"
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
+    well_formed = limit_text.isascii() and limit_text.isdigit() and len(limit_text) <= 6  # int() of "²" fails
+    if not well_formed or not 1 <= int(limit_text) <= MAX_LIMIT:
         raise InvalidValue(f"limit 应为 1–{MAX_LIMIT}", field="limit")
     since, until = params.get("since", ""), params.get("until", "")
     return JournalQuery(

@@ -7,6 +7,7 @@ other trades read each field at a dotted key path under the request key and writ
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -32,15 +33,62 @@ def parse_json(raw: bytes, encoding: str) -> object:
     except UnicodeDecodeError as exc:
         raise MalformedMessage(f"报文不是 {encoding.upper()} 编码（第 {exc.start} 字节）") from exc
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+        try:
+            parsed = json.loads(text, parse_float=_decimal, parse_constant=_refuse_constant)
+        except ValueError as exc:
+            if isinstance(exc, json.JSONDecodeError):
+                raise
+            # int() refuses 4,300 digits: read again with long integers as Decimal (slower, so only then)
+            parsed = json.loads(text, parse_float=_decimal, parse_int=_integer, parse_constant=_refuse_constant)
+        lone_surrogate = _SURROGATE_ESCAPE.search(text) is not None and _has_lone_surrogate(parsed)
     except json.JSONDecodeError as exc:
         raise MalformedMessage(f"JSON 解析失败：第 {exc.lineno} 行第 {exc.colno} 列 {exc.msg}") from exc
     except RecursionError as exc:
         raise MalformedMessage("JSON 嵌套过深") from exc
+    except (ValueError, ArithmeticError) as exc:  # whatever else the parser meets: still the caller's message
+        raise MalformedMessage("JSON 解析失败：数值不合法") from exc
+    if lone_surrogate:
+        # "\ud800" alone is no character: it could be neither journalled (SQLite wants UTF-8) nor answered
+        raise MalformedMessage("JSON 字符串含不成对的 \\uD800–\\uDFFF 转义")
+    return parsed
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    if isinstance(value, str):
+        return not value.isascii() and any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(key) or _has_lone_surrogate(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
 
 
 def _refuse_constant(name: str) -> object:
     raise MalformedMessage(f"JSON 中不允许 {name}")
+
+
+MAX_INT_DIGITS = 64  # on the second reading, longer integers are Decimal: no field holds one
+
+
+def _integer(text: str) -> int | Decimal:
+    """A JSON integer; one longer than any field can hold stays a Decimal, so the field's own check names it."""
+    return int(text) if len(text) <= MAX_INT_DIGITS else Decimal(text)
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except ArithmeticError:  # an exponent beyond what Decimal holds (1e99999999999999999999)
+        pass
+    mantissa, _, exponent = text.lower().partition("e")
+    if not mantissa.strip("-+.0"):
+        return Decimal(0)
+    # A stand-in with the same sign and the same trouble, so the field's own check names the field: far too
+    # large, or far too many decimal places.
+    return Decimal((mantissa.startswith("-"), (1,), -999_999_999 if exponent.startswith("-") else 999_999_999))
 
 
 def dumps(document: object, encoding: str) -> bytes:

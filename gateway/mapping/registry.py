@@ -45,6 +45,8 @@ class DialectBook:
         """[] when the new set is in service; else the errors, and the previous set keeps serving."""
         seen = self._fingerprint()
         dialects, errors = check_all(self.folder)
+        if not dialects and not errors and self.current:  # the folder emptied (or moved) under a running gateway
+            errors = [MappingError(self.folder, 1, "no mapping files left: the dialects in service are kept")]
         if not errors:
             self.current = dialects
         self._seen = seen

@@ -25,7 +25,7 @@ def check_certno(raw: str) -> IdNumberInfo:
     certno = raw.strip().upper()
     if len(certno) != 18:
         raise InvalidIdNumber(f"长度应为18位，实为{len(certno)}位", field="certno")
-    if not (certno[:17].isdigit() and (certno[17].isdigit() or certno[17] == "X")):
+    if not (certno.isascii() and certno[:17].isdigit() and (certno[17].isdigit() or certno[17] == "X")):
         raise InvalidIdNumber("前17位应为数字，末位为数字或X", field="certno")
     try:
         born = ric.get_birth_date(certno)

@@ -7,7 +7,7 @@ does not want it (dll/PROTOCOL.md):
 - 2305 结算撤销 → the reversal is undone: the settlement is valid again, its accumulators back;
 - 2401 入院办理 → the admission is cancelled, exactly as 2404 would cancel it.
 
-Refused, each saying why: a msgid of another hospital (HG4005), a msgid never received (HG2007), another
+Refused, each saying why: a msgid never received from this hospital (HG2007: another hospital's too), another
 transaction (HG3015), a msgid whose call failed or never completed (HG3014: nothing happened, nothing to
 undo), an effect already undone (HG3016), and an undo that later business would contradict (HG3017, or the
 stay's state: HG3002/HG3004). 2601 changes state, so it is itself idempotent by its own msgid.

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from gateway.canonical.calls import CallContext
 from gateway.canonical.refdata import UNINSURED_REASONS, Hospital, Person
 from gateway.engine.policy import PolicyBook
-from gateway.errors import ForeignStay, InvalidValue, PersonUninsured, UnknownHospital, UnknownPerson, UnknownStay
+from gateway.errors import InvalidValue, PersonUninsured, UnknownHospital, UnknownPerson, UnknownStay
 from gateway.store.base import Store
 from gateway.store.records import StayRecord
 
@@ -47,12 +47,11 @@ def require_insured(person: Person) -> None:
 
 
 def stay_of(deps: Deps, ctx: CallContext, mdtrt_id: str, psn_no: str) -> StayRecord:
-    """The stay, checked to belong to the calling hospital and to the person the HIS names."""
+    """The stay, checked to belong to the calling hospital and to the person the HIS names. Another hospital's
+    stay is answered exactly as one that does not exist: a hospital cannot tell the ids of others from none."""
     stay = deps.store.stay(mdtrt_id)
-    if stay is None:
+    if stay is None or stay.fixmedins_code != ctx.fixmedins_code:
         raise UnknownStay(f"就诊ID {mdtrt_id} 不存在", field="mdtrt_id")
-    if stay.fixmedins_code != ctx.fixmedins_code:
-        raise ForeignStay(f"就诊ID {mdtrt_id} 不属于机构 {ctx.fixmedins_code}", field="mdtrt_id")
     if psn_no and psn_no != stay.psn_no:
         raise InvalidValue(f"人员编号与就诊ID {mdtrt_id} 的登记人员不符", field="psn_no")
     return stay

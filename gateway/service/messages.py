@@ -8,7 +8,7 @@ from datetime import datetime
 
 from gateway.canonical.answers import MessageAnswer
 from gateway.canonical.calls import CallContext, MessageQuery
-from gateway.errors import ForeignMessage, UnknownMessage
+from gateway.errors import UnknownMessage
 from gateway.journal.model import JournalRow, Keys
 from gateway.lifecycle import StayState
 from gateway.service.deps import Deps, hospital_of
@@ -52,11 +52,10 @@ def original_of(deps: Deps, ctx: CallContext, omsgid: str, *, must_exist: bool) 
     store = deps.store
     original = Original(omsgid, store.answer_for(ctx.fixmedins_code, omsgid),
                         tuple(store.journal_of_msgid(ctx.fixmedins_code, omsgid)))
-    if original.stored is None and not original.rows:
-        if store.msgid_seen_elsewhere(omsgid, ctx.fixmedins_code):
-            raise ForeignMessage(f"报文 {omsgid} 不是机构 {ctx.fixmedins_code} 发送的", field="omsgid")
-        if must_exist:
-            raise UnknownMessage(f"未收到过报文 {omsgid}", field="omsgid")
+    # A msgid is the sending hospital's: another hospital's is one this hospital never sent, and is answered so
+    # (nothing tells that it exists elsewhere).
+    if original.stored is None and not original.rows and must_exist:
+        raise UnknownMessage(f"未收到过报文 {omsgid}", field="omsgid")
     return original
 
 

@@ -62,7 +62,7 @@ def reverse(deps: Deps, ctx: CallContext, body: SettleReverse) -> ReversalAnswer
     mdtrt_id = body.mdtrt_id
     if not mdtrt_id:
         named = deps.store.settlement(body.setl_id)
-        if named is None:
+        if named is None or named.fixmedins_code != ctx.fixmedins_code:  # another's: as if there were none
             raise UnknownSettlement(f"结算ID {body.setl_id} 不存在", field="setl_id")
         mdtrt_id = named.mdtrt_id
     stay = stay_of(deps, ctx, mdtrt_id, body.psn_no)

@@ -25,6 +25,11 @@ from gateway.store.records import (
 )
 
 
+class StoreUnavailable(Exception):
+    """The store cannot be opened (missing and not to be created, unreadable, read-only): one line for the
+    operator, said at start instead of a traceback."""
+
+
 class Store(Protocol):
     def transaction(self, *, fsync: bool = True) -> AbstractContextManager[None]:
         """All-or-nothing unit of work; durable (fsync) on commit. fsync=False: the commit may be lost to a
@@ -34,6 +39,10 @@ class Store(Protocol):
         """Inside a transaction: a part that is undone alone if it raises (one call of a batch)."""
 
     def close(self) -> None: ...
+
+    def check(self) -> None:
+        """Raise gateway.errors.StoreLost when what is written would no longer be kept (SQLite: its file was
+        deleted or replaced under the running gateway). Cheap: the gateway asks before every batch."""
 
     def next_serial(self, name: str) -> int:
         """A gap-free counter per name, for mdtrt_id, setl_id and sign_no."""
@@ -112,5 +121,4 @@ class Store(Protocol):
         """Oldest first."""
 
     def journal_first_ok(self, fixmedins_code: str, msgid: str) -> JournalRow | None: ...
-    def msgid_seen_elsewhere(self, msgid: str, fixmedins_code: str) -> bool: ...
     def journal_prune(self, before: str, limit: int) -> int: ...

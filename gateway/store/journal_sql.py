@@ -80,11 +80,6 @@ def first_ok(conn: sqlite3.Connection, fixmedins_code: str, msgid: str) -> Journ
     return _row(row) if row else None
 
 
-def seen_elsewhere(conn: sqlite3.Connection, msgid: str, fixmedins_code: str) -> bool:
-    return conn.execute("SELECT 1 FROM journal WHERE msgid = ? AND fixmedins_code <> ? LIMIT 1",
-                        (msgid, fixmedins_code)).fetchone() is not None
-
-
 def prune(conn: sqlite3.Connection, before: str, limit: int) -> int:
     """Delete up to `limit` of the oldest exchanges received before `before`, with their outcomes; the caller
     repeats in short transactions so a running gateway is never held up for long."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -12,10 +13,12 @@ from pathlib import Path
 
 from gateway.canonical.refdata import CatalogueItem, Hospital, IdentityAttribute, Person
 from gateway.engine.fees import FeeTotals, LineAmounts
+from gateway.errors import StoreLost
 from gateway.journal.model import Ending, Entry, JournalQuery, JournalRow
 from gateway.lifecycle import StayState
 from gateway.money import from_fen_int, to_fen_int
 from gateway.store import journal_sql
+from gateway.store.base import StoreUnavailable
 from gateway.store.figures_json import dump_figures, load_figures
 from gateway.store.migrate import migrate_sqlite
 from gateway.store.records import (
@@ -29,22 +32,50 @@ from gateway.store.records import (
 
 
 class SqliteStore:
-    """Implements gateway.store.base.Store. Use from one thread (the gateway's store thread)."""
+    """Implements gateway.store.base.Store. Use from one thread (the gateway's store thread).
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly our unit of work.
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.execute("PRAGMA busy_timeout=5000")
-        self.schema_version = migrate_sqlite(self._conn)
+    `create=False` opens only a database that exists (`hisgw serve` without --init): a missing file is a
+    mistake to say, not an empty database to start silently. StoreUnavailable says what is wrong in one line."""
+
+    def __init__(self, path: Path | str, *, create: bool = True) -> None:
+        self.path = Path(path).absolute()
+        if not create and not self.path.is_file():
+            raise StoreUnavailable(f"no database at {self.path} (hisgw serve --init creates a new one)")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create the folder {self.path.parent}: {exc.strerror}") from exc
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly our unit of work.
+            # mode=rw: a file that vanishes between the check above and here is not created either.
+            target = f"{self.path.as_uri()}?mode={'rwc' if create else 'rw'}"
+            self._conn = sqlite3.connect(target, uri=True, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA busy_timeout=5000")
+            self.schema_version = migrate_sqlite(self._conn)
+            self._conn.execute("BEGIN IMMEDIATE")  # a read-only file opens without complaint: write, then undo
+            self._conn.execute(f"PRAGMA user_version = {self.schema_version}")
+            self._conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            writable = os.access(self.path.parent, os.W_OK) and (not self.path.exists()
+                                                                  or os.access(self.path, os.W_OK))
+            hint = "" if writable else " (the file or its folder is not writable: read-only file system?)"
+            raise StoreUnavailable(f"cannot open the database {self.path}: {exc}{hint}") from exc
+        self._identity = _identity(self.path)
         self._depth = 0
 
     def close(self) -> None:
         self._conn.close()
+
+    def check(self) -> None:
+        try:
+            now = _identity(self.path)
+        except OSError as exc:
+            raise StoreLost(f"{self.path} 已不存在（{exc.strerror}）") from exc
+        if now != self._identity:
+            raise StoreLost(f"{self.path} 已被另一个文件替换")
 
     @contextmanager
     def transaction(self, *, fsync: bool = True) -> Iterator[None]:
@@ -419,11 +450,15 @@ class SqliteStore:
     def journal_first_ok(self, fixmedins_code: str, msgid: str) -> JournalRow | None:
         return journal_sql.first_ok(self._conn, fixmedins_code, msgid)
 
-    def msgid_seen_elsewhere(self, msgid: str, fixmedins_code: str) -> bool:
-        return journal_sql.seen_elsewhere(self._conn, msgid, fixmedins_code)
-
     def journal_prune(self, before: str, limit: int) -> int:
         return journal_sql.prune(self._conn, before, limit)
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    """Which file the path names: device and inode (replaced by another file: they differ), and its link count
+    (0 once unlinked, though a stat by name then fails first)."""
+    info = os.stat(path)
+    return info.st_dev, info.st_ino, min(info.st_nlink, 1)
 
 
 def _chunks(keys: Collection[str], size: int = 500) -> Iterator[tuple[list[str], str]]:

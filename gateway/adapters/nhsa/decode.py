@@ -241,7 +241,7 @@ def _accumulator_query(payload: Fields, ctx: c.CallContext) -> c.AccumulatorQuer
     data = _data(payload)
     period = (data.text("cum_ym", required=False) or data.text("year", required=False)).replace("-", "")
     if period:
-        if not (period[:4].isdigit() and len(period) in (4, 6)):
+        if not (period.isascii() and period.isdigit() and len(period) in (4, 6)):
             raise InvalidValue("应为 yyyy 或 yyyyMM", field=data.path("cum_ym"))
         year = int(period[:4])
     else:
