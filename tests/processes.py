@@ -16,11 +16,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_serve(db: Path, log: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str, int]:
-    """(process, base URL, DLL port), once the HTTP listener accepts connections."""
-    port, dll_port, hl7_port = free_port(), free_port(), free_port()
+def start_serve(db: Path, log: Path, *extra: str, config: Path | None = None,
+                hl7_port: int | None = None) -> tuple[subprocess.Popen[bytes], str, int]:
+    """(process, base URL, DLL port), once the HTTP listener accepts connections. `config`: a settings file."""
+    port, dll_port, hl7_port = free_port(), free_port(), hl7_port or free_port()
+    settings = ["--config", str(config)] if config else []
     with log.open("ab") as out:
-        command = [sys.executable, "-m", "gateway.cli", "--db", str(db), "serve", "--port", str(port),
+        command = [sys.executable, "-m", "gateway.cli", *settings, "--db", str(db), "serve", "--port", str(port),
                    "--dll-port", str(dll_port), "--hl7-port", str(hl7_port), *extra]
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})

@@ -14,7 +14,17 @@ from collections.abc import Callable, Mapping
 import structlog
 
 from gateway.adapters.dialect_call import call_dialect, codec_for
-from gateway.adapters.limits import CHUNK, BudgetSpent, ConnectionGate, Held, Limits, Shared, discard, read_charged
+from gateway.adapters.limits import (
+    CHUNK,
+    BudgetSpent,
+    ConnectionGate,
+    Held,
+    Limits,
+    Shared,
+    Tally,
+    discard,
+    read_charged,
+)
 from gateway.auth.signature import Authenticator
 from gateway.errors import GatewayError
 from gateway.mapping.codec import status_of
@@ -45,6 +55,7 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
     limits = limits or Limits()
     shared = shared or Shared.default()
     gate = ConnectionGate(limits)
+    refused = Tally("dll_busy")
 
     async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, text: str, unread: int | None,
                      linger: float = LINGER) -> None:
@@ -56,12 +67,14 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
             await discard(reader, count=unread, timeout=linger)
 
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        short = shared.descriptors.low()
-        if short or not gate.enter():
-            log.warning("dll_busy", open=gate.open, cap=limits.max_connections, descriptors_short=short)
-            await refuse(reader, writer, "hisgw: 医保网关繁忙（连接数已满），请稍后重试", None, 0.0 if short else 0.3)
+        reason = shared.descriptors.refusal(gate.open, limits.max_connections)
+        if reason:
+            refused.note(open=gate.open, cap=limits.max_connections, reason=reason)
+            await refuse(reader, writer, "hisgw: 医保网关繁忙（连接数已满），请稍后重试", None,
+                         0.0 if reason == "descriptors" else 0.3)
             writer.close()
             return
+        gate.enter()
         held = Held(shared.budget)
         try:
             wait = limits.header_timeout
@@ -73,14 +86,14 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
                     await refuse(reader, writer, f"hisgw: frame of {length} bytes is too large", length)
                     break
                 if not await shared.budget.room_for(length):
-                    log.warning("dll_busy", reason="bytes in flight", frame=length, in_flight=shared.budget.used)
+                    refused.note(reason="bytes in flight", frame=length, in_flight=shared.budget.used)
                     await refuse(reader, writer, BUSY_TEXT, length)
                     break
                 try:
                     async with asyncio.timeout(limits.read_timeout):
                         payload = await read_charged(reader, length, held)
                 except BudgetSpent:
-                    log.warning("dll_busy", reason="bytes in flight", frame=length, in_flight=shared.budget.used)
+                    refused.note(reason="bytes in flight", frame=length, in_flight=shared.budget.used)
                     await refuse(reader, writer, BUSY_TEXT, length - held.bytes)
                     break
                 await answer(payload, writer)

@@ -9,12 +9,14 @@ Shared by every listener (`Shared`):
 - one budget of bytes in flight (`ByteBudget`): a listener reads a message in chunks and charges each chunk
   before it keeps it, so the bytes that stalled or slow senders make the gateway hold are bounded as a whole,
   whatever the number of connections. When the budget is spent a reader waits briefly for room, then refuses
-  the message in its protocol (busy, HG9002). When it empties after a high mark, freed heap goes back to the
-  system (glibc keeps it otherwise: `malloc_trim`).
+  the message in its protocol (busy, HG9002). Outside the budget a connection costs its stream's buffer (what
+  one recv() brings, ≤ 256 KB, plus 2 × CHUNK) and its objects, for as long as its timeouts allow.
+- freed memory goes back to the system (`give_back_memory`): glibc keeps freed heap otherwise, and a flood of
+  connections would leave the process at its peak.
 - a reserve of file descriptors (`Descriptors`): a new connection is refused while the process's open
   descriptors are within `reserve` of RLIMIT_NOFILE, so the store (SQLite opens its WAL and temporary files)
   and the other listeners never meet EMFILE.
-- accept errors (`AcceptErrorLog`) are logged once per interval with a count, not once each.
+- refusals and accept errors (`Tally`) are logged once per interval with a count, not once each.
 """
 
 from __future__ import annotations
@@ -28,15 +30,16 @@ import os
 import resource
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
 log = structlog.get_logger("hisgw.limits")
 
-CHUNK = 64 * 1024  # what a listener reads at once; a stream's own buffer stays within twice this
+CHUNK = 16 * 1024  # what a listener reads at once; a stream's own buffer (uncharged) stays within twice this
 FD_DIR = "/proc/self/fd"
+LISTENERS = 3  # HTTP (and SOAP), DLL, MLLP: each gets a third of the descriptors above the reserve
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,21 +85,17 @@ def _malloc_trim() -> Callable[[], None]:
 class ByteBudget:
     """Bytes in flight across every listener: what connections hold of messages not yet answered."""
 
-    TRIM_ABOVE = 8 * 1024 * 1024  # a peak above this, once the budget is nearly empty again, is given back
-
     def __init__(self, total: int, wait: float) -> None:
         self.total = total
         self.wait = wait  # seconds a reader waits for room before the message is refused
         self.used = 0
         self._freed = asyncio.Event()
-        self._peak = 0
-        self._trim = _malloc_trim()
+
 
     def take_now(self, n: int) -> bool:
         if self.used + n > self.total:
             return False
         self.used += n
-        self._peak = max(self._peak, self.used)
         return True
 
     async def take(self, n: int) -> bool:
@@ -127,9 +126,7 @@ class ByteBudget:
         self.used -= n
         freed, self._freed = self._freed, asyncio.Event()
         freed.set()
-        if self._peak > self.TRIM_ABOVE and self.used <= self._peak // 8:
-            self._peak = self.used
-            self._trim()
+
 
 
 @dataclass
@@ -187,11 +184,13 @@ class Descriptors:
         self._since += 1
         return False
 
-    def share(self, listeners: int, configured: int) -> int:
-        """A listener's connection cap: the configured one, at most its share of the descriptors, so that silent
-        sockets on one listener cannot take the descriptors the others need."""
-        usable = max(16, (_nofile() - self.reserve) // max(1, listeners))
-        return min(configured, usable)
+    def refusal(self, open_here: int, cap: int) -> str:
+        """Why a connection just accepted is refused ('' to take it): its listener holds `cap` connections, or its
+        share of the descriptors (a third of RLIMIT_NOFILE minus the reserve, so that silent sockets on one
+        listener cannot take what the others need), or the process is within the reserve of RLIMIT_NOFILE."""
+        if open_here >= min(cap, max(16, (_nofile() - self.reserve) // LISTENERS)):
+            return "connections"
+        return "descriptors" if self.low() else ""
 
 
 def raise_nofile() -> int:
@@ -216,37 +215,62 @@ class Shared:
 
 
 @dataclass
-class AcceptErrorLog:
-    """asyncio's exception handler for 'socket.accept() out of system resource' (EMFILE, ENFILE, ENOBUFS, ENOMEM):
-    one line per `interval` with how many happened, instead of one per failed accept."""
+class Tally:
+    """An event that can come in floods (refused connections, failed accepts): counted, and logged at most once
+    per `interval` with how many happened since the last line."""
 
+    event: str
     interval: float = 10.0
-    counts: dict[str, int] = field(default_factory=dict)
+    count: int = 0
     _last: float = -1e9
 
-    def install(self, loop: asyncio.AbstractEventLoop) -> None:
-        previous = loop.get_exception_handler()
-
-        def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-            exc = context.get("exception")
-            if isinstance(exc, OSError) and str(context.get("message", "")).startswith("socket.accept()"):
-                self.seen(exc)
-            elif previous is not None:
-                previous(loop, context)
-            else:
-                loop.default_exception_handler(context)
-
-        loop.set_exception_handler(handler)
-
-    def seen(self, exc: OSError) -> None:
-        name = errno.errorcode.get(exc.errno or 0, str(exc.errno))
-        self.counts[name] = self.counts.get(name, 0) + 1
+    def note(self, **fields: Any) -> None:
+        self.count += 1
         now = time.monotonic()
         if now - self._last >= self.interval:
-            log.error("accept_failed", counts=dict(self.counts), interval_s=self.interval,
-                      nofile=_nofile(), note="descriptors exhausted: new connections wait in the backlog")
-            self.counts.clear()
+            log.warning(self.event, count=self.count, interval_s=self.interval, **fields)
+            self.count = 0
             self._last = now
+
+
+def log_accept_errors(loop: asyncio.AbstractEventLoop, interval: float = 10.0) -> Tally:
+    """asyncio's exception handler for 'socket.accept() out of system resource' (EMFILE, ENFILE, ENOBUFS, ENOMEM),
+    which asyncio would log once per failed accept: one line per `interval` with a count instead."""
+    tally = Tally("accept_failed", interval)
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and str(context.get("message", "")).startswith("socket.accept()"):
+            tally.note(error=errno.errorcode.get(exc.errno or 0, str(exc.errno)), nofile=_nofile())
+        elif previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+    return tally
+
+
+async def give_back_memory(interval: float = 2.0, slack: int = 8 * 1024 * 1024) -> None:
+    """Every `interval` seconds, while resident memory is `slack` above the lowest it has been after a trim,
+    malloc_trim(0): a few milliseconds when there is much to give back, well under one otherwise."""
+    trim = _malloc_trim()
+    floor = _resident()
+    while floor:
+        await asyncio.sleep(interval)
+        if _resident() > floor + slack:
+            trim()
+            floor = min(floor, _resident()) or floor
+
+
+def _resident() -> int:
+    """This process's resident bytes (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
 
 
 class BudgetSpent(Exception):

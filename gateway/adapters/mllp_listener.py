@@ -27,7 +27,7 @@ import structlog
 from hl7.mllp import HL7StreamReader, HL7StreamWriter, start_hl7_server
 
 from gateway.adapters.dialect_call import call_dialect, codec_for
-from gateway.adapters.limits import CHUNK, BudgetSpent, Held, Shared, discard
+from gateway.adapters.limits import CHUNK, BudgetSpent, Held, Shared, Tally, discard
 from gateway.auth.signature import Authenticator
 from gateway.errors import Busy, GatewayError, MalformedMessage
 from gateway.mapping.model import Dialect, Hl7
@@ -87,6 +87,7 @@ class MllpListener:
                  authenticator: Authenticator | None = None, shared: Shared | None = None) -> None:
         self.authenticator = authenticator
         self.shared = shared or Shared.default()
+        self._refused = Tally("mllp_busy")
         self.gateway = gateway
         self.dialects = dialects
         self.default = default
@@ -126,10 +127,10 @@ class MllpListener:
         task = asyncio.current_task()
         assert task is not None
         peer = writer.get_extra_info("peername")
-        short = self.shared.descriptors.low()
-        if short or len(self._connections) >= self.limits.max_connections:
-            log.warning("mllp_busy", peer=str(peer), open=len(self._connections), descriptors_short=short)
-            await self._refuse(reader, writer, Busy(), b"", linger=0.0 if short else 0.3)
+        reason = self.shared.descriptors.refusal(len(self._connections), self.limits.max_connections)
+        if reason:
+            self._refused.note(open=len(self._connections), cap=self.limits.max_connections, reason=reason)
+            await self._refuse(reader, writer, Busy(), b"", linger=0.0 if reason == "descriptors" else 0.3)
             writer.close()
             return
         self._connections[task] = False
@@ -166,7 +167,7 @@ class MllpListener:
             await self._refuse(reader, writer, MalformedMessage(f"报文超过 {self.limits.max_message} 字节"), pending,
                                linger=None if pending else 0.0)
         except BudgetSpent:
-            log.warning("mllp_busy", peer=str(peer), reason="bytes in flight", in_flight=self.shared.budget.used)
+            self._refused.note(reason="bytes in flight", in_flight=self.shared.budget.used)
             held.release()
             await self._refuse(reader, writer, Busy(), pending)
         except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
