@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup serve test lint typecheck unit bench dll dll-win32 clean
+.PHONY: setup serve test lint typecheck unit bench soak dll dll-win32 clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ test: lint typecheck unit
 # Every path beside its bare baseline; prints a table, writes var/bench.json (about 6 minutes).
 bench: setup
 	$(BIN)/python -m bench.run
+
+# Normal traffic through every dialect while a hostile client holds 500 stalled connections and a slowloris
+# (bench/soak.py; 10 minutes, SOAK_SECONDS=120 for a shorter one); writes var/soak.json.
+SOAK_SECONDS ?= 600
+soak: setup
+	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

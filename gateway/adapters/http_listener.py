@@ -129,6 +129,8 @@ async def read_body(request: web.Request, timeout: float, held: Held) -> bytes:
                 body += chunk
     except TimeoutError as exc:
         raise MalformedMessage(f"{timeout:g} 秒内未收到完整报文") from exc
+    except ConnectionError as exc:  # the sender went away mid-body: nobody to answer, nothing to log
+        raise MalformedMessage("报文未完整即断开连接") from exc
     return bytes(body)
 
 
