@@ -121,6 +121,7 @@ def dll_ok(answer: bytes) -> bool:
     return answer[:4] == b"\0\0\0\0"
 
 
+SERIALS = iter(range(1, 10**12))  # msgids and fee line numbers, unique over both phases
 BAD: dict[str, list[str]] = {}  # the first wrong answers of each kind of traffic, for the report
 
 
@@ -136,8 +137,7 @@ def checked(name: str, ok: Callable[[bytes], bool]) -> Callable[[bytes], bool]:
 
 async def normal_traffic(ports: dict[str, int], stays: dict[str, list[PreparedStay]], seconds: float,
                          warmup: float) -> dict[str, Figures]:
-    serial = iter(range(1, 10**12))
-    batches = iter(range(1, 10**9))
+    serial = batches = SERIALS
 
     def cycling(kind: str, make: Callable[[PreparedStay, int], bytes]) -> NextBody:
         return lambda n: make(stays[kind][n % len(stays[kind])], next(serial))

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
+from gateway.settings import Settings
 from tests.processes import free_port, start_serve
 
 CALL = "/fsi/api/rsfComIfsService/callService"
@@ -284,3 +285,18 @@ def test_a_20_mb_mllp_frame_gets_msa_ar_and_a_20_mb_dll_frame_its_refusal(served
         assert sock.recv(1) == b""
     assert rc == -1 and "too large" in text
     assert national_1101(served) == 0 and dll_call(served)[0] == 0  # and both listeners go on
+
+
+def test_limits_are_read_from_the_settings_file(tmp_path: Path) -> None:
+    path = tmp_path / "hisgw.toml"
+    path.write_text(CONFIG + "max_connections = 300\n", encoding="utf-8")
+    settings = Settings.from_file(path)
+    assert (settings.memory_budget_mb, settings.header_timeout, settings.read_timeout, settings.fd_reserve,
+            settings.max_connections, settings.limits_log_interval, settings.dll_idle_timeout) == (
+        16, 1.0, 4.0, 64, 300, 5.0, 120.0)
+    path.write_text("[limits]\nheader_timeout = 0\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="header_timeout"):
+        Settings.from_file(path)
+    path.write_text("[limits]\nheader_timout = 3\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown setting"):
+        Settings.from_file(path)
