@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: setup serve test lint typecheck unit bench bench-list dll dll-win32 clean lock
+.PHONY: setup serve test lint typecheck unit bench bench-list soak dll dll-win32 clean lock
 
 # Exactly the tested set: every runtime and dev package, pip and the build backend, pinned in $(LOCK).
 $(STAMP): pyproject.toml $(LOCK)
@@ -61,6 +61,12 @@ lock:
 	var/lock-tool/bin/python -m pip install -q uv==0.13.9
 	printf 'pip\nsetuptools>=68\n' | var/lock-tool/bin/uv pip compile --no-config --python-version 3.11 \
 		--extra dev --custom-compile-command 'make lock' $(LOCK_ARGS) -o $(LOCK) pyproject.toml -
+
+# Normal traffic through every dialect while a hostile client holds 500 stalled connections and a slowloris
+# (bench/soak.py; 10 minutes, SOAK_SECONDS=120 for a shorter one); writes var/soak.json.
+SOAK_SECONDS ?= 600
+soak: setup
+	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -6,6 +6,7 @@ import asyncio
 import signal
 import ssl
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 import structlog
@@ -13,7 +14,18 @@ from aiohttp import web
 
 from gateway.adapters import county_http, county_reports, http_listener, journal_http
 from gateway.adapters.dll_listener import start_dll_listener
-from gateway.adapters.limits import ConnectionGate, Limits
+from gateway.adapters.limits import (
+    CHUNK,
+    ByteBudget,
+    ConnectionGate,
+    Descriptors,
+    Limits,
+    Shared,
+    give_back_memory,
+    log_accept_errors,
+    raise_nofile,
+)
+from gateway.adapters.mllp_listener import Limits as MllpLimits
 from gateway.adapters.mllp_listener import MllpListener
 from gateway.adapters.soap import SoapEndpoints
 from gateway.auth.credentials import CredentialsError, load_credentials
@@ -31,6 +43,7 @@ from gateway.store.base import StoreUnavailable
 from gateway.store.sqlite import SqliteStore
 
 log = structlog.get_logger("hisgw")
+HTTP_MAX_HEADERS = 64  # a request head holds at most 64 × 8 KB (aiohttp's field size) until header_timeout
 MAPPING_POLL_SECONDS = 2.0  # a changed mapping file is picked up within this long (SIGHUP: at once)
 
 
@@ -66,7 +79,7 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 
 def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator: Authenticator | None = None,
-              limits: Limits | None = None) -> web.Application:
+              limits: Limits | None = None, shared: Shared | None = None) -> web.Application:
     """`dialects` is asked at every request, so a mapping reload takes effect on the next call. Without an
     authenticator nobody signs anything (the demo); with one, every hospital and county call must."""
     app = web.Application(client_max_size=http_listener.MAX_BODY)
@@ -75,12 +88,27 @@ def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator:
     app[http_listener.SOAP] = SoapEndpoints().handle
     app[http_listener.AUTH] = authenticator
     app[http_listener.LIMITS] = ConnectionGate(limits or Limits())
+    app[http_listener.SHARED] = shared or Shared.default()
     county_http.add_routes(app)
     county_reports.add_routes(app)
     journal_http.add_routes(app)
     app.router.add_get("/health", _health)
     http_listener.add_routes(app)
     return app
+
+
+def resource_limits(settings: Settings) -> tuple[Shared, Limits]:
+    """The budget and descriptor reserve every listener shares, and each listener's limits ([limits] settings);
+    a listener's connection cap is further bounded by its share of the descriptors (limits.Descriptors)."""
+    nofile = raise_nofile()
+    shared = Shared(ByteBudget(settings.memory_budget_mb * 1024 * 1024, settings.budget_wait),
+                    Descriptors(settings.fd_reserve))
+    cap = settings.max_connections
+    log.info("limits", nofile=nofile, fd_reserve=settings.fd_reserve, max_connections=cap,
+             memory_budget_mb=settings.memory_budget_mb, header_timeout=settings.header_timeout,
+             read_timeout=settings.read_timeout)
+    return shared, Limits(max_connections=cap, read_timeout=settings.read_timeout,
+                          header_timeout=settings.header_timeout)
 
 
 async def _report_unknown(gateway: Gateway) -> None:
@@ -147,17 +175,23 @@ async def serve(settings: Settings, *, init: bool = False) -> None:
         log.error("store_refused", problem=str(exc))
         raise SystemExit(1) from exc
     await _report_unknown(gateway)
-    app = build_app(gateway, lambda: book.current, authenticator)
+    shared, limits = resource_limits(settings)
+    log_accept_errors(asyncio.get_running_loop(), settings.limits_log_interval)
+    app = build_app(gateway, lambda: book.current, authenticator, limits, shared)
     backups = BackupSchedule(gateway, settings.backups(), hour=settings.backup_hour,
                              retry_seconds=settings.backup_retry_seconds)
     app[BACKUPS] = backups
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=settings.header_timeout,
+                           max_headers=HTTP_MAX_HEADERS, read_bufsize=CHUNK)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.http_port, ssl_context=tls_context(settings))
+    site = http_listener.GatedSite(runner, settings.host, settings.http_port, cap=limits.max_connections,
+                                   shared=shared, dialects=lambda: book.current, ssl_context=tls_context(settings))
     await site.start()
     dll = await start_dll_listener(gateway, lambda: book.current, settings.host, settings.dll_port,
-                                   authenticator=authenticator)
-    mllp = MllpListener(gateway, lambda: book.current, default=settings.hl7_dialect, authenticator=authenticator)
+                                   replace(limits, idle_timeout=settings.dll_idle_timeout), authenticator, shared)
+    mllp = MllpListener(gateway, lambda: book.current, default=settings.hl7_dialect, authenticator=authenticator,
+                        limits=MllpLimits(read_timeout=settings.read_timeout, idle_timeout=settings.hl7_idle_timeout,
+                                          max_connections=limits.max_connections), shared=shared)
     if settings.hl7_tls and tls_context(settings) is None:
         log.error("settings_refused", problem="[hl7] tls = true needs [http] tls_cert and tls_key")
         raise SystemExit(1)
@@ -176,10 +210,12 @@ async def serve(settings: Settings, *, init: bool = False) -> None:
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, reload)
     watcher = loop.create_task(_watch(book, reload))
+    memory = loop.create_task(give_back_memory())
     keeper = loop.create_task(backups.run()) if settings.backup_schedule else None
     await stop.wait()
     log.info("stopping")
     watcher.cancel()
+    memory.cancel()
     if keeper is not None:
         keeper.cancel()
     dll.close()

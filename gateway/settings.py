@@ -36,6 +36,17 @@ class Settings:
 
     def backups(self) -> Path:
         return self.backup_folder or self.db_path.parent / "backups"
+    # [limits]: what any peer can make the gateway hold (README: Limits on every listener; gateway/adapters/limits.py)
+    max_connections: int = 1024  # per listener (HTTP counts connections); at most its share of RLIMIT_NOFILE
+    header_timeout: float = 5.0  # s: HTTP: from opening/last answer to a complete request head (keep-alive idle
+    #                               too); DLL: to a new connection's first frame length
+    read_timeout: float = 30.0  # s: the rest of a message once it has started
+    dll_idle_timeout: float = 120.0  # s: a DLL connection between frames
+    hl7_idle_timeout: float = 600.0  # s: an MLLP connection between messages
+    memory_budget_mb: int = 256  # bytes in flight across every listener: messages being read or answered
+    budget_wait: float = 2.0  # s: a message waits this long for room in the budget, then is refused (HG9002)
+    fd_reserve: int = 256  # descriptors kept free below RLIMIT_NOFILE for the store and the other listeners
+    limits_log_interval: float = 10.0  # s: refused connections and failed accepts: one log line per interval
 
     @classmethod
     def from_file(cls, path: Path) -> Settings:
@@ -46,7 +57,9 @@ class Settings:
                  "hl7": {"port", "dialect", "tls"}, "mappings": {"folder"}, "policy": {"files"},
                  "log": {"format", "level"}, "auth": {"credentials"},
                  "journal": {"raw", "key_file", "retention_days"},
-                 "backup": {"folder", "schedule", "hour", "retry_seconds"}, "export": {"agreements"}}
+                 "backup": {"folder", "schedule", "hour", "retry_seconds"}, "export": {"agreements"},
+                 "limits": {"max_connections", "header_timeout", "read_timeout", "dll_idle_timeout",
+                            "hl7_idle_timeout", "memory_budget_mb", "budget_wait", "fd_reserve", "log_interval"}}
         for section, values in doc.items():
             if section not in known or not isinstance(values, dict) or set(values) - known[section]:
                 raise ValueError(f"{path}: unknown setting in [{section}]; known: {sorted(known.get(section, ()))}")
@@ -61,7 +74,7 @@ class Settings:
         journal: dict[str, Any] = doc.get("journal", {})
         backup: dict[str, Any] = doc.get("backup", {})
         export: dict[str, Any] = doc.get("export", {})
-        settings = cls()
+        settings = _limits(cls(), doc.get("limits", {}))
         return replace(
             settings,
             db_path=base / store["path"] if "path" in store else settings.db_path,
@@ -87,3 +100,14 @@ class Settings:
             backup_retry_seconds=float(backup.get("retry_seconds", settings.backup_retry_seconds)),
             export_agreements=base / export["agreements"] if "agreements" in export else None,
         )
+
+
+def _limits(settings: Settings, limits: dict[str, Any]) -> Settings:
+    """[limits]: each key is the Settings field of the same name (log_interval: limits_log_interval)."""
+    values: dict[str, Any] = {}
+    for key, value in limits.items():
+        name = "limits_log_interval" if key == "log_interval" else key
+        values[name] = type(getattr(settings, name))(value)
+        if values[name] <= 0:
+            raise ValueError(f"[limits] {key} must be above 0, not {value!r}")
+    return replace(settings, **values)

@@ -17,26 +17,29 @@ def free_port() -> int:
 
 
 def serve_command(db: Path, port: int, *extra: str, init: bool | None = None, dll_port: int = 0,
-                  hl7_port: int = 0) -> list[str]:
-    """`hisgw serve` on free ports; `init` (--init: create the database) by default only for a new file."""
+                  hl7_port: int = 0, config: Path | None = None) -> list[str]:
+    """`hisgw serve` on free ports; `init` (--init: create the database) by default only for a new file;
+    `config`: a settings file."""
     create = not db.exists() if init is None else init
-    return [sys.executable, "-m", "gateway.cli", "--db", str(db), "serve", *(["--init"] if create else []),
+    settings = ["--config", str(config)] if config else []
+    return [sys.executable, "-m", "gateway.cli", *settings, "--db", str(db), "serve", *(["--init"] if create else []),
             "--port", str(port), "--dll-port", str(dll_port or free_port()), "--hl7-port",
             str(hl7_port or free_port()), *extra]
 
 
-def start_serve(db: Path, log: Path, *extra: str,
-                init: bool | None = None) -> tuple[subprocess.Popen[bytes], str, int]:
+def start_serve(db: Path, log: Path, *extra: str, init: bool | None = None, config: Path | None = None,
+                hl7_port: int | None = None) -> tuple[subprocess.Popen[bytes], str, int]:
     """(process, base URL, DLL port), once the HTTP listener accepts connections."""
-    process, url, dll_port, _hl7_port = start_serve_ports(db, log, *extra, init=init)
+    process, url, dll_port, _hl7_port = start_serve_ports(db, log, *extra, init=init, config=config,
+                                                          hl7_port=hl7_port)
     return process, url, dll_port
 
 
-def start_serve_ports(db: Path, log: Path, *extra: str,
-                      init: bool | None = None) -> tuple[subprocess.Popen[bytes], str, int, int]:
+def start_serve_ports(db: Path, log: Path, *extra: str, init: bool | None = None, config: Path | None = None,
+                      hl7_port: int | None = None) -> tuple[subprocess.Popen[bytes], str, int, int]:
     """(process, base URL, DLL port, HL7 port), once the HTTP listener accepts connections."""
-    port, dll_port, hl7_port = free_port(), free_port(), free_port()
-    command = serve_command(db, port, *extra, init=init, dll_port=dll_port, hl7_port=hl7_port)
+    port, dll_port, hl7_port = free_port(), free_port(), hl7_port or free_port()
+    command = serve_command(db, port, *extra, init=init, dll_port=dll_port, hl7_port=hl7_port, config=config)
     with log.open("ab") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})

@@ -6,11 +6,13 @@ for the ACK before the next (MLLP's own flow control), so a connection's message
 Which dialect: every mapping with `transport: hl7`. With one, it answers everything; with several, the one
 whose `framing.application` is the message's MSH-5 (receiving application), else the configured default.
 
-Limits: a message larger than `max_message` is answered MSA|AR and the connection closed (the stream cannot
-be resynchronised); a message must arrive whole within `read_timeout` of its first byte; a connection with
-nothing to say for `idle_timeout` is closed (MLLP senders reconnect). Bytes outside a frame (a stray CR/LF
-between frames is tolerated) are answered MSA|AR once the frame end arrives; nothing a peer sends stops the
-listener.
+Limits: a message is read in chunks, each charged to the gateway's bytes-in-flight budget (gateway/adapters/
+limits.py). A message larger than `max_message`, or one the budget cannot hold, is answered MSA|AR (HG1001 /
+HG9002); what the sender still sends of it is read and dropped up to the frame's end, so the ACK reaches a sender
+that writes the whole message before it reads, then the connection is closed. A message must arrive whole within
+`read_timeout` of its first byte; a connection with nothing to say for `idle_timeout` is closed (MLLP senders
+reconnect). Bytes outside a frame (a stray CR/LF between frames is tolerated) are answered MSA|AR once the frame
+end arrives; nothing a peer sends stops the listener.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import structlog
 from hl7.mllp import HL7StreamReader, HL7StreamWriter, start_hl7_server
 
 from gateway.adapters.dialect_call import call_dialect, codec_for
+from gateway.adapters.limits import CHUNK, BudgetSpent, Held, Shared, Tally, discard
 from gateway.auth.signature import Authenticator
 from gateway.errors import Busy, GatewayError, MalformedMessage
 from gateway.mapping.model import Dialect, Hl7
@@ -81,8 +84,10 @@ def signed_caller(authenticator: Authenticator | None, message: bytes) -> str | 
 
 class MllpListener:
     def __init__(self, gateway: Gateway, dialects: Dialects, *, default: str = "", limits: Limits = Limits(),
-                 authenticator: Authenticator | None = None) -> None:
+                 authenticator: Authenticator | None = None, shared: Shared | None = None) -> None:
         self.authenticator = authenticator
+        self.shared = shared or Shared.default()
+        self._refused = Tally("mllp_busy")
         self.gateway = gateway
         self.dialects = dialects
         self.default = default
@@ -93,8 +98,7 @@ class MllpListener:
 
     async def start(self, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> asyncio.Server:
         """`ssl_context`: MLLP over TLS (the same certificate as the HTTP listener's, `[hl7] tls = true`)."""
-        self.server = await start_hl7_server(self._connection, host, port, limit=self.limits.max_message,
-                                             ssl=ssl_context)
+        self.server = await start_hl7_server(self._connection, host, port, limit=CHUNK, ssl=ssl_context)
         return self.server
 
     @property
@@ -123,19 +127,18 @@ class MllpListener:
         task = asyncio.current_task()
         assert task is not None
         peer = writer.get_extra_info("peername")
-        if len(self._connections) >= self.limits.max_connections:
-            dialect = pick_dialect(self.dialects(), b"", self.default)
-            log.warning("mllp_busy", peer=str(peer), open=len(self._connections))
-            if dialect is not None:
-                writer.writeblock(codec_for(dialect).error(dialect, None, b"", Busy()))
-                with contextlib.suppress(ConnectionError):
-                    await writer.drain()
+        reason = self.shared.descriptors.refusal(len(self._connections), self.limits.max_connections)
+        if reason:
+            self._refused.note(open=len(self._connections), cap=self.limits.max_connections, reason=reason)
+            await self._refuse(reader, writer, Busy(), b"", linger=0.0 if reason == "descriptors" else 0.3)
             writer.close()
             return
         self._connections[task] = False
+        held = Held(self.shared.budget)
+        pending = bytearray()  # bytes read past the end of the last message
         try:
             while True:
-                block, framed = await self._next_block(reader)
+                block, framed = await self._next_block(reader, pending, held)
                 self._connections[task] = True
                 dialect = pick_dialect(self.dialects(), block, self.default)
                 if dialect is None:
@@ -151,32 +154,77 @@ class MllpListener:
                 else:
                     body = codec_for(dialect).error(dialect, None, block,
                                                     MalformedMessage("不是 MLLP 帧：应以 0x0B 开始，以 0x1C 0x0D 结束"))
+                del block
+                held.release()
                 writer.writeblock(body)
                 await writer.drain()
                 if self._stopping:
                     break
                 self._connections[task] = False
-        except asyncio.LimitOverrunError:
-            dialect = pick_dialect(self.dialects(), b"", self.default)
+        except _TooLarge:
             log.warning("mllp_dropped", peer=str(peer), reason=f"message over {self.limits.max_message} bytes")
-            if dialect is not None:
-                error = MalformedMessage(f"报文超过 {self.limits.max_message} 字节")
-                writer.writeblock(codec_for(dialect).error(dialect, None, b"", error))
-                with contextlib.suppress(ConnectionError):
-                    await writer.drain()
+            held.release()
+            await self._refuse(reader, writer, MalformedMessage(f"报文超过 {self.limits.max_message} 字节"), pending,
+                               linger=None if pending else 0.0)
+        except BudgetSpent:
+            self._refused.note(reason="bytes in flight", in_flight=self.shared.budget.used)
+            held.release()
+            await self._refuse(reader, writer, Busy(), pending)
         except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
             pass  # the peer closed, stalled mid-message, or said nothing for too long
         finally:
+            held.release()
             self._connections.pop(task, None)
             writer.close()
 
-    async def _next_block(self, reader: HL7StreamReader) -> tuple[bytes, bool]:
-        """(the bytes of the next message, whether it came in a proper frame)."""
+    async def _refuse(self, reader: HL7StreamReader, writer: HL7StreamWriter, error: GatewayError,
+                      pending: bytearray | bytes, linger: float | None = None) -> None:
+        """MSA|AR, then the rest of the message read and dropped up to its frame's end (closing on unread bytes
+        would reset the connection, and a sender that writes its whole message first would lose the ACK)."""
+        dialect = pick_dialect(self.dialects(), bytes(pending[:1024]), self.default)
+        if dialect is not None:
+            writer.writeblock(codec_for(dialect).error(dialect, None, b"", error))
+        tail = bytes(pending[-1:])
+        if isinstance(pending, bytearray):
+            pending.clear()
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+            await discard(reader, until=END, tail=tail,
+                          timeout=self.limits.read_timeout if linger is None else linger)
+
+    async def _next_block(self, reader: HL7StreamReader, pending: bytearray, held: Held) -> tuple[bytes, bool]:
+        """(the bytes of the next message, whether it came in a proper frame), read in chunks charged to `held`;
+        `pending` keeps what was read past the message's end for the next one."""
         while True:
-            first = await asyncio.wait_for(reader.readexactly(1), self.limits.idle_timeout)
-            if first not in BETWEEN_FRAMES:
+            while pending and pending[0] in BETWEEN_FRAMES:
+                del pending[0]
+            if pending:
                 break
-        rest = await asyncio.wait_for(reader.readuntil(END), self.limits.read_timeout)
-        if first == START:
-            return rest[:-len(END)], True
-        return first + rest[:-len(END)], False
+            chunk = await asyncio.wait_for(reader.read(CHUNK), self.limits.idle_timeout)
+            if not chunk:
+                raise asyncio.IncompleteReadError(b"", None)
+            pending += chunk
+        async with asyncio.timeout(self.limits.read_timeout):
+            scanned = 0
+            while (end := pending.find(END, scanned)) < 0:
+                if len(pending) > self.limits.max_message + len(START):
+                    raise _TooLarge
+                scanned = max(0, len(pending) - len(END) + 1)
+                chunk = await reader.read(CHUNK)
+                if not chunk:
+                    raise asyncio.IncompleteReadError(bytes(pending), None)
+                if not await held.grow(len(chunk)):
+                    raise BudgetSpent
+                pending += chunk
+        if end > self.limits.max_message + len(START):
+            del pending[:end + len(END)]  # whole, but too large: nothing of it is left to drop
+            raise _TooLarge
+        block = bytes(pending[:end])
+        del pending[:end + len(END)]
+        if block[:1] == START:
+            return block[1:], True
+        return block, False
+
+
+class _TooLarge(Exception):
+    """A message grew past `max_message` before its frame ended."""

@@ -24,7 +24,7 @@ from spyne.model.fault import Fault
 from spyne.protocol.soap import Soap11
 
 from gateway.adapters.dialect_call import call_dialect
-from gateway.adapters.http_listener import GATEWAY
+from gateway.adapters.http_listener import BODY, GATEWAY
 from gateway.errors import AccessError, GatewayError, MessageTooLarge
 from gateway.mapping import safexml
 from gateway.mapping.args import operations
@@ -120,7 +120,7 @@ class SoapEndpoints:
             code = ("Client.Authentication" if isinstance(caller, AccessError)
                     else "Client.TooLarge" if isinstance(caller, MessageTooLarge) else "Client")
             return await self.fault(server, request, context, code, f"{caller.code} {caller.message}")
-        body = await request.read()  # already read (and bounded) by the HTTP listener
+        body = request[BODY]  # read (bounded, charged to the budget) by the HTTP listener
         if len(body) > MAX_SOAP_BODY:
             return await self.fault(server, request, context, "Client.TooLarge",
                                     f"request body over {MAX_SOAP_BODY // 1024 // 1024} MB")
