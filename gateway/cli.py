@@ -15,7 +15,7 @@ from gateway.errors import GatewayError
 from gateway.journal.model import parse_query, stamp
 from gateway.journal.present import body_text, row_document, row_line
 from gateway.journal.protect import JournalKeyError, load_protection, new_key
-from gateway.log import configure_logging
+from gateway.log import configure_logging, install_excepthook
 from gateway.mapping.registry import check_all
 from gateway.refdata.parse import RefdataRejected
 from gateway.refdata.read import read_rows
@@ -31,6 +31,7 @@ DEMO_FILES = {"hospitals": "hospitals.csv", "catalogue": "catalogue.csv", "ident
 
 
 def main(argv: list[str] | None = None) -> int:
+    install_excepthook()  # a crash prints its traceback masked, never an ID number or a name in clear
     parser = argparse.ArgumentParser(prog="hisgw", description="一站式结算网关 hisgw")
     parser.add_argument("--config", type=Path, help="settings file (TOML)")
     parser.add_argument("--db", type=Path, help="SQLite file (default var/hisgw.sqlite)")

@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 
 from gateway.adapters.http_listener import AUTH, GATEWAY
-from gateway.errors import GatewayError, MalformedMessage, RoleForbidden, Unauthenticated
+from gateway.errors import GatewayError, InternalError, MalformedMessage, RoleForbidden, Unauthenticated
 from gateway.refdata.parse import RefdataRejected
 from gateway.refdata.read import rows_from_payload
 from gateway.service.refdata import KINDS, import_rows
@@ -59,6 +59,10 @@ async def import_reference_data(request: web.Request) -> web.Response:
     except GatewayError as exc:
         log.info("county_import", kind=kind, outcome="rejected", err_code=exc.code)
         return _error(400, exc.code, exc.message)
+    except Exception:  # our fault: the transaction rolled back; the traceback (masked) goes to the log
+        log.exception("county_import", kind=kind, outcome="failed")
+        failure = InternalError()
+        return _error(500, failure.code, failure.message)
     log.info("county_import", kind=kind, outcome="ok", count=count)
     return web.json_response({"code": 0, "kind": kind, "imported": count})
 
