@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -24,22 +25,34 @@ _ID_KEYS = frozenset({"certno", "mdtrt_cert_no", "idcard"})
 # starts with the literal "name" so the scan skips ahead fast; the look-behinds then check which key it ends.
 _JSON_KEY = "|".join(f'(?<="{key})' for key in sorted(NAME_KEYS))
 _XML_KEY = "|".join(f"(?<=<{key})" for key in sorted(NAME_KEYS))
-_KEYED_NAME = re.compile(rf'name(?:(?:{_JSON_KEY})(?P<json>"\s*:\s*")(?P<name>[^"\\]+)(?=")'
+_KEYED_NAME = re.compile(rf'name(?:(?:{_JSON_KEY})(?P<json>"\s*:\s*")(?P<name>(?:[^"\\]|\\u[0-9a-fA-F]{{4}})+)(?=")'
                          rf"|(?:{_XML_KEY})(?P<xml>>)(?P<xname>[^<]+)(?=</))")
 
 
 _KEYED_NAME_UTF8 = re.compile(_KEYED_NAME.pattern.encode("utf-8"))
 
 
+def _json_text(escaped: str) -> str:
+    """A JSON string's content as text: a HIS whose encoder escapes non-ASCII ("\\u5468\\u5efa\\u56fd", Python's
+    json.dumps by default) writes the same name, and its mask is written as text (周**), valid JSON either way."""
+    if "\\u" not in escaped:
+        return escaped
+    try:
+        return str(json.loads(f'"{escaped}"', strict=False))
+    except ValueError:
+        return escaped
+
+
 def _keyed_utf8(match: re.Match[bytes]) -> bytes:
     if match.group("json") is not None:
-        return b"name" + match.group("json") + mask_name(match.group("name").decode("utf-8", "replace")).encode()
+        name = _json_text(match.group("name").decode("utf-8", "replace"))
+        return b"name" + match.group("json") + mask_name(name).encode("utf-8")
     return b"name>" + mask_name(match.group("xname").decode("utf-8", "replace")).encode("utf-8")
 
 
 def _keyed(match: re.Match[str]) -> str:
     if match.group("json") is not None:
-        return "name" + match.group("json") + mask_name(match.group("name"))
+        return "name" + match.group("json") + mask_name(_json_text(match.group("name")))
     return "name>" + mask_name(match.group("xname"))
 
 
@@ -61,7 +74,17 @@ def mask_names(text: str, names: Iterable[str] = ()) -> str:
     if names:
         for name in sorted({n for n in names if len(n) >= 2}, key=len, reverse=True):
             text = text.replace(name, mask_name(name))
+            if "\\u" in text:
+                for escaped in _escaped_forms(name):
+                    text = text.replace(escaped, mask_name(name))
     return text
+
+
+def _escaped_forms(name: str) -> tuple[str, ...]:
+    """How a JSON encoder that escapes non-ASCII writes `name`: lower-case hex (Python, Java) and upper-case."""
+    lower = json.dumps(name)[1:-1]
+    return (lower, re.sub(r"\\u[0-9a-f]{4}", lambda m: m.group(0)[:2] + m.group(0)[2:].upper(), lower)) \
+        if lower != name else ()
 
 
 def mask_names_utf8(data: bytes, names: Iterable[str] = ()) -> bytes:
@@ -71,6 +94,9 @@ def mask_names_utf8(data: bytes, names: Iterable[str] = ()) -> bytes:
         data = _KEYED_NAME_UTF8.sub(_keyed_utf8, data)
     for name in sorted({n for n in names if len(n) >= 2}, key=len, reverse=True):
         data = data.replace(name.encode("utf-8"), mask_name(name).encode("utf-8"))
+        if b"\\u" in data:
+            for escaped in _escaped_forms(name):
+                data = data.replace(escaped.encode("ascii"), mask_name(name).encode("utf-8"))
     return data
 
 
