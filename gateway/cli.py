@@ -81,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     journal.add_argument("--limit", default="100", help="newest first, at most 1000 (default 100)")
     journal.add_argument("--raw", action="store_true", help="print request, canonical call and answer as kept")
     journal.add_argument("--json", action="store_true", help="one JSON object a line")
-    journal.add_argument("--days", type=int, help="prune: keep this many days (default: the retention setting)")
+    journal.add_argument("--days", type=int, help="prune: keep this many days (default: journal.retention_days; "
+                                                  "never fewer than journal.min_retention_days)")
+    journal.add_argument("--dry-run", action="store_true", help="prune: say what would be removed, remove nothing")
+    journal.add_argument("--yes", action="store_true", help="prune: no confirmation question (for cron)")
 
     args = parser.parse_args(argv)
     settings = Settings.from_file(args.config) if args.config else Settings()
@@ -195,17 +198,7 @@ def _journal(settings: Settings, args: argparse.Namespace) -> int:
     store = SqliteStore(settings.db_path)
     try:
         if args.action == "prune":
-            days = settings.journal_retention_days if args.days is None else args.days
-            before = stamp(datetime.now() - timedelta(days=days))
-            pruned = 0
-            while True:  # short transactions: a running gateway waits at most one of them
-                with store.transaction():
-                    count = store.journal_prune(before, 5000)
-                pruned += count
-                if count < 5000:
-                    break
-            print(f"journal: pruned {pruned} exchanges received before {before}")
-            return 0
+            return _prune(store, settings, args)
         params = {name: getattr(args, name) for name in ("hospital", "msgid", "person", "stay", "setl", "since",
                                                          "until", "outcome", "limit")}
         try:
@@ -216,6 +209,9 @@ def _journal(settings: Settings, args: argparse.Namespace) -> int:
         rows = store.journal_search(query)
     finally:
         store.close()
+    if not rows:
+        used = ", ".join(f"{name}={value}" for name, value in params.items() if value and name != "limit")
+        print(f"journal: 0 exchanges match ({used or 'no filter'})", file=sys.stderr if args.json else sys.stdout)
     for row in rows:
         if args.json:
             print(json.dumps(row_document(row, protection), ensure_ascii=False))
@@ -226,6 +222,42 @@ def _journal(settings: Settings, args: argparse.Namespace) -> int:
                                           ("answer", row.answer, row.encoding)):
                 text = body_text(data, encoding, protection) if data else ""
                 print(f"    {label}: {'(encrypted; set journal.key_file)' if text is None else text}")
+    return 0
+
+
+def _prune(store: SqliteStore, settings: Settings, args: argparse.Namespace) -> int:
+    """The journal is the audit record: a floor no --days goes under, a dry run, and a question (or --yes)."""
+    days = settings.journal_retention_days if args.days is None else args.days
+    floor = settings.journal_min_retention_days
+    if days < floor:
+        print(f"journal prune: {days} days is below the floor of {floor} days (journal.min_retention_days); "
+              "nothing removed", file=sys.stderr)
+        return 2
+    before = stamp(datetime.now() - timedelta(days=days))
+    count, first, last = store.journal_prunable(before)
+    if count == 0:
+        print(f"journal: pruned 0 exchanges received before {before}: there is none")
+        return 0
+    what = f"{count} exchanges received before {before} (from {first} to {last})"
+    if args.dry_run:
+        print(f"journal: would prune {what}")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(f"journal prune: would remove {what}; confirm with --yes (or look first with --dry-run)",
+                  file=sys.stderr)
+            return 2
+        if input(f"Remove {what}? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("journal: nothing removed")
+            return 1
+    pruned = 0
+    while True:  # short transactions: a running gateway waits at most one of them
+        with store.transaction():
+            removed = store.journal_prune(before, 5000)
+        pruned += removed
+        if removed < 5000:
+            break
+    print(f"journal: pruned {pruned} exchanges received before {before}")
     return 0
 
 

@@ -27,6 +27,7 @@ class Settings:
     journal_raw: str = "mask"  # mask | clear | encrypt: raw bodies with personal data (gateway/journal/protect.py)
     journal_key_file: Path | None = None  # encrypt: base64 of 32 random bytes (`hisgw journal key`)
     journal_retention_days: int = 365  # `hisgw journal prune` deletes older exchanges
+    journal_min_retention_days: int = 180  # the floor: prune never removes anything younger, whatever --days says
 
     @classmethod
     def from_file(cls, path: Path) -> Settings:
@@ -36,7 +37,7 @@ class Settings:
         known = {"store": {"path"}, "http": {"host", "port", "tls_cert", "tls_key"}, "dll": {"port"},
                  "hl7": {"port", "dialect", "tls"}, "mappings": {"folder"}, "policy": {"files"},
                  "log": {"format", "level"}, "auth": {"credentials"},
-                 "journal": {"raw", "key_file", "retention_days"}}
+                 "journal": {"raw", "key_file", "retention_days", "min_retention_days"}}
         for section, values in doc.items():
             if section not in known or not isinstance(values, dict) or set(values) - known[section]:
                 raise ValueError(f"{path}: unknown setting in [{section}]; known: {sorted(known.get(section, ()))}")
@@ -69,4 +70,5 @@ class Settings:
             journal_raw=str(journal.get("raw", settings.journal_raw)),
             journal_key_file=base / journal["key_file"] if "key_file" in journal else None,
             journal_retention_days=int(journal.get("retention_days", settings.journal_retention_days)),
+            journal_min_retention_days=int(journal.get("min_retention_days", settings.journal_min_retention_days)),
         )

@@ -383,6 +383,9 @@ class SqliteStore:
     def journal_prune(self, before: str, limit: int) -> int:
         return journal_sql.prune(self._conn, before, limit)
 
+    def journal_prunable(self, before: str) -> tuple[int, str, str]:
+        return journal_sql.prunable(self._conn, before)
+
 
 def _chunks(keys: Collection[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
     """Distinct keys in slices under SQLite's bound-parameter limit, with their `?,?,…` placeholders."""
