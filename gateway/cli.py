@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from gateway import __version__
 from gateway.engine.policy import PolicyFileError, load_policy
 from gateway.errors import GatewayError
 from gateway.journal.model import parse_query, stamp
@@ -33,6 +34,7 @@ DEMO_FILES = {"hospitals": "hospitals.csv", "catalogue": "catalogue.csv", "ident
 def main(argv: list[str] | None = None) -> int:
     install_excepthook()  # a crash prints its traceback masked, never an ID number or a name in clear
     parser = argparse.ArgumentParser(prog="hisgw", description="一站式结算网关 hisgw")
+    parser.add_argument("--version", action="version", version=f"hisgw {__version__}")
     parser.add_argument("--config", type=Path, help="settings file (TOML)")
     parser.add_argument("--db", type=Path, help="SQLite file (default var/hisgw.sqlite)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -64,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     policy = commands.add_parser("policy", help="policy files")
     policy.add_argument("action", choices=("check",))
     policy.add_argument("file", type=Path)
+    store = commands.add_parser("store", help="the SQLite file: online backup (safe while serving), restore")
+    store.add_argument("action", choices=("backup", "restore"))
+    store.add_argument("file", type=Path, help="backup: a new file to write; restore: the backup to read")
+    store.add_argument("--yes", action="store_true", help="restore: replace the database without asking")
     from simulators.cli import add_arguments as simulate_arguments
 
     simulate = commands.add_parser("simulate", help="play scenario files against a gateway as a HIS would "
@@ -119,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         return simulate_run(args)
     if args.command == "journal":
         return _journal(settings, args)
+    if args.command == "store":
+        return _store(settings, args)
     if args.command == "policy":
         try:
             loaded = load_policy(args.file)
@@ -131,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _import(settings: Settings, files: dict[str, Path]) -> int:
+    for path in files.values():  # said plainly, before the store is opened (samples: gateway/data/demo/)
+        if not path.is_file():
+            print(f"{path}: 文件不存在 (no such file)" if not path.exists() else f"{path}: 不是文件 (not a file)",
+                  file=sys.stderr)
+            return 1
     store = SqliteStore(settings.db_path)
     try:
         for kind, path in files.items():
@@ -223,6 +236,35 @@ def _journal(settings: Settings, args: argparse.Namespace) -> int:
                 text = body_text(data, encoding, protection) if data else ""
                 print(f"    {label}: {'(encrypted; set journal.key_file)' if text is None else text}")
     return 0
+
+
+def _store(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.store.backup import BackupError, backup, restore
+
+    try:
+        if args.action == "backup":
+            counts = backup(settings.db_path, args.file)
+            print(f"store: backed up {settings.db_path} to {args.file} ({_counted(counts)})")
+            return 0
+        if settings.db_path.exists() and not args.yes:
+            question = f"Replace {settings.db_path} with {args.file}? Stop the gateway first. [y/N] "
+            if not sys.stdin.isatty():
+                print(f"store restore: would replace {settings.db_path}; stop the gateway, then confirm with --yes",
+                      file=sys.stderr)
+                return 2
+            if input(question).strip().lower() not in ("y", "yes"):
+                print("store: nothing restored")
+                return 1
+        counts = restore(args.file, settings.db_path)
+    except BackupError as exc:
+        print(f"store {args.action}: {exc}", file=sys.stderr)
+        return 2
+    print(f"store: restored {settings.db_path} from {args.file} ({_counted(counts)})")
+    return 0
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count} {table}" for table, count in counts.items())
 
 
 def _prune(store: SqliteStore, settings: Settings, args: argparse.Namespace) -> int:
