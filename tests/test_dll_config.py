@@ -39,7 +39,7 @@ def init(lib: ctypes.CDLL, config: Path, text: str, monkeypatch: pytest.MonkeyPa
 
 
 def test_the_documented_file_is_the_shipped_example() -> None:
-    assert DOCUMENTED == (ROOT / "dll" / "hisgw_dll.ini.example").read_text(encoding="utf-8")
+    assert (ROOT / "dll" / "hisgw_dll.ini.example").read_text(encoding="utf-8") == DOCUMENTED
 
 
 async def test_the_documented_file_works(served: Served, dll_port: int, library_build: Path,  # noqa: F811

@@ -27,4 +27,4 @@ async def test_escaped_names_are_masked_and_the_api_answers_utf8(served: Served)
     for text in (raw.decode("utf-8"), row["request"], row["call"], row["answer"]):
         assert escaped not in text and name not in text
     assert '"psn_name": "测*****"' in row["request"]  # mask_name: the first character, then one * each
-    assert "建档立卡贫困人口".encode("utf-8") in raw  # the API's own text is UTF-8, not \u escapes
+    assert "建档立卡贫困人口".encode() in raw  # the API's own text is UTF-8, not \u escapes

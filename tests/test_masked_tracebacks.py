@@ -50,10 +50,10 @@ async def test_the_serving_process_logs_the_traceback_masked(tmp_path: Path) -> 
     log = tmp_path / "hisgw.log"
     server, url, _ = start_serve(db, log, "--log-format", "console")
     try:
-        async with aiohttp.ClientSession() as session:
-            async with session.post(f"{url}/county/v1/persons", json={"data": [ROW]}) as response:
-                assert response.status == 500
-                assert (await response.json())["code"] == "HG9001"  # the county's own JSON, not a bare 500
+        async with aiohttp.ClientSession() as session, \
+                session.post(f"{url}/county/v1/persons", json={"data": [ROW]}) as response:
+            assert response.status == 500
+            assert (await response.json())["code"] == "HG9001"  # the county's own JSON, not a bare 500
     finally:
         server.terminate()
         assert server.wait(timeout=10) == 0
