@@ -3,7 +3,10 @@ would go, and a confirmation (--yes) before anything is removed."""
 
 from __future__ import annotations
 
+import os
+import pty
 import sqlite3
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -65,3 +68,36 @@ def test_a_retention_setting_below_the_floor_is_refused(tmp_path: Path, capsys: 
     config.write_text('[store]\npath = "hisgw.sqlite"\n[journal]\nretention_days = 30\nmin_retention_days = 7\n',
                       encoding="utf-8")  # a county that lowers the floor says so in its settings file
     assert main(["--config", str(config), "journal", "prune", "--yes"]) == 0
+
+
+def test_at_a_terminal_prune_asks_first(tmp_path: Path) -> None:
+    db = tmp_path / "hisgw.sqlite"
+    assert main(["--db", str(db), "demo", "load"]) == 0  # a store with its journal table
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO journal (id, received_at, fixmedins_code, dialect, transport, msgid, trade, infno, "
+                     "psn_no, mdtrt_id, setl_id, protection, encoding, request, call) VALUES "
+                     "(1, ?, 'H43052100002', 'nhsa-http', 'http', 'M1', '1101', '1101', '', '', '', 'mask', 'utf-8', "
+                     "x'', x'')", (OLD,))
+    for answer, status, said in ((b"n\n", 1, b"nothing removed"), (b"y\n", 0, b"pruned 1 exchanges")):
+        pid, terminal = pty.fork()
+        if pid == 0:  # the child: `hisgw journal prune` with a terminal on stdin
+            try:
+                os.execv(sys.executable, [sys.executable, "-m", "gateway.cli", "--db", str(db), "journal", "prune"])
+            finally:
+                os._exit(127)  # never back into the test runner
+        seen = b""
+        while b"[y/N]" not in seen:
+            seen += os.read(terminal, 1024)
+        assert b"Remove 1 exchanges received before" in seen
+        os.write(terminal, answer)
+        while True:
+            try:
+                chunk = os.read(terminal, 1024)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        _, code = os.waitpid(pid, 0)
+        assert (os.waitstatus_to_exitcode(code), said in seen) == (status, True), seen
+    assert received(db) == []
