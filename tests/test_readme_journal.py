@@ -3,6 +3,7 @@ after a few calls of today), each find something: the dates and keys match the d
 
 from __future__ import annotations
 
+import csv
 import re
 import shlex
 from datetime import date
@@ -13,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from gateway.app import build_app, build_gateway
-from gateway.cli import main
+from gateway.cli import DEMO_DIR, main
 from gateway.settings import Settings
 from simulators.nhsa_client import NhsaClient
 from tests.conftest import DIALECTS
@@ -22,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SECTION = README[README.index("## The journal"):]
 BLOCK = re.search(r"```sh\n(.*?)```", SECTION, re.S).group(1)  # type: ignore[union-attr]
+D0001 = next(row for row in csv.DictReader((DEMO_DIR / "persons.csv").read_text(encoding="utf-8").splitlines())
+             if row["psn_no"] == "D0001")
 COMMANDS = [line.split("  #")[0].strip() for line in BLOCK.splitlines() if line.strip()]
 
 
@@ -42,7 +45,7 @@ async def test_every_journal_example_finds_the_demos_exchanges(tmp_path: Path, m
             url = str(server.make_url("")).rstrip("/")
             his = NhsaClient(session, url, "H43052100002")
             await his.sign_in()
-            found = await his.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "430521195803120133"}})
+            found = await his.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": D0001["certno"]}})
             assert found["output"]["baseinfo"]["psn_no"] == "D0001"
             msgid = his.new_msgid()
             refused = await his.call("2304", {"data": {"psn_no": "D0001", "mdtrt_id": "none", "medfee_sumamt": 1}},

@@ -171,6 +171,14 @@ def parse_persons(rows: Iterable[Mapping[str, object]], attributes: Mapping[str,
     return _parse_all(rows, "persons", parse, lambda p: [p.psn_no, p.certno])
 
 
+def certnos_named(rows: Iterable[Mapping[str, object]]) -> list[str]:
+    """The ID numbers the rows name, as parse_persons will read them (aliases, x → X), unchecked: what to look up
+    in the store before parsing."""
+    named = (_Row(raw, "persons").values.get("certno") for raw in rows)
+    return [str(value).strip().upper() for value in named
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip()]
+
+
 def derived_psn_no(certno: str) -> str:
     """A stable person number that does not reveal the ID number, so a re-import finds the same person."""
     return "P" + hashlib.sha256(certno.encode("ascii")).hexdigest()[:15].upper()

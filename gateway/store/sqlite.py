@@ -167,6 +167,12 @@ class SqliteStore:
     def person_by_certno(self, certno: str) -> Person | None:
         return _person(self._conn.execute(f"{self._PERSON} WHERE certno = ?", (certno,)).fetchone())
 
+    def psn_nos_by_certno(self, certnos: Collection[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk, marks in _chunks(certnos):
+            found.update(self._conn.execute(f"SELECT certno, psn_no FROM persons WHERE certno IN ({marks})", chunk))
+        return found
+
     def counts(self) -> dict[str, int]:
         tables = ("hospitals", "catalogue", "identity_attributes", "persons", "stays", "settlements")
         return {t: int(self._conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
