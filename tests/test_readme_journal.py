@@ -1,11 +1,13 @@
-"""The README's journal commands, run as written (in a working directory whose var/hisgw.sqlite is the demo county
-after a few calls of today), each find something: the dates and keys match the demo."""
+"""The README's journal and store commands, run as written (in a working directory whose var/hisgw.sqlite is the
+demo county after a few calls of today): each journal search finds something (the dates and keys match the
+demo), and the backup-and-restore lines restore what was there."""
 
 from __future__ import annotations
 
 import csv
 import re
 import shlex
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -62,6 +64,15 @@ async def test_every_journal_example_finds_the_demos_exchanges(tmp_path: Path, m
                 assert main(argv) == 0, command
                 out = capsys.readouterr()
                 assert "0 exchanges match" not in out.out + out.err and out.out.strip(), command
+            store_lines = [line.strip() for line in README.splitlines() if line.strip().startswith(
+                ".venv/bin/hisgw") and " store " in line]
+            assert len(store_lines) == 2, store_lines
+            for line in store_lines:  # the gateway still has the store open, as with make serve
+                for command in expanded(line.split("  #")[0], msgid).split("&&"):
+                    assert main(shlex.split(command)[1:]) == 0, command
+            assert "verify: 0 settlements, 0 differences" in capsys.readouterr().out
+            with sqlite3.connect(tmp_path / "var" / "restored.sqlite") as conn:
+                assert conn.execute("SELECT count(*) FROM journal WHERE msgid = ?", (msgid,)).fetchone()[0] == 1
             (curl,) = [c for c in COMMANDS if c.startswith("curl")]
             address = shlex.split(expanded(curl, msgid))[1].replace("localhost:8080", url.split("//")[1])
             async with session.get(f"http://{address}") as response:
