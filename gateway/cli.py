@@ -7,16 +7,16 @@ import asyncio
 import json
 import sys
 from dataclasses import replace
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from gateway import __version__
 from gateway.engine.policy import PolicyFileError, load_policy
 from gateway.errors import GatewayError
-from gateway.journal.model import parse_query, stamp
+from gateway.journal.model import parse_query
 from gateway.journal.present import body_text, row_document, row_line
 from gateway.journal.protect import JournalKeyError, load_protection, new_key
 from gateway.log import configure_logging, install_excepthook
+from gateway.maintenance import prune_command, store_command
 from gateway.mapping.registry import check_all
 from gateway.refdata.parse import RefdataRejected
 from gateway.refdata.read import read_rows
@@ -84,13 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     journal.add_argument("--since", default="", help="YYYY-MM-DD[ HH:MM[:SS]], inclusive")
     journal.add_argument("--until", default="", help="exclusive; a bare date means through that day")
     journal.add_argument("--outcome", default="", help="ok | error | replayed | unknown")
+    journal.add_argument("--dry-run", action="store_true", help="prune: say what would be removed, remove nothing")
+    journal.add_argument("--yes", action="store_true", help="prune: no question (for cron); never under the floor, "
+                                                            "journal.min_retention_days")
     journal.add_argument("--limit", default="100", help="newest first, at most 1000 (default 100)")
     journal.add_argument("--raw", action="store_true", help="print request, canonical call and answer as kept")
     journal.add_argument("--json", action="store_true", help="one JSON object a line")
-    journal.add_argument("--days", type=int, help="prune: keep this many days (default: journal.retention_days; "
-                                                  "never fewer than journal.min_retention_days)")
-    journal.add_argument("--dry-run", action="store_true", help="prune: say what would be removed, remove nothing")
-    journal.add_argument("--yes", action="store_true", help="prune: no confirmation question (for cron)")
+    journal.add_argument("--days", type=int, help="prune: keep this many days (default: the retention setting)")
 
     args = parser.parse_args(argv)
     settings = Settings.from_file(args.config) if args.config else Settings()
@@ -119,14 +119,14 @@ def main(argv: list[str] | None = None) -> int:
         return _verify(settings)
     if args.command == "mappings":
         return _check_mappings(args.folder) if args.action == "check" else _write_wsdl(args.folder, args.out)
+    if args.command == "store":
+        return store_command(settings, args)
     if args.command == "simulate":
         from simulators.cli import run as simulate_run
 
         return simulate_run(args)
     if args.command == "journal":
         return _journal(settings, args)
-    if args.command == "store":
-        return _store(settings, args)
     if args.command == "policy":
         try:
             loaded = load_policy(args.file)
@@ -211,7 +211,7 @@ def _journal(settings: Settings, args: argparse.Namespace) -> int:
     store = SqliteStore(settings.db_path)
     try:
         if args.action == "prune":
-            return _prune(store, settings, args)
+            return prune_command(store, settings, args)
         params = {name: getattr(args, name) for name in ("hospital", "msgid", "person", "stay", "setl", "since",
                                                          "until", "outcome", "limit")}
         try:
@@ -235,71 +235,6 @@ def _journal(settings: Settings, args: argparse.Namespace) -> int:
                                           ("answer", row.answer, row.encoding)):
                 text = body_text(data, encoding, protection) if data else ""
                 print(f"    {label}: {'(encrypted; set journal.key_file)' if text is None else text}")
-    return 0
-
-
-def _store(settings: Settings, args: argparse.Namespace) -> int:
-    from gateway.store.backup import BackupError, backup, restore
-
-    try:
-        if args.action == "backup":
-            counts = backup(settings.db_path, args.file)
-            print(f"store: backed up {settings.db_path} to {args.file} ({_counted(counts)})")
-            return 0
-        if settings.db_path.exists() and not args.yes:
-            question = f"Replace {settings.db_path} with {args.file}? Stop the gateway first. [y/N] "
-            if not sys.stdin.isatty():
-                print(f"store restore: would replace {settings.db_path}; stop the gateway, then confirm with --yes",
-                      file=sys.stderr)
-                return 2
-            if input(question).strip().lower() not in ("y", "yes"):
-                print("store: nothing restored")
-                return 1
-        counts = restore(args.file, settings.db_path)
-    except BackupError as exc:
-        print(f"store {args.action}: {exc}", file=sys.stderr)
-        return 2
-    print(f"store: restored {settings.db_path} from {args.file} ({_counted(counts)})")
-    return 0
-
-
-def _counted(counts: dict[str, int]) -> str:
-    return ", ".join(f"{count} {table}" for table, count in counts.items())
-
-
-def _prune(store: SqliteStore, settings: Settings, args: argparse.Namespace) -> int:
-    """The journal is the audit record: a floor no --days goes under, a dry run, and a question (or --yes)."""
-    days = settings.journal_retention_days if args.days is None else args.days
-    floor = settings.journal_min_retention_days
-    if days < floor:
-        print(f"journal prune: {days} days is below the floor of {floor} days (journal.min_retention_days); "
-              "nothing removed", file=sys.stderr)
-        return 2
-    before = stamp(datetime.now() - timedelta(days=days))
-    count, first, last = store.journal_prunable(before)
-    if count == 0:
-        print(f"journal: pruned 0 exchanges received before {before}: there is none")
-        return 0
-    what = f"{count} exchanges received before {before} (from {first} to {last})"
-    if args.dry_run:
-        print(f"journal: would prune {what}")
-        return 0
-    if not args.yes:
-        if not sys.stdin.isatty():
-            print(f"journal prune: would remove {what}; confirm with --yes (or look first with --dry-run)",
-                  file=sys.stderr)
-            return 2
-        if input(f"Remove {what}? [y/N] ").strip().lower() not in ("y", "yes"):
-            print("journal: nothing removed")
-            return 1
-    pruned = 0
-    while True:  # short transactions: a running gateway waits at most one of them
-        with store.transaction():
-            removed = store.journal_prune(before, 5000)
-        pruned += removed
-        if removed < 5000:
-            break
-    print(f"journal: pruned {pruned} exchanges received before {before}")
     return 0
 
 
