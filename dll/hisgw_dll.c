@@ -357,14 +357,14 @@ EXPORT int CALLCONV INIT(char *err) {
     char problem[INIT_ERR_MAX] = MSG_CONFIG;
     lock();
     if (!g_cfg.ready) {
-        config_t read;
+        config_t fresh;
 #ifdef _WIN32
         WSADATA wsa;
         if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) rc = -1;
 #endif
-        if (rc == 0 && read_config(config_path(), &read, problem, sizeof problem) != 0) rc = -1;
+        if (rc == 0 && read_config(config_path(), &fresh, problem, sizeof problem) != 0) rc = -1;
         if (rc == 0) {
-            g_cfg = read;
+            g_cfg = fresh;
             g_cfg.ready = 1;
         }
     }
