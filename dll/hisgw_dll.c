@@ -96,11 +96,56 @@ static char *trim(char *s) {
     return s;
 }
 
-/* key=value lines; '#' or ';' comments; [sections] ignored. */
-static int read_config(const char *path, config_t *cfg) {
+/* A value ends where a comment starts: ';' or '#' at its beginning or after a space or tab (so
+ * `port = 8081   ; the listener` is 8081, as dll/hisgw_dll.ini.example writes it). */
+static char *strip_comment(char *value) {
+    char *p;
+    for (p = value; *p != '\0'; p++) {
+        if ((*p == ';' || *p == '#') && (p == value || p[-1] == ' ' || p[-1] == '\t')) {
+            *p = '\0';
+            break;
+        }
+    }
+    return trim(value);
+}
+
+/* A whole decimal integer within [min, max]; 0 on success. */
+static int parse_long(const char *text, long min, long max, long *out) {
+    char *end;
+    long v;
+    errno = 0;
+    if (*text == '\0') return -1;
+    v = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+/* Non-empty, no blank inside, and fits its field. */
+static int plain_text(const char *value, size_t cap) {
+    return *value != '\0' && strlen(value) < cap && strpbrk(value, " \t") == NULL ? 0 : -1;
+}
+
+/* "<file>: 配置项 <key> 不合法（"<value>"）：<what is wanted>"; the secret's value is never shown. */
+static void bad_key(char *problem, size_t cap, const char *path, const char *key, const char *value,
+                    const char *wanted) {
+    if (strcmp(key, "secret") == 0)
+        snprintf(problem, cap, "%s: %s %s %s: %s", path, MSG_CONFIG_KEY, key, MSG_CONFIG_BAD, wanted);
+    else
+        snprintf(problem, cap, "%s: %s %s %s (\"%.40s\"): %s", path, MSG_CONFIG_KEY, key, MSG_CONFIG_BAD, value,
+                 wanted);
+}
+
+/* key = value lines; whole-line and inline comments ('#' or ';'); [sections] ignored. Every value is checked:
+ * a problem fills `problem` naming the key, and INIT fails with it instead of every call failing later. */
+static int read_config(const char *path, config_t *cfg, char *problem, size_t cap) {
     char line[512];
+    long number;
     FILE *f = fopen(path, "r");
-    if (f == NULL) return -1;
+    if (f == NULL) {
+        snprintf(problem, cap, "%s %s", MSG_CONFIG_OPEN, path);
+        return -1;
+    }
     memset(cfg, 0, sizeof *cfg);
     strcpy(cfg->host, "127.0.0.1");
     strcpy(cfg->port, "8081");
@@ -109,23 +154,54 @@ static int read_config(const char *path, config_t *cfg) {
     cfg->out_size = 4096;
     while (fgets(line, sizeof line, f) != NULL) {
         char *key = trim(line), *value, *eq;
+        const char *wanted = NULL;
         if (*key == '#' || *key == ';' || *key == '[' || *key == '\0') continue;
         eq = strchr(key, '=');
-        if (eq == NULL) continue;
+        if (eq == NULL) {
+            fclose(f);
+            snprintf(problem, cap, "%s: %s %.40s", path, MSG_CONFIG_UNKNOWN, strip_comment(key));
+            return -1;
+        }
         *eq = '\0';
         key = trim(key);
-        value = trim(eq + 1);
-        if (strcmp(key, "host") == 0) put_text(cfg->host, sizeof cfg->host, value);
-        else if (strcmp(key, "port") == 0) put_text(cfg->port, sizeof cfg->port, value);
-        else if (strcmp(key, "dialect") == 0) put_text(cfg->dialect, sizeof cfg->dialect, value);
-        else if (strcmp(key, "timeout_ms") == 0) cfg->timeout_ms = atoi(value);
-        else if (strcmp(key, "out_size") == 0) cfg->out_size = (size_t)strtoul(value, NULL, 10);
-        else if (strcmp(key, "paasid") == 0) put_text(cfg->paasid, sizeof cfg->paasid, value);
-        else if (strcmp(key, "secret") == 0) put_text(cfg->secret, sizeof cfg->secret, value);
+        value = strip_comment(eq + 1);
+        if (strcmp(key, "host") == 0) {
+            if (plain_text(value, sizeof cfg->host) == 0) put_text(cfg->host, sizeof cfg->host, value);
+            else wanted = MSG_WANT_HOST;
+        } else if (strcmp(key, "port") == 0) {
+            if (parse_long(value, 1, 65535, &number) == 0) snprintf(cfg->port, sizeof cfg->port, "%ld", number);
+            else wanted = MSG_WANT_PORT;
+        } else if (strcmp(key, "timeout_ms") == 0) {
+            if (parse_long(value, 1, 3600000, &number) == 0) cfg->timeout_ms = (int)number;
+            else wanted = MSG_WANT_TIMEOUT;
+        } else if (strcmp(key, "out_size") == 0) {
+            if (parse_long(value, 2, 1073741824L, &number) == 0) cfg->out_size = (size_t)number;
+            else wanted = MSG_WANT_OUT_SIZE;
+        } else if (strcmp(key, "dialect") == 0) {
+            if (plain_text(value, sizeof cfg->dialect) == 0) put_text(cfg->dialect, sizeof cfg->dialect, value);
+            else wanted = MSG_WANT_TEXT;
+        } else if (strcmp(key, "paasid") == 0) {
+            if (plain_text(value, sizeof cfg->paasid) == 0) put_text(cfg->paasid, sizeof cfg->paasid, value);
+            else wanted = MSG_WANT_TEXT;
+        } else if (strcmp(key, "secret") == 0) {
+            if (plain_text(value, sizeof cfg->secret) == 0) put_text(cfg->secret, sizeof cfg->secret, value);
+            else wanted = MSG_WANT_TEXT;
+        } else {
+            fclose(f);
+            snprintf(problem, cap, "%s: %s %.40s", path, MSG_CONFIG_UNKNOWN, key);
+            return -1;
+        }
+        if (wanted != NULL) {
+            fclose(f);
+            bad_key(problem, cap, path, key, value, wanted);
+            return -1;
+        }
     }
     fclose(f);
-    if (cfg->timeout_ms <= 0 || cfg->out_size < 2 || cfg->dialect[0] == '\0') return -1;
-    if ((cfg->paasid[0] == '\0') != (cfg->secret[0] == '\0')) return -1; /* both or neither */
+    if ((cfg->paasid[0] == '\0') != (cfg->secret[0] == '\0')) { /* both or neither */
+        bad_key(problem, cap, path, cfg->paasid[0] == '\0' ? "paasid" : "secret", "", MSG_WANT_PAIR);
+        return -1;
+    }
     return 0;
 }
 
@@ -278,17 +354,22 @@ static void put_u32(unsigned char *p, uint32_t v) {
 
 EXPORT int CALLCONV INIT(char *err) {
     int rc = 0;
+    char problem[INIT_ERR_MAX] = MSG_CONFIG;
     lock();
     if (!g_cfg.ready) {
+        config_t fresh;
 #ifdef _WIN32
         WSADATA wsa;
         if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) rc = -1;
 #endif
-        if (rc == 0 && read_config(config_path(), &g_cfg) != 0) rc = -1;
-        if (rc == 0) g_cfg.ready = 1;
+        if (rc == 0 && read_config(config_path(), &fresh, problem, sizeof problem) != 0) rc = -1;
+        if (rc == 0) {
+            g_cfg = fresh;
+            g_cfg.ready = 1;
+        }
     }
     unlock();
-    put_text(err, INIT_ERR_MAX, rc == 0 ? "" : MSG_CONFIG);
+    put_text(err, INIT_ERR_MAX, rc == 0 ? "" : problem);
     return rc;
 }
 

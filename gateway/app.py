@@ -36,6 +36,7 @@ from gateway.journal.model import JournalQuery
 from gateway.journal.protect import JournalKeyError, load_protection
 from gateway.mapping.compile import MappingError
 from gateway.mapping.registry import DialectBook
+from gateway.ports import port_problem
 from gateway.runtime import Gateway
 from gateway.service.deps import Deps
 from gateway.settings import Settings
@@ -149,6 +150,12 @@ async def _watch(book: DialectBook, reload: Callable[[], None]) -> None:
 
 async def serve(settings: Settings, *, init: bool = False) -> None:
     """`init`: create the database when it does not exist (`make serve`); without, a missing one is refused."""
+    taken = port_problem(settings.host, (("http", settings.http_port), ("dll", settings.dll_port),
+                                         ("hl7", settings.hl7_port)))
+    if taken:  # before any listener starts: one line naming it, no traceback, nothing half started
+        listener, port, problem = taken
+        log.error("port_unavailable", listener=listener, host=settings.host, port=port, problem=problem)
+        raise SystemExit(1)
     book = DialectBook(settings.mappings_dir)
     errors = book.reload()
     if errors:

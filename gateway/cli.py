@@ -7,15 +7,16 @@ import asyncio
 import json
 import sys
 from dataclasses import replace
-from datetime import datetime, timedelta
 from pathlib import Path
 
+from gateway import __version__
 from gateway.engine.policy import PolicyFileError, load_policy
 from gateway.errors import GatewayError
-from gateway.journal.model import parse_query, stamp
+from gateway.journal.model import parse_query
 from gateway.journal.present import body_text, row_document, row_line
 from gateway.journal.protect import JournalKeyError, load_protection, new_key
-from gateway.log import configure_logging
+from gateway.log import configure_logging, install_excepthook
+from gateway.maintenance import prune_command, store_command
 from gateway.mapping.registry import check_all
 from gateway.refdata.parse import RefdataRejected
 from gateway.refdata.read import read_rows
@@ -36,7 +37,9 @@ JOINT_TEST_FILES = {"hospitals": "joint-test-hospitals.csv", "catalogue": "joint
 
 
 def main(argv: list[str] | None = None) -> int:
+    install_excepthook()  # a crash prints its traceback masked, never an ID number or a name in clear
     parser = argparse.ArgumentParser(prog="hisgw", description="一站式结算网关 hisgw")
+    parser.add_argument("--version", action="version", version=f"hisgw {__version__}")
     parser.add_argument("--config", type=Path, help="settings file (TOML)")
     parser.add_argument("--db", type=Path, help="SQLite file (default var/hisgw.sqlite)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     policy = commands.add_parser("policy", help="policy files")
     policy.add_argument("action", choices=("check",))
     policy.add_argument("file", type=Path)
+    store = commands.add_parser("store", help="the SQLite file: online backup (safe while serving), restore")
+    store.add_argument("action", choices=("backup", "restore"))
+    store.add_argument("file", type=Path, help="backup: a new file to write; restore: the backup to read")
+    store.add_argument("--yes", action="store_true", help="restore: replace the database without asking")
     from simulators.cli import add_arguments as simulate_arguments
 
     simulate = commands.add_parser("simulate", help="play scenario files against a gateway as a HIS would "
@@ -87,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     journal.add_argument("--since", default="", help="YYYY-MM-DD[ HH:MM[:SS]], inclusive")
     journal.add_argument("--until", default="", help="exclusive; a bare date means through that day")
     journal.add_argument("--outcome", default="", help="ok | error | replayed | unknown")
+    journal.add_argument("--dry-run", action="store_true", help="prune: say what would be removed, remove nothing")
+    journal.add_argument("--yes", action="store_true", help="prune: no question (for cron); never under the floor, "
+                                                            "journal.min_retention_days")
     journal.add_argument("--limit", default="100", help="newest first, at most 1000 (default 100)")
     journal.add_argument("--raw", action="store_true", help="print request, canonical call and answer as kept")
     journal.add_argument("--json", action="store_true", help="one JSON object a line")
@@ -126,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         return _verify(settings)
     if args.command == "mappings":
         return _check_mappings(args.folder) if args.action == "check" else _write_wsdl(args.folder, args.out)
+    if args.command == "store":
+        return store_command(settings, args)
     if args.command == "simulate":
         from simulators.cli import run as simulate_run
 
@@ -152,6 +164,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _import(settings: Settings, files: dict[str, Path]) -> int:
+    for path in files.values():  # said plainly, before the store is opened (samples: gateway/data/demo/)
+        if not path.is_file():
+            print(f"{path}: 文件不存在 (no such file)" if not path.exists() else f"{path}: 不是文件 (not a file)",
+                  file=sys.stderr)
+            return 1
     try:
         store = SqliteStore(settings.db_path)
     except StoreUnavailable as exc:
@@ -236,17 +253,7 @@ def _journal(settings: Settings, args: argparse.Namespace) -> int:
     store = SqliteStore(settings.db_path)
     try:
         if args.action == "prune":
-            days = settings.journal_retention_days if args.days is None else args.days
-            before = stamp(datetime.now() - timedelta(days=days))
-            pruned = 0
-            while True:  # short transactions: a running gateway waits at most one of them
-                with store.transaction():
-                    count = store.journal_prune(before, 5000)
-                pruned += count
-                if count < 5000:
-                    break
-            print(f"journal: pruned {pruned} exchanges received before {before}")
-            return 0
+            return prune_command(store, settings, args)
         params = {name: getattr(args, name) for name in ("hospital", "msgid", "person", "stay", "setl", "since",
                                                          "until", "outcome", "limit")}
         try:
@@ -257,6 +264,9 @@ def _journal(settings: Settings, args: argparse.Namespace) -> int:
         rows = store.journal_search(query)
     finally:
         store.close()
+    if not rows:
+        used = ", ".join(f"{name}={value}" for name, value in params.items() if value and name != "limit")
+        print(f"journal: 0 exchanges match ({used or 'no filter'})", file=sys.stderr if args.json else sys.stdout)
     for row in rows:
         if args.json:
             print(json.dumps(row_document(row, protection), ensure_ascii=False))

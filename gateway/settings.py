@@ -47,6 +47,7 @@ class Settings:
     budget_wait: float = 2.0  # s: a message waits this long for room in the budget, then is refused (HG9002)
     fd_reserve: int = 256  # descriptors kept free below RLIMIT_NOFILE for the store and the other listeners
     limits_log_interval: float = 10.0  # s: refused connections and failed accepts: one log line per interval
+    journal_min_retention_days: int = 180  # the floor: prune never removes anything younger, whatever --days says
 
     @classmethod
     def from_file(cls, path: Path) -> Settings:
@@ -56,7 +57,7 @@ class Settings:
         known = {"store": {"path"}, "http": {"host", "port", "tls_cert", "tls_key"}, "dll": {"port"},
                  "hl7": {"port", "dialect", "tls"}, "mappings": {"folder"}, "policy": {"files"},
                  "log": {"format", "level"}, "auth": {"credentials"},
-                 "journal": {"raw", "key_file", "retention_days"},
+                 "journal": {"raw", "key_file", "retention_days", "min_retention_days"},
                  "backup": {"folder", "schedule", "hour", "retry_seconds"}, "export": {"agreements"},
                  "limits": {"max_connections", "header_timeout", "read_timeout", "dll_idle_timeout",
                             "hl7_idle_timeout", "memory_budget_mb", "budget_wait", "fd_reserve", "log_interval"}}
@@ -99,6 +100,7 @@ class Settings:
             backup_hour=int(backup.get("hour", settings.backup_hour)),
             backup_retry_seconds=float(backup.get("retry_seconds", settings.backup_retry_seconds)),
             export_agreements=base / export["agreements"] if "agreements" in export else None,
+            journal_min_retention_days=int(journal.get("min_retention_days", settings.journal_min_retention_days)),
         )
 
 

@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 
 from gateway.adapters.http_listener import AUTH, GATEWAY
-from gateway.errors import GatewayError, RoleForbidden, Unauthenticated
+from gateway.errors import GatewayError, InternalError, RoleForbidden, Unauthenticated
 from gateway.mapping.jsondoc import parse_json
 from gateway.refdata.parse import RefdataRejected
 from gateway.refdata.read import rows_from_payload
@@ -19,8 +19,25 @@ log = structlog.get_logger("hisgw.county")
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_post("/county/v1/{kind}", import_reference_data)
     app.router.add_get("/county/v1/status", status)
+    app.router.add_post("/county/v1/{kind}", import_reference_data)
+    app.router.add_route("*", "/county/v1/{kind}", wrong_method)  # a known path, not a dialect's endpoint
+
+
+async def wrong_method(request: web.Request) -> web.Response:
+    """405 with Allow for a known path asked the wrong way (GET /county/v1/persons), 404 for an unknown kind."""
+    kind = request.match_info["kind"]
+    if kind == "status":
+        return method_not_allowed(request, "GET", "查询基础数据数量")
+    if kind in KINDS:
+        return method_not_allowed(request, "POST", f"导入 {kind}，JSON 正文见 docs/reference-data.md")
+    return _error(404, "HG2000", f"未知的基础数据类型 {kind}；可用：{', '.join(KINDS)}")
+
+
+def method_not_allowed(request: web.Request, allowed: str, what: str) -> web.Response:
+    response = _error(405, "HG1000", f"{request.method} {request.path}：该路径只接受 {allowed}（{what}）")
+    response.headers["Allow"] = allowed
+    return response
 
 
 def refused(request: web.Request, needed: str) -> web.Response | None:
@@ -45,7 +62,7 @@ async def import_reference_data(request: web.Request) -> web.Response:
         return denied
     kind = request.match_info["kind"]
     if kind not in KINDS:
-        return _error(404, "HG2000", f"未知的基础数据类型 {kind}；可用：{', '.join(KINDS)}")
+        return await wrong_method(request)
     gateway = request.app[GATEWAY]
     try:
         payload = parse_json(await request.read(), "utf-8")  # the hospitals' parser: Decimal, no lone surrogate
@@ -57,6 +74,10 @@ async def import_reference_data(request: web.Request) -> web.Response:
     except GatewayError as exc:
         log.info("county_import", kind=kind, outcome="rejected", err_code=exc.code)
         return _error(400, exc.code, exc.message)
+    except Exception:  # our fault: the transaction rolled back; the traceback (masked) goes to the log
+        log.exception("county_import", kind=kind, outcome="failed")
+        failure = InternalError()
+        return _error(500, failure.code, failure.message)
     log.info("county_import", kind=kind, outcome="ok", count=count)
     return web.json_response({"code": 0, "kind": kind, "imported": count})
 

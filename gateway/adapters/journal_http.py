@@ -10,6 +10,7 @@ import json
 
 from aiohttp import web
 
+from gateway.adapters.county_http import method_not_allowed as _method_not_allowed
 from gateway.adapters.county_http import refused
 from gateway.adapters.http_listener import GATEWAY
 from gateway.errors import GatewayError
@@ -22,6 +23,11 @@ _KEYLESS = Protection()  # opens masked and clear bodies, never encrypted ones
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/journal/v1/exchanges", exchanges)
+    app.router.add_route("*", "/journal/v1/exchanges", wrong_method)
+
+
+async def wrong_method(request: web.Request) -> web.Response:
+    return _method_not_allowed(request, "GET", "查询交换日志")
 
 
 async def exchanges(request: web.Request) -> web.Response:

@@ -137,10 +137,16 @@ def parse_identity_attributes(rows: Iterable[Mapping[str, object]]) -> list[Iden
     return _parse_all(rows, "identities", parse, lambda a: [a.code])
 
 
-def parse_persons(rows: Iterable[Mapping[str, object]],
-                  attributes: Mapping[str, IdentityAttribute]) -> list[Person]:
+def parse_persons(rows: Iterable[Mapping[str, object]], attributes: Mapping[str, IdentityAttribute],
+                  holder: Callable[[str], str | None] = lambda _certno: None) -> list[Person]:
+    """`holder(certno)` is the psn_no of the person already loaded with that ID number: a row without psn_no
+    updates that person (a re-sent row replaces it), and a row naming another psn_no for it is refused."""
+
     def parse(row: _Row) -> Person:
         info = check_certno(row.text("certno"))
+        given, held_by = row.text("psn_no", required=False), holder(info.certno)
+        if given and held_by and given != held_by:
+            raise InvalidValue(f"该身份证号已属于人员 {held_by}，不能再登记为 {given}", field="certno")
         gend = row.text("gend", required=False, default=info.gend)
         if gend != info.gend:
             raise InvalidValue(f"性别 {gend} 与身份证号不符", field="gend")
@@ -154,7 +160,7 @@ def parse_persons(rows: Iterable[Mapping[str, object]],
         if reason and reason not in UNINSURED_REASONS:
             raise InvalidValue(f"未参保原因 {reason!r} 不在代码表 0001–0007 中", field="uninsured_reason")
         return Person(
-            psn_no=row.text("psn_no", required=False) or derived_psn_no(info.certno), certno=info.certno,
+            psn_no=given or held_by or derived_psn_no(info.certno), certno=info.certno,
             psn_name=row.text("psn_name"), gend=gend, brdy=info.birth_date, naty=row.text("naty", required=False,
                                                                                          default="01"),
             insutype=insutype, insuplc_admdvs=_area(row, "insuplc_admdvs"),
@@ -163,6 +169,14 @@ def parse_persons(rows: Iterable[Mapping[str, object]],
         )
 
     return _parse_all(rows, "persons", parse, lambda p: [p.psn_no, p.certno])
+
+
+def certnos_named(rows: Iterable[Mapping[str, object]]) -> list[str]:
+    """The ID numbers the rows name, as parse_persons will read them (aliases, x → X), unchecked: what to look up
+    in the store before parsing."""
+    named = (_Row(raw, "persons").values.get("certno") for raw in rows)
+    return [str(value).strip().upper() for value in named
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip()]
 
 
 def derived_psn_no(certno: str) -> str:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from gateway.refdata.parse import parse_catalogue, parse_hospitals, parse_identity_attributes, parse_persons
+from gateway.refdata.parse import (
+    certnos_named,
+    parse_catalogue,
+    parse_hospitals,
+    parse_identity_attributes,
+    parse_persons,
+)
 from gateway.store.base import Store
 
 Rows = Sequence[Mapping[str, object]]
@@ -18,7 +24,8 @@ def import_rows(store: Store, kind: str, rows: Rows) -> int:
         "hospitals": lambda s, r: s.upsert_hospitals(parse_hospitals(r)),
         "catalogue": lambda s, r: s.upsert_catalogue(parse_catalogue(r)),
         "identities": lambda s, r: s.upsert_identity_attributes(parse_identity_attributes(r)),
-        "persons": lambda s, r: s.upsert_persons(parse_persons(r, s.identity_attributes())),
+        "persons": lambda s, r: s.upsert_persons(parse_persons(r, s.identity_attributes(),
+                                                               s.psn_nos_by_certno(certnos_named(r)).get)),
     }
     importer = importers.get(kind)
     if importer is None:

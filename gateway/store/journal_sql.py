@@ -80,10 +80,27 @@ def first_ok(conn: sqlite3.Connection, fixmedins_code: str, msgid: str) -> Journ
     return _row(row) if row else None
 
 
+# Rows no retention may remove: those of settlements whose claim is not yet cleared (申报 → 拨付). Claims do not
+# exist yet; when the county package adds them, this query names the setl_ids still open, and `prune` and
+# `prunable` keep every exchange filed under one of them (by the call or by its answer).
+OPEN_SETTLEMENTS = "SELECT '' WHERE 0"
+_PRUNABLE = ("SELECT id FROM journal WHERE received_at < ? "
+             f"AND setl_id NOT IN ({OPEN_SETTLEMENTS}) "
+             f"AND id NOT IN (SELECT id FROM journal_outcomes WHERE setl_id IN ({OPEN_SETTLEMENTS}))")
+
+
+def prunable(conn: sqlite3.Connection, before: str) -> tuple[int, str, str]:
+    """How many exchanges `prune` would remove, and the first and last time they were received."""
+    count, first, last = conn.execute(
+        f"SELECT count(*), min(received_at), max(received_at) FROM journal WHERE id IN ({_PRUNABLE})", (before,)
+    ).fetchone()
+    return int(count), str(first or ""), str(last or "")
+
+
 def prune(conn: sqlite3.Connection, before: str, limit: int) -> int:
     """Delete up to `limit` of the oldest exchanges received before `before`, with their outcomes; the caller
     repeats in short transactions so a running gateway is never held up for long."""
-    oldest = "SELECT id FROM journal WHERE received_at < ? ORDER BY received_at, id LIMIT ?"
+    oldest = f"{_PRUNABLE} ORDER BY received_at, id LIMIT ?"
     conn.execute(f"DELETE FROM journal_outcomes WHERE id IN ({oldest})", (before, limit))
     return conn.execute(f"DELETE FROM journal WHERE id IN ({oldest})", (before, limit)).rowcount
 

@@ -224,6 +224,11 @@ class SqliteStore:
                                  ("persons", f"psn_no IN ({chosen})")):
                 removed[table] = self._conn.execute(f"DELETE FROM {table} WHERE {where}", args).rowcount
         return removed
+    def psn_nos_by_certno(self, certnos: Collection[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk, marks in _chunks(certnos):
+            found.update(self._conn.execute(f"SELECT certno, psn_no FROM persons WHERE certno IN ({marks})", chunk))
+        return found
 
     def counts(self) -> dict[str, int]:
         tables = ("hospitals", "catalogue", "identity_attributes", "persons", "stays", "settlements")
@@ -452,6 +457,9 @@ class SqliteStore:
 
     def journal_prune(self, before: str, limit: int) -> int:
         return journal_sql.prune(self._conn, before, limit)
+
+    def journal_prunable(self, before: str) -> tuple[int, str, str]:
+        return journal_sql.prunable(self._conn, before)
 
 
 def _identity(path: Path) -> tuple[int, int, int]:
