@@ -1,0 +1,1 @@
+"""The county medical-insurance office's side: roles, audit, policy versions, identity lists, reports."""
