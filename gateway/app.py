@@ -18,6 +18,7 @@ from gateway.adapters.mllp_listener import MllpListener
 from gateway.adapters.soap import SoapEndpoints
 from gateway.auth.credentials import CredentialsError, load_credentials
 from gateway.auth.signature import Authenticator
+from gateway.county import policies as county_policies
 from gateway.engine.policy import PolicyBook, default_policy_path
 from gateway.journal.model import JournalQuery
 from gateway.journal.protect import JournalKeyError, load_protection
@@ -38,7 +39,9 @@ def load_policies(settings: Settings) -> PolicyBook:
 
 def build_gateway(settings: Settings, now: Callable[[], datetime] = datetime.now) -> Gateway:
     protection = load_protection(settings.journal_raw, settings.journal_key_file)
-    return Gateway(Deps(store=SqliteStore(settings.db_path), policies=load_policies(settings), now=now), protection)
+    store = SqliteStore(settings.db_path)
+    policies = county_policies.book(load_policies(settings), store.policy_versions())  # files + published versions
+    return Gateway(Deps(store=store, policies=policies, now=now), protection)
 
 
 def load_authenticator(settings: Settings) -> Authenticator | None:

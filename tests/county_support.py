@@ -16,6 +16,7 @@ from gateway.auth.credentials import load_credentials
 from gateway.auth.signature import Authenticator
 from gateway.runtime import Gateway
 from gateway.settings import Settings
+from simulators.nhsa_client import NhsaClient
 from tests.conftest import DIALECTS
 from tests.support import CATALOGUE, HOSPITALS, person_rows
 
@@ -53,6 +54,9 @@ class County:
     session: aiohttp.ClientSession
     gateway: Gateway
     signed: bool
+
+    def his_client(self, fixmedins_code: str = "T2") -> NhsaClient:
+        return NhsaClient(self.session, self.url, fixmedins_code)
 
     def headers(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token(name)}"} if self.signed else {"X-Operator": name}

@@ -59,11 +59,49 @@ _AUDIT = {
     ])},
 }
 
-SECTIONS: list[dict[str, Any]] = [_AUDIT]
+_TOML = {"required": True, "content": {"text/plain": {"schema": {"type": "string", "maxLength": 4000}}}}
+_VERSION = _path("version", {"type": "integer", "minimum": 1, "maximum": 999999, "example": 1})
+_MISTAKES = {"type": "object", "properties": {
+    "ok": {"type": "boolean"}, "mistakes": {"type": "array", "items": {"$ref": "#/components/schemas/Mistake"}}}}
+_POLICIES = {
+    "/county/v1/policies": {
+        "get": _op("policy.read", "List the versions in force and every stored version", {"200": _ok("versions")}),
+        "post": _op("policy.draft", "Upload a draft (TOML, the format of gateway/data/demo/policy.toml)",
+                    {"201": _ok("the draft's number and its mistakes", _MISTAKES)}, body=_TOML),
+    },
+    "/county/v1/policies/check": {"post": _op("policy.read", "Check a TOML text without storing it",
+                                              {"200": _ok("mistakes, each with its line", _MISTAKES)}, body=_TOML)},
+    "/county/v1/policies/compare": {"get": _op("policy.read", "Compare two versions field by field", {
+        "200": _ok("changed fields with both values"), "404": _ERROR, "422": _ERROR,
+    }, params=[_query("a", {**_TEXT, "example": "demo-county@2018-01-01"}, "a version number, or a policy_id in force",
+                      True),
+               _query("b", {**_TEXT, "example": "1"}, "a version number, or a policy_id in force", True)])},
+    "/county/v1/policies/{version}": {"get": _op("policy.read", "A stored version and its TOML text", {
+        "200": _ok("the version"), "404": _ERROR,
+    }, params=[_VERSION, _query("format", {"type": "string", "enum": ["json", "toml"]})])},
+    "/county/v1/policies/{version}/check": {"get": _op("policy.read", "Check a stored version", {
+        "200": _ok("mistakes, each with its line", _MISTAKES), "404": _ERROR}, params=[_VERSION])},
+    "/county/v1/policies/{version}/whatif": {"post": _op(
+        "policy.read", "Replay the real settlements of a period under a version (read-only)", {
+            "200": _ok("per fund the cost difference, persons and stays affected; the ten largest changes"),
+            "404": _ERROR, "422": _ERROR,
+        }, params=[_path("version", {**_TEXT, "example": "1"})], body=_json_body({
+            "type": "object", "required": ["since", "until"],
+            "properties": {"since": _DATE, "until": {**_DATE, "example": "2026-12-31"}}}))},
+    "/county/v1/policies/{version}/publish": {"post": _op(
+        "policy.publish", "Publish a checked draft with its effective date (not by its uploader)", {
+            "200": _ok("the published policy_id"), "404": _ERROR, "409": _ERROR, "422": _ERROR,
+        }, params=[_VERSION], body=_json_body({
+            "type": "object", "properties": {"effective_from": _DATE}}))},
+}
+
+SECTIONS: list[dict[str, Any]] = [_AUDIT, _POLICIES]
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["code", "message"],
               "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+    "Mistake": {"type": "object", "properties": {
+        "line": {"type": "integer", "nullable": True}, "where": {"type": "string"}, "problem": {"type": "string"}}},
     "AuditEntry": {"type": "object", "properties": {
         "id": {"type": "integer"}, "at": {"type": "string"}, "operator": {"type": "string"},
         "role": {"type": "string"}, "action": {"type": "string"}, "subject": {"type": "string"},
