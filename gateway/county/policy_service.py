@@ -90,7 +90,7 @@ def what_if(store: Store, current: PolicyBook, name: str, since: date, until: da
     draft = resolve(store, current, name)
     names = {f.code: f.name for p in current.versions for f in p.funds} | {f.code: f.name for f in draft.funds}
     rows = store.replay_rows(datetime.combine(since, time()), datetime.combine(until + timedelta(days=1), time()))
-    result = replay(draft, rows, names)
+    result = replay(draft, rows, names, {p.policy_id: p for p in current.versions})
     return {"code": 0, "policy": draft.policy_id, "since": since.isoformat(), "until": until.isoformat(), **result}
 
 

@@ -102,3 +102,5 @@ class ReplayRow:
     totals: tuple[Decimal, Decimal, Decimal, Decimal, Decimal]  # FeeTotals fields in order
     paid: Mapping[str, Decimal] = field(default_factory=dict)  # fund_pay_type -> amount (hospital included)
     psn_part: Decimal = Decimal(0)
+    policy_id: str = ""  # the version it was settled under
+    deltas: Mapping[str, Decimal] = field(default_factory=dict)  # what it added to the year-to-date

@@ -201,7 +201,8 @@ class CountySql:
                 on=datetime.fromisoformat(endtime).date() if endtime else at.date(),
                 attributes=frozenset(doc.get("attributes", ())),
                 totals=tuple(Decimal(v) for v in doc["totals"]),  # type: ignore[arg-type]
-                paid={p[0]: Decimal(p[2]) for p in doc["payments"]}, psn_part=Decimal(doc["psn_part_amt"]))
+                paid={p[0]: Decimal(p[2]) for p in doc["payments"]}, psn_part=Decimal(doc["psn_part_amt"]),
+                policy_id=doc["policy_id"], deltas={k: Decimal(v) for k, v in doc["deltas"].items()})
 
 
 def _policy(r: tuple[object, ...]) -> PolicyVersion:
