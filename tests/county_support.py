@@ -92,8 +92,10 @@ async def county_gateway(tmp_path: Path, *, signed: bool, persons: list[dict[str
             county = County(str(server.make_url("")).rstrip("/"), session, gateway, signed)
             for kind, rows in (("hospitals", HOSPITALS), ("catalogue", CATALOGUE),
                                ("persons", person_rows() if persons is None else persons)):
-                status, body = await county.call("POST", f"/county/v1/{kind}", "guanli1", json={"data": rows})
-                assert status == 200, body
+                for start in range(0, len(rows), 2000):
+                    status, body = await county.call("POST", f"/county/v1/{kind}", "guanli1",
+                                                     json={"data": rows[start:start + 2000]})
+                    assert status == 200, body
             yield county
     finally:
         await server.close()

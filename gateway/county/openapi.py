@@ -95,7 +95,51 @@ _POLICIES = {
             "type": "object", "properties": {"effective_from": _DATE}}))},
 }
 
-SECTIONS: list[dict[str, Any]] = [_AUDIT, _POLICIES]
+_IMPORT_ID = _path("import_id", {"type": "integer", "minimum": 1, "maximum": 999999, "example": 1})
+_DECISION = _json_body({"type": "object", "properties": {
+    "rows": {"type": "array", "items": {"type": "integer", "minimum": 0}, "maxItems": 50,
+             "description": "diff row ids to apply (default: every new, changed and removed row)"},
+    "note": {"type": "string", "maxLength": 500}}})
+_IDENTITIES = {
+    "/county/v1/identities/imports": {
+        "post": _op("identities.upload", "Upload a 扶贫办/民政/残联 list (CSV in GBK or UTF-8, or .xlsx); "
+                    "answers its diff against the registry, changing nothing", {
+                        "201": _ok("the import's id and its rows per kind")},
+                    params=[_query("source", {"type": "string", "enum": ["fupin", "minzheng", "canlian",
+                                                                         "扶贫办", "民政", "残联"]}, "", True),
+                            _query("as_of", _DATE, "the list's date: attributes change from this day"),
+                            _query("filename", {"type": "string", "maxLength": 64, "example": "list.csv"})],
+                    body={"required": True, "content": {"application/octet-stream": {
+                        "schema": {"type": "string", "format": "binary"}}}}),
+        "get": _op("identities.read", "List imports, newest first", {"200": _ok("imports")},
+                   params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})]),
+    },
+    "/county/v1/identities/imports/{import_id}": {"get": _op(
+        "identities.read", "An import and its diff rows (each with its kind and reason)", {
+            "200": _ok("the import"), "404": _ERROR},
+        params=[_IMPORT_ID, _query("kind", {"type": "string", "enum": ["new", "removed", "changed", "conflicting",
+                                                                        "invalid", "unknown", "unchanged",
+                                                                        "duplicate"]}),
+                _query("offset", {"type": "integer", "minimum": 0}),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 10000})])},
+    "/county/v1/identities/imports/{import_id}/apply": {"post": _op(
+        "identities.apply", "Apply a pending diff, whole or the chosen rows (not by its uploader)", {
+            "200": _ok("applied"), "404": _ERROR, "409": _ERROR}, params=[_IMPORT_ID], body=_DECISION)},
+    "/county/v1/identities/imports/{import_id}/refuse": {"post": _op(
+        "identities.refuse", "Refuse a pending list (not by its uploader)", {
+            "200": _ok("refused"), "404": _ERROR, "409": _ERROR}, params=[_IMPORT_ID], body=_DECISION)},
+    "/county/v1/identities/persons/{psn_no}/history": {"get": _op(
+        "identities.read", "A person's attributes now and their history (valid from / to)", {
+            "200": _ok("history"), "404": _ERROR}, params=[_path("psn_no", {**_TEXT, "example": "TP0001"})])},
+    "/county/v1/coverage": {"get": _op(
+        "coverage.read", "应保尽保、未保有因: the poor on the lists not insured, without and with a reason (附件2)", {
+            "200": {"description": "the comparison", "content": {
+                "application/json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}}}}},
+        params=[_query("month", {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2026-07"}),
+                _query("format", {"type": "string", "enum": ["json", "csv"]})])},
+}
+
+SECTIONS: list[dict[str, Any]] = [_AUDIT, _POLICIES, _IDENTITIES]
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["code", "message"],
