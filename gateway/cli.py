@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from gateway.engine.policy import PolicyFileError, load_policy
+from gateway.county import cli as county_cli
 from gateway.errors import GatewayError
 from gateway.journal.model import parse_query, stamp
 from gateway.journal.present import body_text, row_document, row_line
@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
                                                         "every call must then be signed")
 
     for kind in KINDS:
+        if kind == "identities":  # `hisgw identities import` is one of the county commands' actions
+            continue
         sub = commands.add_parser(kind, help=f"county reference data: {kind}")
         sub.add_argument("action", choices=("import",))
         sub.add_argument("file", type=Path, help=".csv or .json")
@@ -60,9 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                           help="check: compile every file; wsdl: write each SOAP dialect's WSDL under --out")
     mappings.add_argument("folder", type=Path, nargs="?", default=Path("mappings"))
     mappings.add_argument("--out", type=Path, default=Path("wsdl"), help="wsdl: folder to write (default wsdl/)")
-    policy = commands.add_parser("policy", help="policy files")
-    policy.add_argument("action", choices=("check",))
-    policy.add_argument("file", type=Path)
+    county_cli.add_arguments(commands, DEFAULT_WSDL_BASE)  # policy, identities, audit, coverage
     from simulators.cli import add_arguments as simulate_arguments
 
     simulate = commands.add_parser("simulate", help="play scenario files against a gateway as a HIS would "
@@ -101,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(run(settings))
         return 0
+    if args.command == "identities" and args.action == "import":
+        if len(args.args) != 1:
+            parser.error("hisgw identities import FILE")
+        return _import(settings, {"identities": Path(args.args[0])})
+    if args.command in county_cli.COMMANDS:
+        return county_cli.run(args)
     if args.command in KINDS:
         return _import(settings, {args.command: args.file})
     if args.command == "demo":
@@ -115,14 +121,6 @@ def main(argv: list[str] | None = None) -> int:
         return simulate_run(args)
     if args.command == "journal":
         return _journal(settings, args)
-    if args.command == "policy":
-        try:
-            loaded = load_policy(args.file)
-        except PolicyFileError as exc:
-            print(exc, file=sys.stderr)
-            return 1
-        print(f"ok: {loaded.policy_id}")
-        return 0
     return 2
 
 
