@@ -54,7 +54,8 @@ async def test_a_county_day_from_the_command_line(tmp_path: Path) -> None:
 
         code, out, err = await hisgw(county, "duzhe1", "audit", "--json", "--action", "identities.")
         entries = json.loads(out)["entries"]
-        assert [(e["action"], e["operator"]) for e in entries] == [
-            ("identities.apply", "shenhe1"), ("identities.upload", "jingban1")]
+        assert [(e["action"], e["operator"], "refused" in e["after"]) for e in entries] == [
+            ("identities.apply", "shenhe1", False), ("identities.apply", "jingban1", True),
+            ("identities.upload", "jingban1", False)]
         code, out, err = await hisgw(county, "caiwu1", "coverage", "--month", "2026-07")
         assert code == 0 and out.startswith("2026-07: 2 on the lists, 2 insured"), out

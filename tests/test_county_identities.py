@@ -154,11 +154,15 @@ async def test_a_list_of_10000_rows_in_gbk_csv_and_xlsx(tmp_path: Path) -> None:
             assert [(p["code"], p["valid_from"], p["valid_to"]) for p in body["periods"]] == periods
 
         status, body = await county.call("GET", "/county/v1/audit?action=identities.", "duzhe1")
-        trail = [(e["action"], e["operator"], e["subject"]) for e in body["entries"]]
-        assert trail == [("identities.refuse", "fuhe1", f"import:{csv_id}"),
-                         ("identities.apply", "shenhe1", f"import:{xlsx_id}"),
-                         ("identities.upload", "jingban1", f"import:{xlsx_id}"),
-                         ("identities.upload", "jingban1", f"import:{csv_id}")]
+        trail = [(e["action"], e["operator"], e["subject"], "refused" in e["after"]) for e in body["entries"]]
+        path = f"/county/v1/identities/imports/{xlsx_id}/apply"
+        assert trail == [("identities.refuse", "fuhe1", f"import:{csv_id}", False),
+                         ("identities.apply", "shenhe1", f"import:{xlsx_id}", False),
+                         ("identities.apply", "duzhe1", path, True),  # attempts refused are on the record too
+                         ("identities.apply", "jingban1", path, True),
+                         ("identities.upload", "jingban1", f"import:{xlsx_id}", False),
+                         ("identities.upload", "jingban1", f"import:{csv_id}", False)]
+        assert "不能应用名单差异" in body["entries"][3]["after"]["refused"]
         applied = body["entries"][1]
         assert applied["request_id"] == "apply-minzheng-1"
         assert (applied["before"]["state"], applied["after"]["state"]) == ("pending", "applied")
@@ -190,6 +194,10 @@ async def test_an_attribute_removed_on_a_date_and_the_monthly_comparison(tmp_pat
         status, body = await county.call("POST", f"/county/v1/identities/imports/{body['import_id']}/apply",
                                          "jingban1", json={})
         assert status == 403  # the uploader, even on a gateway without credentials
+        status, body = await county.call("GET", "/county/v1/audit?subject=import:1", "duzhe1")
+        assert [(e["action"], e["operator"], e["after"].get("refused", "")) for e in body["entries"]] == [
+            ("identities.apply", "jingban1", "jingban1 提交的变更须由他人审核（提交人不能审批自己的变更）"),
+            ("identities.upload", "jingban1", "")]
         status, body = await county.call("POST", "/county/v1/identities/imports/1/apply", "shenhe1", json={})
         assert status == 200, body
 

@@ -184,7 +184,8 @@ async def test_a_draft_is_checked_compared_whatifd_and_published(tmp_path: Path)
         status, body = await county.call("GET", "/county/v1/audit?action=policy.", "duzhe1")
         assert [(e["action"], e["operator"]) for e in body["entries"]] == [
             ("policy.publish", "fuhe1"), ("policy.draft", "jingban2"), ("policy.publish", "shenhe1"),
-            ("policy.draft", "jingban1")]
+            ("policy.publish", "jingban1"), ("policy.draft", "jingban1")]
+        assert "refused" in body["entries"][3]["after"] and "refused" not in body["entries"][2]["after"]
 
     # a restarted gateway settles with the published versions (they are in the store, not in memory only)
     async with county_gateway(tmp_path, signed=False, persons=registry()) as county:

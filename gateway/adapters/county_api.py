@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.adapters.http_listener import AUTH, GATEWAY
-from gateway.county.audit import entry_document, parse_audit_query
+from gateway.county.audit import entry_document, parse_audit_query, record_refusal
 from gateway.county.errors import CountyRefusal
 from gateway.county.openapi import openapi
 from gateway.county.roles import ACTIONS, DEMO_ROLE, ROLES, Actor, may
@@ -50,8 +50,14 @@ def route(action: str) -> Callable[[Handler], Callable[[web.Request], Awaitable[
             try:
                 actor = _actor(request)
                 if not may(actor, action):
-                    raise CountyRefusal(403, "HG4004", f"{actor.name} 的角色 {ROLES.get(actor.role, actor.role)} "
-                                                       f"不能{ACTIONS[action][0]}")
+                    refusal = CountyRefusal(403, "HG4004", f"{actor.name} 的角色 {ROLES.get(actor.role, actor.role)} "
+                                                           f"不能{ACTIONS[action][0]}")
+                    if not action.endswith(".read"):  # an attempted write is on the record too
+                        gateway = request.app[GATEWAY]
+                        await gateway.run(lambda: record_refusal(
+                            gateway.deps.store, actor, action, request.path, refusal.message, request_id,
+                            gateway.now()))
+                    raise refusal
                 response = await handler(request, Context(actor, request_id, request.app[GATEWAY]))
             except CountyRefusal as exc:
                 response = answer({"code": exc.code, "message": exc.message, **exc.extra}, exc.status)

@@ -10,12 +10,15 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.county.errors import CountyRefusal
 from gateway.county.port import CountyLedger
 from gateway.county.records import AuditEntry, AuditQuery
 from gateway.county.roles import ACTIONS, Actor
+
+if TYPE_CHECKING:
+    from gateway.store.base import Store
 
 MAX_LIMIT = 1000
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$")
@@ -28,6 +31,14 @@ def record(store: CountyLedger, actor: Actor, action: str, subject: str, before:
     return store.audit_append(AuditEntry(at=at, operator=actor.name, role=actor.role, action=action,
                                          subject=subject, before=jsonable(before), after=jsonable(after),
                                          request_id=request_id))
+
+
+def record_refusal(store: Store, actor: Actor, action: str, subject: str, reason: str, request_id: str,
+                   at: datetime) -> None:
+    """An attempted write that was refused (role, or a proposer approving their own change): its own commit,
+    since the write it attempted is rolled back."""
+    with store.transaction():
+        record(store, actor, action, subject, None, {"refused": reason}, request_id, at)
 
 
 def jsonable(value: Any) -> Any:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from gateway.county import coverage
-from gateway.county.audit import record
+from gateway.county.audit import record, record_refusal
 from gateway.county.errors import CountyRefusal, bad_input, conflict, not_found
 from gateway.county.identities import (
     APPLICABLE,
@@ -77,12 +77,13 @@ def get(store: Store, import_id: int) -> IdentityImport:
 def decide(store: Store, actor: Actor, import_id: int, event: ReviewEvent, chosen: Sequence[int] | None,
            note: str, request_id: str, at: datetime) -> dict[str, Any]:
     """Apply (all the applicable rows, or the chosen ones) or refuse a pending list; never by its uploader."""
+    refusal = approver_refusal(actor, get(store, import_id).uploaded_by)
+    if refusal:
+        record_refusal(store, actor, EVENT_ACTIONS[event], f"import:{import_id}", refusal, request_id, at)
+        raise CountyRefusal(403, "HG4004", refusal)
     with store.transaction():
         pending = get(store, import_id)
         state = next_state(ReviewState(pending.state), event)
-        refusal = approver_refusal(actor, pending.uploaded_by)
-        if refusal:
-            raise CountyRefusal(403, "HG4004", refusal)
         changes: list[dict[str, Any]] = []
         if event is ReviewEvent.APPLY:
             stored = [DiffRow.from_document(r) for r in pending.rows]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.county import policies
-from gateway.county.audit import record
+from gateway.county.audit import record, record_refusal
 from gateway.county.errors import CountyRefusal, bad_input, conflict, not_found
 from gateway.county.records import PolicyVersion
 from gateway.county.roles import Actor, approver_refusal
@@ -98,13 +98,14 @@ def publish(store: Store, current: PolicyBook, actor: Actor, number: int, effect
             request_id: str, at: datetime) -> tuple[dict[str, Any], PolicyBook]:
     """Publish a checked draft with its effective date; the gateway settles with the returned book from now on.
     Settlements already made keep their figures and keep naming the version they used."""
+    refusal = approver_refusal(actor, stored(store, number).uploaded_by)
+    if refusal:
+        record_refusal(store, actor, "policy.publish", f"policy:{number}", refusal, request_id, at)
+        raise CountyRefusal(403, "HG4004", refusal)
     with store.transaction():
         version = stored(store, number)
         if version.status != "draft":
             raise conflict(f"政策版本 {number} 已发布（{version.policy_id}），发布后不可更改")
-        refusal = approver_refusal(actor, version.uploaded_by)
-        if refusal:
-            raise CountyRefusal(403, "HG4004", refusal)
         mistakes = policies.check(version.source, f"version {number}")
         if mistakes:
             raise CountyRefusal(422, "HG1003", f"政策版本 {number} 有 {len(mistakes)} 处错误，不能发布",
