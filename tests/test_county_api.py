@@ -72,3 +72,27 @@ async def test_every_documented_operation_never_answers_500(tmp_path: Path) -> N
         text = out.decode("utf-8", "replace")
         assert process.returncode == 0, text[-6000:]
         assert "No issues found" in text or "passed" in text, text[-3000:]
+
+
+async def test_a_list_that_is_not_one_is_refused_with_a_reason(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    not_a_workbook = io.BytesIO()
+    with zipfile.ZipFile(not_a_workbook, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+    async with county_gateway(tmp_path, signed=False) as county:
+        for name, data, words in (
+                ("a.xlsx", b"PK\x03\x04 broken", "不是可读取的 .xlsx"),
+                ("b.xlsx", not_a_workbook.getvalue(), "不是可读取的 .xlsx"),
+                ("c.csv", b"\xff\xfe\xfa\xfb", "既不是 UTF-8 也不是 GBK"),
+                ("d.csv", "姓名,属性\n张三,0003\n".encode("gbk"), "找不到身份证号列"),
+                ("e.csv", b"", "名单为空")):
+            status, body = await county.call("POST", f"/county/v1/identities/imports?source=minzheng&filename={name}",
+                                             "jingban1", data=data)
+            assert status == 400 and words in body["message"], (name, body)
+        status, body = await county.call("POST", "/county/v1/identities/imports?source=nobody", "jingban1",
+                                         data=b"x")
+        assert status == 400 and "source" in body["message"]
+        status, body = await county.call("GET", "/county/v1/audit?action=identities.", "jingban1")
+        assert body["entries"] == []  # nothing refused at the door was written

@@ -56,18 +56,23 @@ def _csv(data: bytes) -> list[list[str]]:
 def _xlsx(data: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
 
+    # A damaged workbook can fail anywhere inside openpyxl (zip, XML, styles) with its own exception types: any
+    # of them means the same to the county, "this file cannot be read".
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise bad_input(f"不是可读取的 .xlsx 文件：{exc}") from exc
+    except Exception as exc:
+        raise bad_input(f"不是可读取的 .xlsx 文件：{type(exc).__name__}") from exc
     try:
-        sheet = book.worksheets[0]
+        if not book.worksheets:
+            raise bad_input(".xlsx 中没有工作表")
         table = []
-        for values in sheet.iter_rows(values_only=True):
+        for values in book.worksheets[0].iter_rows(values_only=True):
             table.append(["" if v is None else _cell(v) for v in values])
             if len(table) > MAX_ROWS + 1:
                 break
         return table
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, AttributeError, OSError) as exc:
+        raise bad_input(f".xlsx 文件已损坏：{type(exc).__name__}") from exc
     finally:
         book.close()
 
