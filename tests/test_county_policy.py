@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,7 @@ async def worked_example_stay(county: County, person: Insured, discharged: str) 
     ok(await stay.admit(f"{discharged[:8]}01 08:00:00"))
     ok(await stay.upload(stay.line("A", "14500"), stay.line("B10", "4000"), stay.line("C", "1500")))
     ok(await stay.discharge(f"{discharged} 09:00:00"))
-    return ok(await stay.settle("20000"))
+    return ok(await stay.settle("20000", inf_time=datetime.fromisoformat(f"{discharged} 10:00:00")))
 
 
 def paid(answer: dict[str, Any]) -> dict[str, Decimal]:
@@ -138,6 +139,10 @@ async def test_a_draft_is_checked_compared_whatifd_and_published(tmp_path: Path)
         assert all(funds[code]["stays_affected"] == 3 and funds[code]["persons_affected"] == 3 for code in expected)
         assert whatif["personal"]["difference"] == "0.00"
         assert len(whatif["largest_changes"]) == 3
+        # from April: the March stays only give the year-to-date; the two ordinary April stays do not change
+        status, spring = await county.call("POST", f"/county/v1/policies/{draft}/whatif", "caiwu1",
+                                           json={"since": "2026-04-01", "until": "2026-12-31"})
+        assert spring["settlements"] == 2 and {f["difference"] for f in spring["funds"]} == {"0.00"}
         top = whatif["largest_changes"][0]
         assert (top["actual"]["390100"], top["draft"]["390100"]) == ("15172.50", "16065.00")
         assert top["size"] == str(Decimal("892.50") + Decimal("446.25") + Decimal("357.00") + Decimal("89.25"))

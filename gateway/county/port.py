@@ -56,4 +56,5 @@ class CountyLedger(Protocol):
 
     # the ledger, read for the what-if
     def replay_rows(self, since: datetime, until: datetime) -> Iterator[ReplayRow]:
-        """Valid settlements with since <= setl_time < until, in the order they were made."""
+        """Valid settlements with since <= setl_time < until, in the order they were made, after those of the
+        same accounting years made before `since` (context=True)."""

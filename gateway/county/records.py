@@ -104,3 +104,4 @@ class ReplayRow:
     psn_part: Decimal = Decimal(0)
     policy_id: str = ""  # the version it was settled under
     deltas: Mapping[str, Decimal] = field(default_factory=dict)  # what it added to the year-to-date
+    context: bool = False  # made before the period, in the same year: only its year-to-date counts

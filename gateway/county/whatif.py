@@ -2,7 +2,8 @@
 
 Each settlement is settled again with the draft on the facts the real one saw (scheme, level, in county, the
 attributes it used, its fee totals), in the order they were made, with the draft's own year-to-date per
-person and year starting at the period's start (a period that begins on 1 January replays whole years).
+person and year starting from what the ledger really held at the period's start (the settlements of the same
+year made before it count with their own figures).
 
 The chain is a pure function of the rules that match a stay, its facts and the year-to-date. So a settlement
 whose matching rules are the same under the draft as under the version it was settled with, and whose
@@ -19,9 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.county.records import ReplayRow
-from gateway.engine.chain import settle
+from gateway.engine.chain import matching_rules, settle
 from gateway.engine.fees import FeeTotals
-from gateway.engine.policy import Policy
+from gateway.engine.policy import Fund, Policy, Rule
 from gateway.engine.types import StayFacts
 from gateway.money import ZERO
 
@@ -67,13 +68,18 @@ def replay(draft: Policy, rows: Iterable[ReplayRow], names: dict[str, str],
     ytd: dict[tuple[str, int], dict[str, Decimal]] = {}
     diverged: set[tuple[str, int]] = set()
     same_rules: dict[tuple[str, str, frozenset[str], bool], bool] = {}
+    draft_rules: dict[tuple[str, frozenset[str], bool], list[tuple[Fund, Rule]]] = {}
     top: list[tuple[Decimal, int, Change]] = []
     count = 0
     personal_actual = personal_draft = ZERO
     for row in rows:
-        count += 1
         person_year = (row.psn_no, row.year)
         year = ytd.setdefault(person_year, {})
+        if row.context:
+            for name, amount in row.deltas.items():
+                year[name] = year.get(name, ZERO) + amount
+            continue
+        count += 1
         key = (row.policy_id, row.insutype, row.attributes, row.in_county)
         same = same_rules.get(key)
         if same is None:
@@ -86,7 +92,10 @@ def replay(draft: Policy, rows: Iterable[ReplayRow], names: dict[str, str],
         else:
             facts = StayFacts(insutype=row.insutype, hosp_lv=row.hosp_lv, in_county=row.in_county,
                               attributes=row.attributes, totals=FeeTotals(*row.totals), on=row.on)
-            result = settle(draft, facts, year, explain=False)
+            rules = draft_rules.get(key[1:])
+            if rules is None:
+                rules = draft_rules[key[1:]] = matching_rules(draft, facts)
+            result = settle(draft, facts, year, explain=False, matching=rules)
             now = {p.fund_pay_type: p.fund_payamt for p in result.payments}
             deltas, personal = result.deltas, result.psn_part_amt
             if deltas != row.deltas:

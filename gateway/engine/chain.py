@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -38,16 +38,25 @@ class _Share:
     trace: str
 
 
-def settle(policy: Policy, facts: StayFacts, ytd: YearToDate, *, explain: bool = True) -> ChainResult:
+def matching_rules(policy: Policy, facts: StayFacts) -> list[tuple[Fund, Rule]]:
+    """The funds that pay such a stay, in chain order, each with the rule that applies."""
+    found = []
+    for fund in policy.funds:
+        rule = fund.rule_for(facts.insutype, facts.attributes, facts.in_county)
+        if rule is not None:
+            found.append((fund, rule))
+    return found
+
+
+def settle(policy: Policy, facts: StayFacts, ytd: YearToDate, *, explain: bool = True,
+           matching: Sequence[tuple[Fund, Rule]] | None = None) -> ChainResult:
+    """`matching`: matching_rules(policy, facts), when the caller has it already (a what-if replay)."""
     totals = facts.totals
     referral = ZERO if facts.in_county else fen(totals.inscp_scp_amt * policy.referral_selfpay_ratio)
     run = _Running(facts=facts, ytd=ytd, referral_selfpay=referral, personal=totals.medfee_sumamt,
                    compliant=totals.inscp_scp_amt, remaining=totals.inscp_scp_amt, explain=explain)
     payments: list[FundPayment] = []
-    for fund in policy.funds:
-        rule = fund.rule_for(facts.insutype, facts.attributes, facts.in_county)
-        if rule is None:
-            continue
+    for fund, rule in matching_rules(policy, facts) if matching is None else matching:
         share = _FORMULAS[fund.kind](fund, rule, run)
         amount = share.amount
         run.personal -= amount

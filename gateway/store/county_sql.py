@@ -190,11 +190,14 @@ class CountySql:
         cursor = self._conn.execute(
             "SELECT s.setl_id, s.psn_no, s.year, s.setl_time, s.figures, t.insutype, t.hosp_lv, t.in_county, "
             "t.endtime FROM settlements s JOIN stays t ON t.mdtrt_id = s.mdtrt_id "
-            "WHERE s.kind = 'settlement' AND s.status = 'valid' AND s.setl_time >= ? AND s.setl_time < ? "
-            "ORDER BY s.rowid", (since.isoformat(sep=" "), until.isoformat(sep=" ")))
+            "WHERE s.kind = 'settlement' AND s.status = 'valid' AND s.setl_time < ? AND s.year IN "
+            "(SELECT DISTINCT year FROM settlements WHERE setl_time >= ? AND setl_time < ?) ORDER BY s.rowid",
+            (until.isoformat(sep=" "), since.isoformat(sep=" "), until.isoformat(sep=" ")))
+        start = since.isoformat(sep=" ")
         for setl_id, psn_no, year, setl_time, figures, insutype, level, in_county, endtime in cursor:
             doc = json.loads(figures)
             at = datetime.fromisoformat(setl_time)
+            context = setl_time < start
             yield ReplayRow(
                 setl_id=setl_id, psn_no=psn_no, year=int(year), setl_time=at, insutype=insutype, hosp_lv=int(level),
                 in_county=bool(in_county),
@@ -202,7 +205,7 @@ class CountySql:
                 attributes=frozenset(doc.get("attributes", ())),
                 totals=tuple(Decimal(v) for v in doc["totals"]),  # type: ignore[arg-type]
                 paid={p[0]: Decimal(p[2]) for p in doc["payments"]}, psn_part=Decimal(doc["psn_part_amt"]),
-                policy_id=doc["policy_id"], deltas={k: Decimal(v) for k, v in doc["deltas"].items()})
+                policy_id=doc["policy_id"], deltas={k: Decimal(v) for k, v in doc["deltas"].items()}, context=context)
 
 
 def _policy(r: tuple[object, ...]) -> PolicyVersion:
