@@ -12,7 +12,7 @@ from datetime import datetime
 import structlog
 from aiohttp import web
 
-from gateway.adapters import county_http, county_reports, http_listener, journal_http
+from gateway.adapters import county_api, county_http, county_reports, http_listener, journal_http
 from gateway.adapters.dll_listener import start_dll_listener
 from gateway.adapters.limits import (
     CHUNK,
@@ -30,6 +30,7 @@ from gateway.adapters.mllp_listener import MllpListener
 from gateway.adapters.soap import SoapEndpoints
 from gateway.auth.credentials import CredentialsError, load_credentials
 from gateway.auth.signature import Authenticator
+from gateway.county import policies as county_policies
 from gateway.county.backup_schedule import BackupSchedule
 from gateway.engine.policy import PolicyBook, default_policy_path
 from gateway.journal.model import JournalQuery
@@ -56,7 +57,8 @@ def build_gateway(settings: Settings, now: Callable[[], datetime] = datetime.now
     """`create=False`: the database must exist (StoreUnavailable otherwise)."""
     protection = load_protection(settings.journal_raw, settings.journal_key_file)
     store = SqliteStore(settings.db_path, create=create)
-    return Gateway(Deps(store=store, policies=load_policies(settings), now=now), protection)
+    policies = county_policies.book(load_policies(settings), store.policy_versions())  # files + published versions
+    return Gateway(Deps(store=store, policies=policies, now=now), protection)
 
 
 def load_authenticator(settings: Settings) -> Authenticator | None:
@@ -90,6 +92,7 @@ def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator:
     app[http_listener.AUTH] = authenticator
     app[http_listener.LIMITS] = ConnectionGate(limits or Limits())
     app[http_listener.SHARED] = shared or Shared.default()
+    county_api.add_routes(app)  # before county_http's /county/v1/{kind}
     county_http.add_routes(app)
     county_reports.add_routes(app)
     journal_http.add_routes(app)

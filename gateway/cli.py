@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from gateway import __version__
-from gateway.engine.policy import PolicyFileError, load_policy
+from gateway.county import cli as county_cli
 from gateway.errors import GatewayError
 from gateway.journal.model import parse_query
 from gateway.journal.present import body_text, row_document, row_line
@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
                                                            "(without: a missing database is refused)")
 
     for kind in KINDS:
+        if kind == "identities":  # `hisgw identities import` is one of the county commands' actions
+            continue
         sub = commands.add_parser(kind, help=f"county reference data: {kind}")
         sub.add_argument("action", choices=("import",))
         sub.add_argument("file", type=Path, help=".csv or .json")
@@ -73,13 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     errors = commands.add_parser("errors", help="the error codes (gateway/errors.py), as the README's table")
     errors.add_argument("--markdown", action="store_true", help="print the README's markdown table")
     errors.add_argument("--write", type=Path, metavar="README", help="rewrite the table in this file")
-    policy = commands.add_parser("policy", help="policy files")
-    policy.add_argument("action", choices=("check",))
-    policy.add_argument("file", type=Path)
     store = commands.add_parser("store", help="the SQLite file: online backup (safe while serving), restore")
     store.add_argument("action", choices=("backup", "restore"))
     store.add_argument("file", type=Path, help="backup: a new file to write; restore: the backup to read")
     store.add_argument("--yes", action="store_true", help="restore: replace the database without asking")
+    county_cli.add_arguments(commands, DEFAULT_WSDL_BASE)  # policy, identities, audit, coverage
     from simulators.cli import add_arguments as simulate_arguments
 
     simulate = commands.add_parser("simulate", help="play scenario files against a gateway as a HIS would "
@@ -127,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(run(settings, init=args.init))
         return 0
+    if args.command == "identities" and args.action == "import":
+        if len(args.args) != 1:
+            parser.error("hisgw identities import FILE")
+        return _import(settings, {"identities": Path(args.args[0])})
+    if args.command in county_cli.COMMANDS:
+        return county_cli.run(args)
     if args.command in KINDS:
         return _import(settings, {args.command: args.file})
     if args.command == "demo":
@@ -152,14 +158,6 @@ def main(argv: list[str] | None = None) -> int:
         return export_cli.run(settings, args)
     if args.command == "errors":
         return _errors(args.markdown, args.write)
-    if args.command == "policy":
-        try:
-            loaded = load_policy(args.file)
-        except PolicyFileError as exc:
-            print(exc, file=sys.stderr)
-            return 1
-        print(f"ok: {loaded.policy_id}")
-        return 0
     return 2
 
 

@@ -20,7 +20,7 @@ def write(tmp_path: Path, text: str, name: str = "policy.toml") -> Path:
 
 
 @pytest.mark.parametrize(("change", "where"), [
-    (('kind = "annual_segments"', 'kind = "annual_segmentz"'), "funds[1].kind"),
+    (('kind = "annual_segments"', 'kind = "annual_segmentz"'), "funds[2].kind"),
     (("ratio = { 1 = 0.95, 2 = 0.85, 3 = 0.70 }", "ratio = { 1 = 0.95, 2 = 1.85, 3 = 0.70 }"),
      "funds[0].rules[0].ratio.2"),
     (("deductible = { 1 = 100, 2 = 250, 3 = 500 }", "deductible = { 1 = 100, 2 = 250 }"),
@@ -29,7 +29,7 @@ def write(tmp_path: Path, text: str, name: str = "policy.toml") -> Path:
     (('attributes_any = ["@poor"] }', 'attributes_any = ["@pour"] }'), "funds[0].rules[0].when.attributes_any"),
     (("share_of_total = 0.10\n", "share = 0.10\n"), "funds[7].rules[0]"),
     (("effective_from = 2018-01-01", 'effective_from = "2018"'), "policy.effective_from"),
-    (("{ upto = 100000, ratio = 0.75 }", "{ upto = 10000, ratio = 0.75 }"), "funds[1].rules[0].segments[1].upto"),
+    (("{ upto = 100000, ratio = 0.75 }", "{ upto = 10000, ratio = 0.75 }"), "funds[2].rules[0].segments[1].upto"),
 ])
 def test_mistakes_are_refused_with_the_key_path(tmp_path: Path, change: tuple[str, str], where: str) -> None:
     assert change[0] in DEMO

@@ -31,7 +31,7 @@ async def wrong_method(request: web.Request) -> web.Response:
 
 
 async def exchanges(request: web.Request) -> web.Response:
-    denied = refused(request, "reader")  # a county operator's token, when the gateway runs with credentials
+    denied = refused(request, "journal.read")  # a county operator's token, when the gateway runs with credentials
     if denied is not None:
         return denied
     gateway = request.app[GATEWAY]

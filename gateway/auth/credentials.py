@@ -7,7 +7,8 @@
 
     [county.console]
     token = "…"                  # Authorization: Bearer <token>
-    role = "admin"               # admin: load reference data; reader: status and queries
+    role = "admin"               # admin, operator (经办), reviewer (审核), second_reviewer (复核), finance (财务),
+                                 # reader: who may do what is gateway/county/roles.py ACTIONS
 
 Refused at load with the key that is wrong, never half-read.
 """
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gateway.county.roles import ROLES as COUNTY_ROLES
+
 SCHEMES = ("tif", "sm3")
-ROLES = ("admin", "reader")
+ROLES = tuple(COUNTY_ROLES)  # who may do what: gateway/county/roles.py ACTIONS
 MIN_SECRET = 16  # characters: a guessable secret is refused at load, not discovered later
 
 

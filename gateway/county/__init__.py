@@ -1,1 +1,1 @@
-"""The county medical-insurance office's side: what it maintains, reviews, reports and prints."""
+"""The county medical-insurance office's side: roles, audit, policy versions, identity lists, reports."""

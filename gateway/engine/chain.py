@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -24,6 +24,7 @@ class _Running:
     deductible: Decimal = ZERO
     pool_prop_selfpay: Decimal = ZERO
     deltas: dict[str, Decimal] = field(default_factory=dict)
+    explain: bool = True  # write each fund's trace (setl_proc_info); a what-if replay needs only the figures
 
     def paid_this_year(self, code: str) -> Decimal:
         return self.ytd.get(code, ZERO)
@@ -37,16 +38,25 @@ class _Share:
     trace: str
 
 
-def settle(policy: Policy, facts: StayFacts, ytd: YearToDate) -> ChainResult:
+def matching_rules(policy: Policy, facts: StayFacts) -> list[tuple[Fund, Rule]]:
+    """The funds that pay such a stay, in chain order, each with the rule that applies."""
+    found = []
+    for fund in policy.funds:
+        rule = fund.rule_for(facts.insutype, facts.attributes, facts.in_county)
+        if rule is not None:
+            found.append((fund, rule))
+    return found
+
+
+def settle(policy: Policy, facts: StayFacts, ytd: YearToDate, *, explain: bool = True,
+           matching: Sequence[tuple[Fund, Rule]] | None = None) -> ChainResult:
+    """`matching`: matching_rules(policy, facts), when the caller has it already (a what-if replay)."""
     totals = facts.totals
     referral = ZERO if facts.in_county else fen(totals.inscp_scp_amt * policy.referral_selfpay_ratio)
     run = _Running(facts=facts, ytd=ytd, referral_selfpay=referral, personal=totals.medfee_sumamt,
-                   compliant=totals.inscp_scp_amt, remaining=totals.inscp_scp_amt)
+                   compliant=totals.inscp_scp_amt, remaining=totals.inscp_scp_amt, explain=explain)
     payments: list[FundPayment] = []
-    for fund in policy.funds:
-        rule = fund.rule_for(facts.insutype, facts.attributes, facts.in_county)
-        if rule is None:
-            continue
+    for fund, rule in matching_rules(policy, facts) if matching is None else matching:
         share = _FORMULAS[fund.kind](fund, rule, run)
         amount = share.amount
         run.personal -= amount
@@ -68,6 +78,7 @@ def settle(policy: Policy, facts: StayFacts, ytd: YearToDate) -> ChainResult:
         policy_id=policy.policy_id, totals=totals, referral_selfpay=referral, act_pay_dedc=run.deductible,
         pool_prop_selfpay=run.pool_prop_selfpay, payments=tuple(payments), fund_pay_sumamt=fund_sum,
         hosp_part_amt=hospital, psn_part_amt=totals.medfee_sumamt - fund_sum - hospital, deltas=run.deltas,
+        attributes=tuple(sorted(facts.attributes)),
     )
 
 
@@ -101,7 +112,7 @@ def _stay_deductible(fund: Fund, rule: Rule, run: _Running) -> _Share:
     referral = f"-转外自付{run.referral_selfpay}" if run.referral_selfpay else ""
     trace = (f"{fund.name}{_label(rule)}: 政策范围内{run.facts.totals.inscp_scp_amt}{referral}=基数{base}; "
              f"{level}级起付线{line}; ({base}-{deductible})×{_pct(ratio)}={due}; {_cap_text(fund, rule, run)}; "
-             f"本次{amount}")
+             f"本次{amount}") if run.explain else ""
     return _Share(amount, base, due if left is None else left, trace)
 
 
@@ -120,7 +131,8 @@ def _annual_segments(fund: Fund, rule: Rule, run: _Running) -> _Share:
         if top <= floor:
             break
         due += (top - floor) * ratio
-        parts.append(f"({top}-{floor})×{_pct(ratio)}")
+        if run.explain:
+            parts.append(f"({top}-{floor})×{_pct(ratio)}")
         floor = top
     due = fen(due)
     if rule.annual_cap is not None:
@@ -129,7 +141,8 @@ def _annual_segments(fund: Fund, rule: Rule, run: _Running) -> _Share:
     amount = min(max(ZERO, due - paid), max(run.remaining, ZERO))
     segments = "+".join(parts) if parts else "0"
     trace = (f"{fund.name}{_label(rule)}: 本年合规自付{before}+{run.compliant}={cumulative}; "
-             f"起付线{rule.annual_deductible}; {segments}={due}; {_cap_text(fund, rule, run)}; 本次{amount}")
+             f"起付线{rule.annual_deductible}; {segments}={due}; {_cap_text(fund, rule, run)}; "
+             f"本次{amount}") if run.explain else ""
     limit = due if rule.annual_cap is None else max(ZERO, rule.annual_cap - paid)
     return _Share(amount, cumulative, limit, trace)
 
@@ -141,7 +154,7 @@ def _share_of_remaining(fund: Fund, rule: Rule, run: _Running) -> _Share:
     left = _cap_left(fund, rule, run)
     amount = due if left is None else min(due, left)
     trace = (f"{fund.name}{_label(rule)}: 剩余合规自付{remaining}×{_pct(rule.ratio)}={due}; "
-             f"{_cap_text(fund, rule, run)}; 本次{amount}")
+             f"{_cap_text(fund, rule, run)}; 本次{amount}") if run.explain else ""
     return _Share(amount, remaining, due if left is None else left, trace)
 
 
@@ -151,7 +164,7 @@ def _catalogue_excess(fund: Fund, rule: Rule, run: _Running) -> _Share:
     allowed = fen(totals.medfee_sumamt * rule.share_of_total)
     amount = min(max(ZERO, totals.fulamt_ownpay_amt - allowed), max(run.personal, ZERO))
     trace = (f"{fund.name}{_label(rule)}: 全自费{totals.fulamt_ownpay_amt}-总费用{totals.medfee_sumamt}×"
-             f"{_pct(rule.share_of_total)}({allowed}); 本次{amount}")
+             f"{_pct(rule.share_of_total)}({allowed}); 本次{amount}") if run.explain else ""
     return _Share(amount, totals.fulamt_ownpay_amt, allowed, trace)
 
 
@@ -161,7 +174,7 @@ def _personal_cap(fund: Fund, rule: Rule, run: _Running) -> _Share:
     allowed = fen(totals.medfee_sumamt * rule.share_of_total)
     amount = max(ZERO, run.personal - allowed)
     trace = (f"{fund.name}{_label(rule)}: 个人负担{run.personal}-总费用{totals.medfee_sumamt}×"
-             f"{_pct(rule.share_of_total)}({allowed}); 本次{amount}")
+             f"{_pct(rule.share_of_total)}({allowed}); 本次{amount}") if run.explain else ""
     return _Share(amount, run.personal, allowed, trace)
 
 

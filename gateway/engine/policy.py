@@ -29,6 +29,19 @@ KINDS = frozenset(PARAMETERS)
 SETLINFO_FIELDS = frozenset({"hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay", "oth_pay",
                              "hosp_part_amt"})
 LEVELS = (1, 2, 3)
+# The chain's fixed order (Hunan 三(一)4; 补充 after 大病 for employees, Heyuan). A fund names its stage; funds must
+# be listed in stage order, and a new fund is inserted at its place by naming the stage it joins and being
+# listed where it pays (after the stage's other funds, or before them) — no code.
+STAGES: dict[str, str] = {
+    "basic": "基本医疗保险",
+    "critical": "大病保险",
+    "supplementary": "补充医疗保险",
+    "poverty": "扶贫特惠保",
+    "assistance": "医疗救助",
+    "hospital": "医院减免",
+    "backstop": "财政兜底",
+}
+_STAGE_ORDER = {name: n for n, name in enumerate(STAGES)}
 
 
 class PolicyFileError(ValueError):
@@ -76,6 +89,7 @@ class Fund:
     setlinfo_field: str
     counts_as_fund: bool  # False for the hospital's own reduction (hosp_part_amt)
     rules: tuple[Rule, ...]
+    stage: str = ""  # STAGES key; "" in files written before stages (no order check for that fund)
 
     def rule_for(self, insutype: str, attributes: frozenset[str], in_county: bool) -> Rule | None:
         return next((r for r in self.rules if r.when.matches(insutype, attributes, in_county)), None)
@@ -130,23 +144,59 @@ def default_policy_path() -> Path:
 
 def load_policy(path: Path) -> Policy:
     try:
-        with path.open("rb") as handle:
-            doc = tomllib.load(handle, parse_float=Decimal)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyFileError(path, "file", str(exc)) from exc
+    return load_policy_text(text, path)
+
+
+def load_policy_text(text: str, path: Path) -> Policy:
+    """The policy a TOML text describes; `path` names it in complaints (a file, or e.g. 'draft 3')."""
+    try:
+        doc = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyFileError(path, "TOML", str(exc)) from exc
-    except OSError as exc:
-        raise PolicyFileError(path, "file", str(exc)) from exc
     return _Reader(path).policy(doc)
 
 
-class _Reader:
-    """Walks the document, naming the key path in every complaint."""
+def policy_mistakes(text: str, path: Path) -> list[PolicyFileError]:
+    """Every mistake of a policy text, not just the first: each fund and each rule is read on its own."""
+    try:
+        doc = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        return [PolicyFileError(path, "TOML", str(exc))]
+    reader = _Reader(path, collect=[])
+    try:
+        reader.policy(doc)
+    except PolicyFileError as exc:
+        reader.collected.append(exc)
+    return reader.collected
 
-    def __init__(self, path: Path) -> None:
+
+class _Reader:
+    """Walks the document, naming the key path in every complaint. Collecting: a fund's or a rule's mistake is
+    kept and the walk goes on with the next one (the policy itself is then not usable)."""
+
+    def __init__(self, path: Path, collect: list[PolicyFileError] | None = None) -> None:
         self.path = path
+        self.collecting = collect is not None
+        self.collected: list[PolicyFileError] = collect if collect is not None else []
 
     def fail(self, where: str, problem: str) -> PolicyFileError:
         return PolicyFileError(self.path, where, problem)
+
+    def each(self, items: list[Any], where: str, read: Any) -> list[Any]:
+        read_items = []
+        for i, item in enumerate(items):
+            try:
+                read_items.append(read(item, f"{where}[{i}]"))
+            except PolicyFileError as exc:
+                if not self.collecting:
+                    raise
+                self.collected.append(exc)
+        if self.collecting and self.collected:
+            raise _Collected()
+        return read_items
 
     def table(self, value: object, where: str, allowed: set[str]) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -205,15 +255,33 @@ class _Reader:
         funds_doc = doc.get("funds")
         if not isinstance(funds_doc, list) or not funds_doc:
             raise self.fail("funds", "须至少有一个基金（[[funds]]）")
-        funds = tuple(self.fund(f, f"funds[{i}]", groups) for i, f in enumerate(funds_doc))
+        try:
+            funds = tuple(self.each(funds_doc, "funds", lambda f, w: self.fund(f, w, groups)))
+        except _Collected:
+            raise self.collected.pop() from None
         codes = [f.code for f in funds]
         if len(set(codes)) != len(codes):
             raise self.fail("funds", f"基金编码重复: {codes}")
+        self.stage_order(funds)
         policy_id = f"{self.text(head, 'id', 'policy')}@{effective.isoformat()}"
         return Policy(policy_id, self.text(head, "county", "policy"), effective, ratio, funds)
 
+    def stage_order(self, funds: tuple[Fund, ...]) -> None:
+        last: Fund | None = None
+        for i, fund in enumerate(funds):
+            if not fund.stage:
+                continue
+            if last is not None and _STAGE_ORDER[fund.stage] < _STAGE_ORDER[last.stage]:
+                raise self.fail(f"funds[{i}].stage", f"结算顺序固定（{' → '.join(STAGES.values())}）："
+                                f"{fund.name}（{STAGES[fund.stage]}）不能排在 {last.name}（{STAGES[last.stage]}）之后")
+            last = fund
+
     def fund(self, doc: object, where: str, groups: Mapping[str, frozenset[str]]) -> Fund:
-        table = self.table(doc, where, {"code", "name", "kind", "setlinfo_field", "counts_as_fund", "rules", "note"})
+        table = self.table(doc, where, {"code", "name", "kind", "setlinfo_field", "counts_as_fund", "rules", "note",
+                                        "stage"})
+        stage = table.get("stage", "")
+        if stage != "" and stage not in STAGES:
+            raise self.fail(f"{where}.stage", f"未知的结算环节 {stage!r}；可用 {list(STAGES)}")
         kind = self.text(table, "kind", where)
         if kind not in KINDS:
             raise self.fail(f"{where}.kind", f"未知的计算方式 {kind!r}；可用 {sorted(KINDS)}")
@@ -226,11 +294,13 @@ class _Reader:
         rules = table.get("rules")
         if not isinstance(rules, list) or not rules:
             raise self.fail(f"{where}.rules", "须至少有一条规则（[[funds.rules]]）")
-        return Fund(
-            code=self.text(table, "code", where), name=self.text(table, "name", where), kind=kind,
-            setlinfo_field=field, counts_as_fund=counts,
-            rules=tuple(self.rule(r, f"{where}.rules[{i}]", kind, groups) for i, r in enumerate(rules)),
-        )
+        code, name = self.text(table, "code", where), self.text(table, "name", where)
+        try:
+            read = tuple(self.each(rules, f"{where}.rules", lambda r, w: self.rule(r, w, kind, groups)))
+        except _Collected:
+            raise self.collected.pop() from None
+        return Fund(code=code, name=name, kind=kind, setlinfo_field=field, counts_as_fund=counts, rules=read,
+                    stage=str(stage))
 
     def rule(self, doc: object, where: str, kind: str, groups: Mapping[str, frozenset[str]]) -> Rule:
         required = PARAMETERS[kind]
@@ -298,6 +368,10 @@ class _Reader:
                 raise self.fail(f"{where}[{i}]", "缺少 ratio")
             result.append((bound, self.number(segment["ratio"], f"{where}[{i}].ratio", rate=True)))
         return tuple(result)
+
+
+class _Collected(Exception):
+    """Mistakes were collected below this point: the caller re-raises the last so the walk unwinds once."""
 
 
 def _replace(rule: Rule, **changes: Any) -> Rule:

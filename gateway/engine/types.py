@@ -58,3 +58,4 @@ class ChainResult:
     hosp_part_amt: Decimal
     psn_part_amt: Decimal
     deltas: Mapping[str, Decimal]  # accumulator increments this settlement makes (YearToDate keys)
+    attributes: tuple[str, ...] = ()  # the identity attributes the policy was applied to (held on admission)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from gateway.canonical.answers import ReversalAnswer, SettlementAnswer
 from gateway.canonical.calls import CallContext, Settle, SettlementQuery, SettleReverse
+from gateway.county.attributes import attributes_on
 from gateway.engine.chain import settle as run_chain
 from gateway.engine.types import StayFacts
 from gateway.errors import AmountMismatch, InvalidValue, NoFees, UnknownSettlement
@@ -36,7 +37,8 @@ def settle(deps: Deps, ctx: CallContext, body: Settle) -> SettlementAnswer:
     year = _accounting_year(stay, at)
     facts = StayFacts(
         insutype=stay.insutype, hosp_lv=stay.hosp_lv, in_county=stay.in_county,
-        attributes=frozenset(person.identities), totals=totals, on=stay.endtime.date() if stay.endtime else at.date(),
+        attributes=attributes_on(deps.store, person, stay.begntime.date()), totals=totals,
+        on=stay.endtime.date() if stay.endtime else at.date(),
     )
     policy = deps.policies.for_date(facts.on)
     figures = run_chain(policy, facts, deps.store.year_to_date(person.psn_no, year))

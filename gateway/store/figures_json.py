@@ -28,6 +28,7 @@ def dump_figures(figures: ChainResult) -> str:
         "hosp_part_amt": str(figures.hosp_part_amt),
         "psn_part_amt": str(figures.psn_part_amt),
         "deltas": {key: str(value) for key, value in figures.deltas.items()},
+        "attributes": list(figures.attributes),
     }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
@@ -48,4 +49,5 @@ def load_figures(text: str) -> ChainResult:
         hosp_part_amt=Decimal(doc["hosp_part_amt"]),
         psn_part_amt=Decimal(doc["psn_part_amt"]),
         deltas={key: Decimal(value) for key, value in doc["deltas"].items()},
+        attributes=tuple(doc.get("attributes", ())),
     )

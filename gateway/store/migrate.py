@@ -26,8 +26,9 @@ def available() -> list[Migration]:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"migrations must be numbered 0001.. without gaps, found {versions}")
+    if len(set(versions)) != len(versions) or (versions and versions[0] != 1):
+        raise RuntimeError(f"migrations must be numbered from 0001, each number once, found {versions}")
+    # A gap (0004 written on a branch beside another's 0003) is tolerated until the branches merge.
     return found
 
 
@@ -35,9 +36,10 @@ def migrate_sqlite(conn: sqlite3.Connection) -> int:
     """Bring the database to the newest schema; each migration is one transaction. Returns the version."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]
     migrations = available()
-    if current > len(migrations):
-        raise RuntimeError(f"database schema {current} is newer than this gateway ({len(migrations)})")
-    for migration in migrations[current:]:
+    newest = migrations[-1].version
+    if current > newest:
+        raise RuntimeError(f"database schema {current} is newer than this gateway ({newest})")
+    for migration in (m for m in migrations if m.version > current):
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(migration.sql):
@@ -47,7 +49,7 @@ def migrate_sqlite(conn: sqlite3.Connection) -> int:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-    return len(migrations)
+    return newest
 
 
 def _statements(sql: str) -> list[str]:

@@ -1,0 +1,170 @@
+"""The county API's OpenAPI 3 document, served at /county/v1/openapi.json.
+
+Kept true by tests/test_county_openapi.py, which runs schemathesis against a running gateway: every operation
+here is called with generated input and must never answer 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.county.roles import ACTIONS
+
+_ERROR = {"description": "refused", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_DATE = {"type": "string", "format": "date", "example": "2026-07-01"}
+
+
+def _ok(description: str, schema: dict[str, Any] | None = None, media: str = "application/json") -> dict[str, Any]:
+    return {"description": description, "content": {media: {"schema": schema or {"type": "object"}}}}
+
+
+def _op(action: str, summary: str, responses: dict[str, Any], *, params: list[dict[str, Any]] | None = None,
+        body: dict[str, Any] | None = None) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "description": f"{ACTIONS[action][0]}（权限 `{action}`）",
+        "x-hisgw-action": action,
+        "parameters": params or [],
+        "responses": {**responses, "400": _ERROR, "401": _ERROR, "403": _ERROR},
+    }
+    if body is not None:
+        operation["requestBody"] = body
+    return operation
+
+
+def _query(name: str, schema: dict[str, Any], description: str = "", required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+
+
+def _path(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _json_body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+_TEXT = {"type": "string", "maxLength": 64}
+_AUDIT = {
+    "/county/v1/audit": {"get": _op("audit.read", "Search the audit trail (newest first)", {
+        "200": _ok("entries", {"type": "object", "properties": {
+            "code": {"type": "integer"}, "count": {"type": "integer"},
+            "entries": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEntry"}}}}),
+    }, params=[
+        _query("operator", _TEXT), _query("action", _TEXT, "exact, or a prefix ending in '.' (policy.)"),
+        _query("subject", _TEXT, "policy:3, import:7, refdata:persons"), _query("request_id", _TEXT),
+        _query("since", {"type": "string", "example": "2026-07-01"}, "YYYY-MM-DD[ HH:MM[:SS]], inclusive"),
+        _query("until", {"type": "string", "example": "2026-07-31"}, "exclusive; a bare date: through that day"),
+        _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+    ])},
+}
+
+_TOML = {"required": True, "content": {"text/plain": {"schema": {"type": "string", "maxLength": 4000}}}}
+_VERSION = _path("version", {"type": "integer", "minimum": 1, "maximum": 999999, "example": 1})
+_MISTAKES = {"type": "object", "properties": {
+    "ok": {"type": "boolean"}, "mistakes": {"type": "array", "items": {"$ref": "#/components/schemas/Mistake"}}}}
+_POLICIES = {
+    "/county/v1/policies": {
+        "get": _op("policy.read", "List the versions in force and every stored version", {"200": _ok("versions")}),
+        "post": _op("policy.draft", "Upload a draft (TOML, the format of gateway/data/demo/policy.toml)",
+                    {"201": _ok("the draft's number and its mistakes", _MISTAKES)}, body=_TOML),
+    },
+    "/county/v1/policies/check": {"post": _op("policy.read", "Check a TOML text without storing it",
+                                              {"200": _ok("mistakes, each with its line", _MISTAKES)}, body=_TOML)},
+    "/county/v1/policies/compare": {"get": _op("policy.read", "Compare two versions field by field", {
+        "200": _ok("changed fields with both values"), "404": _ERROR, "422": _ERROR,
+    }, params=[_query("a", {**_TEXT, "example": "demo-county@2018-01-01"}, "a version number, or a policy_id in force",
+                      True),
+               _query("b", {**_TEXT, "example": "1"}, "a version number, or a policy_id in force", True)])},
+    "/county/v1/policies/{version}": {"get": _op("policy.read", "A stored version and its TOML text", {
+        "200": _ok("the version"), "404": _ERROR,
+    }, params=[_VERSION, _query("format", {"type": "string", "enum": ["json", "toml"]})])},
+    "/county/v1/policies/{version}/check": {"get": _op("policy.read", "Check a stored version", {
+        "200": _ok("mistakes, each with its line", _MISTAKES), "404": _ERROR}, params=[_VERSION])},
+    "/county/v1/policies/{version}/whatif": {"post": _op(
+        "policy.read", "Replay the real settlements of a period under a version (read-only)", {
+            "200": _ok("per fund the cost difference, persons and stays affected; the ten largest changes"),
+            "404": _ERROR, "422": _ERROR,
+        }, params=[_path("version", {**_TEXT, "example": "1"})], body=_json_body({
+            "type": "object", "required": ["since", "until"],
+            "properties": {"since": _DATE, "until": {**_DATE, "example": "2026-12-31"}}}))},
+    "/county/v1/policies/{version}/publish": {"post": _op(
+        "policy.publish", "Publish a checked draft with its effective date (not by its uploader)", {
+            "200": _ok("the published policy_id"), "404": _ERROR, "409": _ERROR, "422": _ERROR,
+        }, params=[_VERSION], body=_json_body({
+            "type": "object", "properties": {"effective_from": _DATE}}))},
+}
+
+_IMPORT_ID = _path("import_id", {"type": "integer", "minimum": 1, "maximum": 999999, "example": 1})
+_DECISION = _json_body({"type": "object", "properties": {
+    "rows": {"type": "array", "items": {"type": "integer", "minimum": 0}, "maxItems": 50,
+             "description": "diff row ids to apply (default: every new, changed and removed row)"},
+    "note": {"type": "string", "maxLength": 500}}})
+_IDENTITIES = {
+    "/county/v1/identities/imports": {
+        "post": _op("identities.upload", "Upload a 扶贫办/民政/残联 list (CSV in GBK or UTF-8, or .xlsx); "
+                    "answers its diff against the registry, changing nothing", {
+                        "201": _ok("the import's id and its rows per kind")},
+                    params=[_query("source", {"type": "string", "enum": ["fupin", "minzheng", "canlian",
+                                                                         "扶贫办", "民政", "残联"]}, "", True),
+                            _query("as_of", _DATE, "the list's date: attributes change from this day"),
+                            _query("filename", {"type": "string", "maxLength": 64, "example": "list.csv"})],
+                    body={"required": True, "content": {"application/octet-stream": {
+                        "schema": {"type": "string", "format": "binary"}}}}),
+        "get": _op("identities.read", "List imports, newest first", {"200": _ok("imports")},
+                   params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})]),
+    },
+    "/county/v1/identities/imports/{import_id}": {"get": _op(
+        "identities.read", "An import and its diff rows (each with its kind and reason)", {
+            "200": _ok("the import"), "404": _ERROR},
+        params=[_IMPORT_ID, _query("kind", {"type": "string", "enum": ["new", "removed", "changed", "conflicting",
+                                                                        "invalid", "unknown", "unchanged",
+                                                                        "duplicate"]}),
+                _query("offset", {"type": "integer", "minimum": 0}),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 10000})])},
+    "/county/v1/identities/imports/{import_id}/apply": {"post": _op(
+        "identities.apply", "Apply a pending diff, whole or the chosen rows (not by its uploader)", {
+            "200": _ok("applied"), "404": _ERROR, "409": _ERROR}, params=[_IMPORT_ID], body=_DECISION)},
+    "/county/v1/identities/imports/{import_id}/refuse": {"post": _op(
+        "identities.refuse", "Refuse a pending list (not by its uploader)", {
+            "200": _ok("refused"), "404": _ERROR, "409": _ERROR}, params=[_IMPORT_ID], body=_DECISION)},
+    "/county/v1/identities/persons/{psn_no}/history": {"get": _op(
+        "identities.read", "A person's attributes now and their history (valid from / to)", {
+            "200": _ok("history"), "404": _ERROR}, params=[_path("psn_no", {**_TEXT, "example": "TP0001"})])},
+    "/county/v1/coverage": {"get": _op(
+        "coverage.read", "应保尽保、未保有因: the poor on the lists not insured, without and with a reason (附件2)", {
+            "200": {"description": "the comparison", "content": {
+                "application/json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}}}}},
+        params=[_query("month", {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2026-07"}),
+                _query("format", {"type": "string", "enum": ["json", "csv"]})])},
+}
+
+SECTIONS: list[dict[str, Any]] = [_AUDIT, _POLICIES, _IDENTITIES]
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["code", "message"],
+              "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+    "Mistake": {"type": "object", "properties": {
+        "line": {"type": "integer", "nullable": True}, "where": {"type": "string"}, "problem": {"type": "string"}}},
+    "AuditEntry": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "at": {"type": "string"}, "operator": {"type": "string"},
+        "role": {"type": "string"}, "action": {"type": "string"}, "subject": {"type": "string"},
+        "before": {}, "after": {}, "request_id": {"type": "string"}}},
+}
+
+
+def openapi() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for section in SECTIONS:
+        paths.update(section)
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "hisgw county API (县级医保经办)", "version": "1",
+                 "description": "Policy versions (政策维护), identity lists (身份标识), the monthly coverage "
+                                "comparison (应保尽保、未保有因) and the audit trail. Who may call what: "
+                                "gateway/county/roles.py (README, county section)."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": _SCHEMAS},
+    }

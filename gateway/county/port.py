@@ -1,0 +1,60 @@
+"""The county side's part of the store port: small and storage-neutral (a PostgreSQL store implements it too).
+
+Called from the gateway's store thread; writes inside `Store.transaction()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from datetime import date, datetime
+from typing import Protocol
+
+from gateway.canonical.refdata import Person
+from gateway.county.records import (
+    AttributePeriod,
+    AuditEntry,
+    AuditQuery,
+    IdentityImport,
+    ListMember,
+    PolicyVersion,
+    ReplayRow,
+)
+
+
+class CountyLedger(Protocol):
+    # audit trail (append-only)
+    def audit_append(self, entry: AuditEntry) -> int: ...
+    def audit_search(self, query: AuditQuery) -> list[AuditEntry]:
+        """Newest first."""
+
+    # policy versions
+    def policy_insert(self, version: PolicyVersion) -> int:
+        """Its version number (the given one is ignored)."""
+
+    def policy_publish(self, version: int, effective_from: date, policy_id: str, by: str, at: datetime) -> None: ...
+    def policy_versions(self) -> list[PolicyVersion]:
+        """Oldest first."""
+
+    def policy_version(self, version: int) -> PolicyVersion | None: ...
+
+    # identity lists
+    def import_insert(self, record: IdentityImport) -> int: ...
+    def import_decide(self, import_id: int, state: str, by: str, at: datetime, note: str) -> None: ...
+    def import_get(self, import_id: int) -> IdentityImport | None: ...
+    def imports(self, limit: int) -> list[IdentityImport]:
+        """Newest first, without their rows."""
+
+    def persons_by_certno(self, certnos: Collection[str]) -> dict[str, Person]: ...
+    def persons_holding_any(self, codes: Collection[str]) -> list[Person]: ...
+    def set_person_identities(self, psn_no: str, codes: Sequence[str]) -> None: ...
+    def identity_periods(self, psn_no: str) -> list[AttributePeriod]: ...
+    def add_period(self, period: AttributePeriod) -> None: ...
+    def close_period(self, period_id: int, valid_to: date) -> None: ...
+    def replace_list_members(self, source: str, members: Sequence[ListMember]) -> None: ...
+    def list_members(self, as_of: date) -> list[ListMember]:
+        """Members of every source's last applied list dated on or before `as_of`."""
+
+    # the ledger, read for the what-if
+    def replay_rows(self, since: datetime, until: datetime) -> Iterator[ReplayRow]:
+        """Valid settlements with since <= setl_time < until, in the order they were made, after those of the
+        same accounting years made before `since` (context=True)."""
