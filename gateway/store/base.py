@@ -80,11 +80,18 @@ class Store(Protocol):
     def settlements_after(self, psn_no: str, year: int, setl_id: str) -> int:
         """Settlement records of the person's accounting year written after `setl_id`."""
 
+    def settlements_of_year(self, psn_no: str, year: int) -> list[SettlementRecord]:
+        """Every settlement and reversal record of the person's accounting year, in the order written."""
+
     # accumulators
     def year_to_date(self, psn_no: str, year: int) -> dict[str, Decimal]: ...
     def add_to_accumulators(self, psn_no: str, year: int, deltas: Mapping[str, Decimal]) -> None: ...
     def iter_valid_settlements(self) -> Iterator[SettlementRecord]: ...
     def all_accumulators(self) -> dict[tuple[str, int, str], Decimal]: ...
+
+    # one-stop settlement sheets (gateway/county/sheet)
+    def record_sheet_print(self, setl_id: str, at: str, by: str, layout: str) -> int:
+        """One more sheet issued for a settlement; its number (1 = the original, later ones are reprints)."""
 
     # idempotency
     def answer_for(self, fixmedins_code: str, msgid: str) -> StoredAnswer | None: ...

@@ -1,4 +1,8 @@
-"""Versioned schema migrations: migrations/NNNN_name.sql, applied in order, tracked in user_version."""
+"""Versioned schema migrations: migrations/NNNN_name.sql, applied in order, tracked in user_version.
+
+Numbers must be unique and increasing; a gap is allowed (branches reserve numbers: 0005 may arrive before 0003).
+A database is brought up by applying every migration numbered above its user_version, so a database made
+while a number was still missing does not get that migration later: such a database is made anew."""
 
 from __future__ import annotations
 
@@ -26,8 +30,8 @@ def available() -> list[Migration]:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"migrations must be numbered 0001.. without gaps, found {versions}")
+    if len(set(versions)) != len(versions) or not versions or versions[0] != 1:
+        raise RuntimeError(f"migrations must be numbered 0001.. without repeats, found {versions}")
     return found
 
 
@@ -35,9 +39,10 @@ def migrate_sqlite(conn: sqlite3.Connection) -> int:
     """Bring the database to the newest schema; each migration is one transaction. Returns the version."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]
     migrations = available()
-    if current > len(migrations):
-        raise RuntimeError(f"database schema {current} is newer than this gateway ({len(migrations)})")
-    for migration in migrations[current:]:
+    newest = migrations[-1].version
+    if current > newest:
+        raise RuntimeError(f"database schema {current} is newer than this gateway ({newest})")
+    for migration in [m for m in migrations if m.version > current]:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(migration.sql):
@@ -47,7 +52,7 @@ def migrate_sqlite(conn: sqlite3.Connection) -> int:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-    return len(migrations)
+    return newest
 
 
 def _statements(sql: str) -> list[str]:

@@ -3,6 +3,7 @@ functions."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -10,6 +11,7 @@ from typing import Any
 
 from gateway.canonical import answers as a
 from gateway.canonical.refdata import UNINSURED_REASONS, Person
+from gateway.county.sheet import render
 from gateway.engine.types import ChainResult
 from gateway.money import ZERO
 
@@ -156,6 +158,14 @@ def _message(answer: a.MessageAnswer) -> Output:
     }}
 
 
+def _sheet(answer: a.SheetAnswer) -> Output:
+    """The sheet's JSON, and each file asked for as base64 (null when not asked for)."""
+    page = render.html(answer.sheet) if answer.files else ""
+    return {"sheet": render.document(answer.sheet),
+            "html": base64.b64encode(page.encode("utf-8")).decode("ascii") if "html" in answer.files else None,
+            "pdf": base64.b64encode(render.pdf(page)).decode("ascii") if "pdf" in answer.files else None}
+
+
 def _done(_answer: a.Done) -> Output:
     return {}
 
@@ -170,6 +180,7 @@ RENDERERS: dict[type, Callable[[Any], Output]] = {
     a.AccumulatorAnswer: _accumulators,
     a.CorrectionAnswer: _correction,
     a.MessageAnswer: _message,
+    a.SheetAnswer: _sheet,
     a.Done: _done,
 }
 

@@ -1,0 +1,1 @@
+"""The county side beside the settlement core: reports, sheets and exports over the ledger."""

@@ -1,0 +1,75 @@
+"""Issuing a sheet: read one settlement's rows through the store's port, count the print, build the sheet.
+
+Runs on the store thread inside a transaction (the runtime's, for the national trade; its own, for the HTTP
+URL), so the print number and the rows it was made from are one consistent read. Rendering HTML or PDF is the
+caller's, off that thread where it can be (render.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from gateway.county.sheet.build import SheetSource, build_hunan, build_ncms, printed_time
+from gateway.county.sheet.model import Issue, Sheet
+from gateway.engine.policy import Policy, PolicyBook
+from gateway.errors import ForeignStay, InvalidValue, UnknownSettlement
+from gateway.store.base import Store
+
+LAYOUTS = ("hunan", "ncms")  # 附件3; the NCMS cross-province sheet
+
+
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """Who asks for a sheet: a hospital (its own settlements only) or a county operator (any)."""
+
+    hospital: str | None  # fixmedins_code; None for the county
+    label: str  # what the print log records: the fixmedins_code, or county:<operator>
+    certno_full: bool  # may see the whole ID number
+
+    @classmethod
+    def of_hospital(cls, fixmedins_code: str) -> Asker:
+        # The sheet a hospital prints is handed to the patient and filed: the ID number is masked on it.
+        return cls(fixmedins_code, fixmedins_code, certno_full=False)
+
+    @classmethod
+    def of_county(cls, operator: str, role: str) -> Asker:
+        return cls(None, f"county:{operator}", certno_full=role == "admin")
+
+
+def read_source(store: Store, policies: PolicyBook, setl_id: str, asker: Asker) -> SheetSource:
+    record = store.settlement(setl_id)
+    if record is None or record.kind != "settlement":  # a reversal record has no sheet: its settlement has
+        raise UnknownSettlement(f"结算ID {setl_id} 不存在", field="setl_id")
+    if asker.hospital is not None and record.fixmedins_code != asker.hospital:
+        raise ForeignStay(f"结算ID {setl_id} 不属于机构 {asker.hospital}", field="setl_id")
+    stay = store.stay(record.mdtrt_id)
+    person = store.person(record.psn_no)
+    hospital = store.hospital(record.fixmedins_code)
+    assert stay is not None and person is not None and hospital is not None  # a settlement references them
+    return SheetSource(
+        settlement=record, stay=stay, person=person, hospital=hospital, attributes=store.identity_attributes(),
+        year_records=store.settlements_of_year(record.psn_no, record.year),
+        fee_lines=tuple(store.fee_lines(record.mdtrt_id).values()),
+        policy=policy_of(policies, record.figures.policy_id),
+    )
+
+
+def issue_sheet(store: Store, policies: PolicyBook, setl_id: str, asker: Asker, layout: str,
+                at: datetime) -> Sheet:
+    """One more print of the settlement's sheet: the first is the original, every later one says 补打."""
+    if layout not in LAYOUTS:
+        raise InvalidValue(f"结算单样式 {layout[:16]!r} 不存在；可用：{', '.join(LAYOUTS)}", field="sheet_type")
+    at = printed_time(at)
+    with store.transaction():
+        source = read_source(store, policies, setl_id, asker)
+        print_no = store.record_sheet_print(setl_id, at.isoformat(sep=" "), asker.label, layout)
+    record = source.settlement
+    reversal = next((r for r in source.year_records
+                     if r.kind == "reversal" and r.reverses == setl_id and r.status == "valid"), None)
+    issue = Issue(print_no=print_no, printed_at=at, reversed=record.status == "reversed",
+                  reversed_at=reversal.setl_time if reversal is not None else None, certno_full=asker.certno_full)
+    return build_hunan(source, issue) if layout == "hunan" else build_ncms(source, issue)
+
+
+def policy_of(policies: PolicyBook, policy_id: str) -> Policy | None:
+    return next((p for p in policies.versions if p.policy_id == policy_id), None)
