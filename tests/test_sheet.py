@@ -329,22 +329,28 @@ async def test_the_ncms_sheet_shows_deductible_and_cap(served: Served) -> None:
 
 
 async def test_the_national_trade_answers_the_sheet_and_its_files(served: Served) -> None:
-    """5998 answers the sheet's JSON, the HTML and PDF as base64; a retry under the same msgid is the same print."""
+    """5998 answers the sheet's JSON and its HTML as base64, and URLs that show that same print (not a reprint)
+    as HTML and PDF; a retry under the same msgid is the same print."""
     await load_categories(served)
     his = served.his("T2")
     _journey, setl_id = await worked_example(his)
-    request = {"data": {"setl_id": setl_id, "psn_no": PERSONS["poor"].psn_no, "file_type": "html,pdf"}}
+    request = {"data": {"setl_id": setl_id, "psn_no": PERSONS["poor"].psn_no, "file_type": "html"}}
     answer = await his.call("5998", request, msgid="T2-SHEET-0001")
     output = ok(answer)
-    assert output["sheet"]["header"]["document_no"] == setl_id and output["sheet"]["issue"]["print_no"] == 1
+    assert output["sheet"]["header"]["document_no"] == setl_id and output["print_no"] == 1
     assert output["sheet"]["basic_block"]["basic"]["capital"] == "壹万伍仟壹佰柒拾贰元伍角"
     assert "壹万捌仟元整" in base64.b64decode(output["html"]).decode("utf-8")
-    assert base64.b64decode(output["pdf"]).startswith(b"%PDF")
+    status, data = await get(served, output["pdf_url"])
+    assert status == 200 and data.startswith(b"%PDF")
+    status, page = await get(served, output["html_url"])
+    assert status == 200 and "补打" not in page.decode() and "第1次打印" in page.decode()  # print 1 again
     retry = await his.call("5998", request, msgid="T2-SHEET-0001")
-    assert ok(retry)["sheet"]["issue"]["print_no"] == 1  # the first answer again, not a reprint
+    assert ok(retry)["print_no"] == 1  # the first answer again, not a reprint
     plain = ok(await his.call("5998", {"data": {"setl_id": setl_id}}))
-    assert plain["sheet"]["marks"] == ["补打"] and plain["html"] is None and plain["pdf"] is None
-    failed(await his.call("5998", {"data": {"setl_id": setl_id, "file_type": "doc"}}), "HG1003")
+    assert plain["sheet"]["marks"] == ["补打"] and plain["print_no"] == 2 and plain["html"] is None
+    status, _ = await get(served, f"/sheet/v1/{setl_id}.json?print_no=3")
+    assert status == 404  # no third print yet
+    failed(await his.call("5998", {"data": {"setl_id": setl_id, "file_type": "pdf"}}), "HG1003")
     failed(await his.call("5998", {"data": {"setl_id": "20990101000000"}}), "HG2005")
     failed(await served.his("T3").call("5998", {"data": {"setl_id": setl_id}}), "HG4001")
 

@@ -1,5 +1,8 @@
 """The settlement sheet over a plain URL: GET /sheet/v1/{setl_id}.{json,html,pdf}?sheet_type=hunan|ncms.
 
+`?print_no=N` shows print N again as it was issued (its number and time) without counting a new one: the
+5998 trade answers these URLs for the print it counted.
+
 Who may: a hospital signs the GET the national way (x-tif-* headers, an empty body) and gets only its own
 settlements (403 HG4001 for another's); a county operator (Authorization: Bearer) gets any, the whole ID number
 for an admin. Without credentials (the demo) anyone may, as on every listener. Every fetch is one more print
@@ -17,7 +20,7 @@ from gateway.adapters.http_listener import AUTH, GATEWAY
 from gateway.county.sheet import render
 from gateway.county.sheet.ledger import Asker, issue_sheet
 from gateway.county.sheet.model import Sheet
-from gateway.errors import AccessError, GatewayError, NotFoundError, Unauthenticated
+from gateway.errors import AccessError, GatewayError, InvalidValue, NotFoundError, Unauthenticated
 
 PDF_AT_ONCE = 2
 RENDERING: web.AppKey[asyncio.Semaphore] = web.AppKey("sheet_rendering")
@@ -37,14 +40,24 @@ async def sheet(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
     try:
         asker = _asker(request)
+        again = _print_no(request.query.get("print_no", ""))
         issued = await gateway.run(lambda: issue_sheet(gateway.deps.store, gateway.deps.policies, setl_id, asker,
-                                                       request.query.get("sheet_type", "hunan"), gateway.now()))
+                                                       request.query.get("sheet_type", "hunan"), gateway.now(),
+                                                       print_no=again))
     except GatewayError as exc:
         return _error(exc)
     body = await _rendered(request.app, issued, fmt)
     return web.Response(body=body, content_type=render.media_type(fmt), charset=None if fmt == "pdf" else "utf-8",
                         headers={"Cache-Control": "no-store",
                                  "Content-Disposition": f'inline; filename="sheet-{setl_id}.{fmt}"'})
+
+
+def _print_no(text: str) -> int | None:
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) < 1_000_000:
+        raise InvalidValue("print_no 须为正整数（已有的打印序号）", field="print_no")
+    return int(text)
 
 
 def _asker(request: web.Request) -> Asker:

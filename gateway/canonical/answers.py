@@ -123,7 +123,7 @@ class MessageAnswer:
 
 @dataclass(frozen=True, slots=True)
 class SheetAnswer:
-    """5998: the settlement's sheet, and the files asked for besides its JSON (html, pdf)."""
+    """5998: the settlement's sheet, and the files asked for besides its JSON (html)."""
 
     sheet: Sheet
     psn_no: str

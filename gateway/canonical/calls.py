@@ -240,7 +240,7 @@ class MessageQuery:
 @dataclass(frozen=True, slots=True)
 class SheetQuery:
     """5998 一站式结算单 (a hisgw extension): the settlement's sheet, one more print of it (补打 after the first).
-    sheet_type: hunan (附件3) | ncms (the NCMS cross-province sheet); files: besides the JSON, html and/or pdf."""
+    sheet_type: hunan (附件3) | ncms (the NCMS cross-province sheet); files: besides the JSON, html."""
 
     setl_id: str
     psn_no: str = ""

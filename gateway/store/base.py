@@ -93,6 +93,9 @@ class Store(Protocol):
     def record_sheet_print(self, setl_id: str, at: str, by: str, layout: str) -> int:
         """One more sheet issued for a settlement; its number (1 = the original, later ones are reprints)."""
 
+    def sheet_printed_at(self, setl_id: str, print_no: int) -> str | None:
+        """When that print of the settlement's sheet was issued; None if it never was."""
+
     # idempotency
     def answer_for(self, fixmedins_code: str, msgid: str) -> StoredAnswer | None: ...
     def save_answer(self, fixmedins_code: str, msgid: str, answer: StoredAnswer, at: str) -> None: ...

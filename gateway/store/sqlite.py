@@ -324,6 +324,11 @@ class SqliteStore:
         self._conn.execute("INSERT INTO sheet_prints VALUES (?, ?, ?, ?, ?)", (setl_id, number, at, by, layout))
         return number
 
+    def sheet_printed_at(self, setl_id: str, print_no: int) -> str | None:
+        row = self._conn.execute("SELECT printed_at FROM sheet_prints WHERE setl_id = ? AND print_no = ?",
+                                 (setl_id, print_no)).fetchone()
+        return None if row is None else str(row[0])
+
     def iter_valid_settlements(self) -> Iterator[SettlementRecord]:
         cursor = self._conn.execute(f"{self._SETTLEMENT} WHERE kind = 'settlement' AND status = 'valid'")
         for row in cursor:

@@ -159,11 +159,14 @@ def _message(answer: a.MessageAnswer) -> Output:
 
 
 def _sheet(answer: a.SheetAnswer) -> Output:
-    """The sheet's JSON, and each file asked for as base64 (null when not asked for)."""
-    page = render.html(answer.sheet) if answer.files else ""
-    return {"sheet": render.document(answer.sheet),
-            "html": base64.b64encode(page.encode("utf-8")).decode("ascii") if "html" in answer.files else None,
-            "pdf": base64.b64encode(render.pdf(page)).decode("ascii") if "pdf" in answer.files else None}
+    """The sheet's JSON; the HTML as base64 when asked for (else null); where to GET this very print's HTML and
+    PDF (signed as any call; the URL shows this print again, it does not count another)."""
+    sheet = answer.sheet
+    query = f"?sheet_type={render.layout_of(sheet)}&print_no={sheet.issue.print_no}"
+    page = render.html(sheet) if "html" in answer.files else ""
+    return {"sheet": render.document(sheet), "print_no": sheet.issue.print_no,
+            "html": base64.b64encode(page.encode("utf-8")).decode("ascii") if page else None,
+            "html_url": f"/sheet/v1/{sheet.setl_id}.html{query}", "pdf_url": f"/sheet/v1/{sheet.setl_id}.pdf{query}"}
 
 
 def _done(_answer: a.Done) -> Output:

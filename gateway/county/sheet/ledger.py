@@ -12,10 +12,15 @@ from datetime import datetime
 from gateway.county.sheet.build import SheetSource, build_hunan, build_ncms, printed_time
 from gateway.county.sheet.model import Issue, Sheet
 from gateway.engine.policy import Policy, PolicyBook
-from gateway.errors import ForeignStay, InvalidValue, UnknownSettlement
+from gateway.errors import ForeignStay, InvalidValue, NotFoundError, UnknownSettlement
 from gateway.store.base import Store
 
 LAYOUTS = ("hunan", "ncms")  # 附件3; the NCMS cross-province sheet
+
+
+class UnknownPrint(NotFoundError):
+    code = "HG2005"  # as for an unknown settlement: what is asked for is not in the ledger
+    title = "结算单打印记录不存在"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +60,24 @@ def read_source(store: Store, policies: PolicyBook, setl_id: str, asker: Asker) 
 
 
 def issue_sheet(store: Store, policies: PolicyBook, setl_id: str, asker: Asker, layout: str,
-                at: datetime) -> Sheet:
-    """One more print of the settlement's sheet: the first is the original, every later one says 补打."""
+                at: datetime, *, print_no: int | None = None) -> Sheet:
+    """One more print of the settlement's sheet: the first is the original, every later one says 补打. With
+    `print_no`, that earlier print again as it was issued (its number, its time), counting nothing: how the HIS
+    fetches the files of the print its 5998 call just counted."""
     if layout not in LAYOUTS:
         raise InvalidValue(f"结算单样式 {layout[:16]!r} 不存在；可用：{', '.join(LAYOUTS)}", field="sheet_type")
     at = printed_time(at)
-    with store.transaction():
+    # A print record lost to a power cut makes the next print an "original" again: no fsync of its own for it
+    # (inside the runtime's batch this joins the batch's durable commit anyway).
+    with store.transaction(fsync=False):
         source = read_source(store, policies, setl_id, asker)
-        print_no = store.record_sheet_print(setl_id, at.isoformat(sep=" "), asker.label, layout)
+        if print_no is None:
+            print_no = store.record_sheet_print(setl_id, at.isoformat(sep=" "), asker.label, layout)
+        else:
+            printed = store.sheet_printed_at(setl_id, print_no)
+            if printed is None:
+                raise UnknownPrint(f"结算ID {setl_id} 没有第 {print_no} 次打印", field="print_no")
+            at = datetime.fromisoformat(printed)
     record = source.settlement
     reversal = next((r for r in source.year_records
                      if r.kind == "reversal" and r.reverses == setl_id and r.status == "valid"), None)
