@@ -280,6 +280,27 @@ async def test_reprint_says_so_and_a_reversed_settlement_says_it_is_reversed(ser
     assert status == 404
 
 
+async def test_a_reversed_settlement_keeps_its_sheet_when_the_stay_is_settled_anew(served: Served) -> None:
+    """Reversed, its lines revoked and others uploaded, the stay settled again: the old sheet keeps its settled
+    totals (its categories can no longer be told, and it says why); the new one's year no longer counts it."""
+    await load_categories(served)
+    journey, old_id = await worked_example(served.his("T2"))
+    ok(await journey.reverse(old_id))
+    ok(await served.his("T2").call("2302", {"data": [{"feedetl_sn": "0000", "mdtrt_id": journey.mdtrt_id,
+                                                        "psn_no": PERSONS["poor"].psn_no}]}))
+    ok(await journey.upload(journey.line("A", "1000")))
+    new_id = ok(await journey.settle("1000.00"))["setlinfo"]["setl_id"]
+    old = await sheet_json(served, old_id)
+    assert old["marks"] == ["已撤销"] and old["basic_block"]["fees"] == [] and old["basic_block"]["fees_note"]
+    assert_money(old["basic_block"]["total"]["total"], "20000.00")
+    assert_money(old["this_stay"]["basic"], "15172.50")
+    new = await sheet_json(served, new_id)
+    assert new["marks"] == [] and new["year"]["settlements"] == 1
+    assert_money(new["basic_block"]["deductible_before"], "0.00")  # the reversed stay's 250 no longer counts
+    assert_money(new["year"]["basic"], "637.50")  # (1,000 − 250) × 85%, alone in the year
+    assert [figure(row["total"]) for row in new["basic_block"]["fees"]][0] == D("1000.00")  # 西药费
+
+
 @pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
                     reason="poppler-utils (.ci/run installs it)")
 async def test_the_pdf_carries_the_figures_and_capitals_and_is_drawn(served: Served, tmp_path: Path) -> None:
