@@ -1,1 +1,1 @@
-"""The county side beside the settlement core: reports, sheets and exports over the ledger."""
+"""The county medical-insurance office's side: what it maintains, reviews, reports and prints."""

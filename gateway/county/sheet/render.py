@@ -11,12 +11,14 @@ import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 import simplejson
 
 from gateway.county.sheet.model import HunanSheet, Money, Sheet
+
+if TYPE_CHECKING:
+    import jinja2
 
 FORMATS = ("json", "html", "pdf")
 
@@ -53,6 +55,8 @@ def _plain(value: Any) -> Any:
 
 @cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # only when a page is first made: the gateway starts without it
+
     env = jinja2.Environment(loader=jinja2.PackageLoader("gateway.county.sheet", "templates"),
                              autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
