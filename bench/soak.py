@@ -38,7 +38,7 @@ from bench.mllpload import run_mllp_load
 from bench.prepare import HOSPITAL, PreparedStay, prepare_stays
 from bench.run import LOAD_CORE, PATH, SOAP_ENVELOPE, envelope, free_port, hl7_accepted, ok_answer, rss_mb, server
 
-CERTNO = "430521195803120133"  # D0001 of the demo county
+CERTNO = "43052119580312013X"  # D0001 of the demo county
 CONNECTIONS = 4  # per dialect of normal traffic
 
 

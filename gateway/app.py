@@ -12,7 +12,7 @@ from datetime import datetime
 import structlog
 from aiohttp import web
 
-from gateway.adapters import county_api, county_http, county_reports, http_listener, journal_http
+from gateway.adapters import county_api, county_http, county_reports, http_listener, journal_http, sheet_http
 from gateway.adapters.dll_listener import start_dll_listener
 from gateway.adapters.limits import (
     CHUNK,
@@ -96,6 +96,7 @@ def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator:
     county_http.add_routes(app)
     county_reports.add_routes(app)
     journal_http.add_routes(app)
+    sheet_http.add_routes(app)
     app.router.add_get("/health", _health)
     http_listener.add_routes(app)
     return app

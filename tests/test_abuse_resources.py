@@ -35,7 +35,7 @@ read_timeout = 4.0
 fd_reserve = 64
 log_interval = 5
 """
-CERTNO = "430521195803120133"  # D0001 of the demo county
+CERTNO = "43052119580312013X"  # D0001 of the demo county
 HOSPITAL = "H43052100002"
 MB = 1024 * 1024
 

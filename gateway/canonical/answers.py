@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from gateway.canonical.refdata import IdentityAttribute, Person
+from gateway.county.sheet.model import Sheet
 from gateway.engine.fees import LineAmounts
 from gateway.engine.types import ChainResult
 
@@ -125,6 +126,15 @@ class MessageAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class SheetAnswer:
+    """5998: the settlement's sheet, and the files asked for besides its JSON (html)."""
+
+    sheet: Sheet
+    psn_no: str
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """A state change with nothing to report beyond success."""
 
@@ -133,5 +143,5 @@ class Done:
 
 Answer = (
     SignInAnswer | PersonAnswer | AdmissionAnswer | FeeUploadAnswer | SettlementAnswer | ReversalAnswer
-    | AccumulatorAnswer | CorrectionAnswer | MessageAnswer | Done
+    | AccumulatorAnswer | CorrectionAnswer | MessageAnswer | SheetAnswer | Done
 )

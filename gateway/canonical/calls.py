@@ -238,16 +238,28 @@ class MessageQuery:
     oinfno: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class SheetQuery:
+    """5998 一站式结算单 (a hisgw extension): the settlement's sheet, one more print of it (补打 after the first).
+    sheet_type: hunan (附件3) | ncms (the NCMS cross-province sheet); files: besides the JSON, html."""
+
+    setl_id: str
+    psn_no: str = ""
+    sheet_type: str = "hunan"
+    files: tuple[str, ...] = ()
+
+
 Transaction = (
     SignIn | SignOut | PersonQuery | Admission | AdmissionChange | AdmissionCancel | FeeUpload | FeeRevoke
     | Settle | SettleReverse | Discharge | DischargeCancel | SettlementQuery | AccumulatorQuery | Correction
-    | MessageQuery
+    | MessageQuery | SheetQuery
 )
 
 # Canonical transactions that move money or stay state: journalled before they run, idempotent by msgid.
 STATE_CHANGING = (
     Admission, AdmissionChange, AdmissionCancel, FeeUpload, FeeRevoke, SettleReverse, Discharge,
     DischargeCancel, Correction,
+    SheetQuery,  # it counts a print: a retry under the same msgid is the same print, not a reprint
 )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from gateway.canonical import answers as a
 from gateway.canonical.calls import Call, Transaction
+from gateway.county.sheet.model import HunanSheet
 from gateway.journal.model import Keys
 from gateway.log import NAME_KEYS
 
@@ -85,6 +86,8 @@ def answer_keys(answer: a.Answer) -> Keys:
             return Keys(answer.psn_no)
         case a.CorrectionAnswer() | a.MessageAnswer():
             return Keys(answer.psn_no, answer.mdtrt_id, answer.setl_id)
+        case a.SheetAnswer():
+            return Keys(answer.psn_no, answer.sheet.mdtrt_id, answer.sheet.setl_id)
         case a.Done():
             return Keys(mdtrt_id=answer.mdtrt_id)
     return Keys()
@@ -94,6 +97,8 @@ def answer_names(answer: a.Answer) -> set[str]:
     match answer:
         case a.SettlementAnswer() | a.ReversalAnswer() | a.PersonAnswer():
             return {answer.person.psn_name}
+        case a.SheetAnswer():
+            return {answer.sheet.patient.name if isinstance(answer.sheet, HunanSheet) else answer.sheet.patient_name}
     return set()
 
 

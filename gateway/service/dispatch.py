@@ -7,7 +7,7 @@ from typing import Any
 
 from gateway.canonical import calls as c
 from gateway.canonical.answers import Answer
-from gateway.service import corrections, fees, messages, people, settlement, stays
+from gateway.service import corrections, fees, messages, people, settlement, sheets, stays
 from gateway.service.deps import Deps
 
 Handler = Callable[[Deps, c.CallContext, Any], Answer]
@@ -29,6 +29,7 @@ HANDLERS: dict[type, Handler] = {
     c.SettlementQuery: settlement.query,
     c.Correction: corrections.correct,
     c.MessageQuery: messages.message_status,
+    c.SheetQuery: sheets.sheet,
 }
 
 

@@ -96,6 +96,9 @@ class Store(CountyLedger, Protocol):
     def settlements_after(self, psn_no: str, year: int, setl_id: str) -> int:
         """Settlement records of the person's accounting year written after `setl_id`."""
 
+    def settlements_of_year(self, psn_no: str, year: int) -> list[SettlementRecord]:
+        """Every settlement and reversal record of the person's accounting year, in the order written."""
+
     # accumulators
     def year_to_date(self, psn_no: str, year: int) -> dict[str, Decimal]: ...
     def add_to_accumulators(self, psn_no: str, year: int, deltas: Mapping[str, Decimal]) -> None: ...
@@ -105,6 +108,13 @@ class Store(CountyLedger, Protocol):
     # the county's reports
     def ledger(self, since: datetime, until: datetime) -> Iterator[LedgerRow]:
         """Settlements and standing reversals booked (setl_time) in [since, until), oldest first."""
+
+    # one-stop settlement sheets (gateway/county/sheet)
+    def record_sheet_print(self, setl_id: str, at: str, by: str, layout: str) -> int:
+        """One more sheet issued for a settlement; its number (1 = the original, later ones are reprints)."""
+
+    def sheet_printed_at(self, setl_id: str, print_no: int) -> str | None:
+        """When that print of the settlement's sheet was issued; None if it never was."""
 
     # idempotency
     def answer_for(self, fixmedins_code: str, msgid: str) -> StoredAnswer | None: ...

@@ -1,4 +1,8 @@
-"""Versioned schema migrations: migrations/NNNN_name.sql, applied in order, tracked in user_version."""
+"""Versioned schema migrations: migrations/NNNN_name.sql, applied in order, tracked in user_version.
+
+Numbers must be unique and increasing; a gap is allowed (branches reserve numbers: 0005 may arrive before 0003).
+A database is brought up by applying every migration numbered above its user_version, so a database made
+while a number was still missing does not get that migration later: such a database is made anew."""
 
 from __future__ import annotations
 
@@ -26,9 +30,8 @@ def available() -> list[Migration]:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
-    if len(set(versions)) != len(versions) or (versions and versions[0] != 1):
-        raise RuntimeError(f"migrations must be numbered from 0001, each number once, found {versions}")
-    # A gap (0004 written on a branch beside another's 0003) is tolerated until the branches merge.
+    if len(set(versions)) != len(versions) or not versions or versions[0] != 1:
+        raise RuntimeError(f"migrations must be numbered 0001.. without repeats, found {versions}")
     return found
 
 
@@ -39,7 +42,7 @@ def migrate_sqlite(conn: sqlite3.Connection) -> int:
     newest = migrations[-1].version
     if current > newest:
         raise RuntimeError(f"database schema {current} is newer than this gateway ({newest})")
-    for migration in (m for m in migrations if m.version > current):
+    for migration in [m for m in migrations if m.version > current]:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(migration.sql):

@@ -379,6 +379,22 @@ class SqliteStore(CountySql):
         ).fetchone()
         return int(row[0])
 
+    def settlements_of_year(self, psn_no: str, year: int) -> list[SettlementRecord]:
+        rows = self._conn.execute(f"{self._SETTLEMENT} WHERE psn_no = ? AND year = ? ORDER BY rowid", (psn_no, year))
+        return [record for record in map(_settlement, rows) if record is not None]
+
+    def record_sheet_print(self, setl_id: str, at: str, by: str, layout: str) -> int:
+        row = self._conn.execute("SELECT coalesce(max(print_no), 0) + 1 FROM sheet_prints WHERE setl_id = ?",
+                                 (setl_id,)).fetchone()
+        number = int(row[0])
+        self._conn.execute("INSERT INTO sheet_prints VALUES (?, ?, ?, ?, ?)", (setl_id, number, at, by, layout))
+        return number
+
+    def sheet_printed_at(self, setl_id: str, print_no: int) -> str | None:
+        row = self._conn.execute("SELECT printed_at FROM sheet_prints WHERE setl_id = ? AND print_no = ?",
+                                 (setl_id, print_no)).fetchone()
+        return None if row is None else str(row[0])
+
     def iter_valid_settlements(self) -> Iterator[SettlementRecord]:
         cursor = self._conn.execute(f"{self._SETTLEMENT} WHERE kind = 'settlement' AND status = 'valid'")
         for row in cursor:

@@ -260,6 +260,21 @@ def _message_query(payload: Fields, _ctx: c.CallContext) -> c.MessageQuery:
     return c.MessageQuery(omsgid=data.text("omsgid"), oinfno=data.text("oinfno", required=False))
 
 
+SHEET_FILES = ("html",)  # a PDF takes WeasyPrint most of a second: fetched from the answer's pdf_url instead
+
+
+def _sheet_query(payload: Fields, _ctx: c.CallContext) -> c.SheetQuery:
+    data = _data(payload)
+    files = tuple(f.strip() for f in data.text("file_type", required=False).split(",") if f.strip())
+    unknown = [f for f in files if f not in SHEET_FILES]
+    if unknown:
+        raise InvalidValue(f"file_type {unknown[0][:16]!r} 不支持：可用 html；PDF 请以签名 GET 取应答的 pdf_url",
+                           field="input.data.file_type")
+    return c.SheetQuery(setl_id=data.text("setl_id"), psn_no=data.text("psn_no", required=False),
+                        sheet_type=data.text("sheet_type", required=False) or "hunan",
+                        files=tuple(dict.fromkeys(files)))
+
+
 def _data(payload: Fields) -> Fields:
     data = payload.obj("data")
     assert data is not None
@@ -284,4 +299,5 @@ DECODERS: dict[str, Decoder] = {
     "5206": _accumulator_query,
     "2601": _correction,
     "5999": _message_query,  # hisgw extension: 报文处理结果查询 (README)
+    "5998": _sheet_query,  # hisgw extension: 一站式结算单 (README)
 }

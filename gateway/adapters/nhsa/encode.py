@@ -3,6 +3,7 @@ functions."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -10,6 +11,7 @@ from typing import Any
 
 from gateway.canonical import answers as a
 from gateway.canonical.refdata import UNINSURED_REASONS, Person
+from gateway.county.sheet import render
 from gateway.engine.types import ChainResult
 from gateway.money import FEN, ZERO
 
@@ -183,6 +185,17 @@ def _message(answer: a.MessageAnswer) -> Output:
     }}
 
 
+def _sheet(answer: a.SheetAnswer) -> Output:
+    """The sheet's JSON; the HTML as base64 when asked for (else null); where to GET this very print's HTML and
+    PDF (signed as any call; the URL shows this print again, it does not count another)."""
+    sheet = answer.sheet
+    query = f"?sheet_type={render.layout_of(sheet)}&print_no={sheet.issue.print_no}"
+    page = render.html(sheet) if "html" in answer.files else ""
+    return {"sheet": render.document(sheet), "print_no": sheet.issue.print_no,
+            "html": base64.b64encode(page.encode("utf-8")).decode("ascii") if page else None,
+            "html_url": f"/sheet/v1/{sheet.setl_id}.html{query}", "pdf_url": f"/sheet/v1/{sheet.setl_id}.pdf{query}"}
+
+
 def _done(_answer: a.Done) -> Output:
     return {}
 
@@ -197,6 +210,7 @@ RENDERERS: dict[type, Callable[[Any], Output]] = {
     a.AccumulatorAnswer: _accumulators,
     a.CorrectionAnswer: _correction,
     a.MessageAnswer: _message,
+    a.SheetAnswer: _sheet,
     a.Done: _done,
 }
 
