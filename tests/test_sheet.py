@@ -421,8 +421,8 @@ async def signed(tmp_path: Path) -> AsyncIterator[tuple[Served, Authenticator]]:
 
 
 async def test_a_hospital_gets_only_its_own_sheets_and_the_county_any(signed: tuple[Served, Authenticator]) -> None:
-    """Signed the national way, T2 fetches its sheet and T3 is told it does not exist (HG2005); unsigned is 401; a county
-    reader sees the ID number masked, an admin whole."""
+    """Signed the national way, T2 fetches its sheet and T3 is told it does not exist (HG2005); unsigned is 401;
+    a county reader sees the ID number masked, an admin whole."""
     served, authenticator = signed
     credential = {c.fixmedins_code: c for c in authenticator.credentials.hospitals.values()}
     his = NhsaClient(served.session, served.url, "T2", credential=credential["T2"])
