@@ -4,10 +4,11 @@
 5998 trade answers these URLs for the print it counted.
 
 Who may: a hospital signs the GET the national way (x-tif-* headers, an empty body) and gets only its own
-settlements (another's is answered as unknown, 404 HG2005); a county operator (Authorization: Bearer)
-gets any, the whole ID number for an admin. Without credentials (the demo) anyone may, as on every listener.
-Every fetch is one more print (补打 from the second on). The sheet is read on the store thread; HTML and PDF are rendered in a worker thread,
-at most PDF_AT_ONCE PDFs at a time (each is a few hundred milliseconds of CPU and tens of megabytes)."""
+settlements (another's is answered as unknown, 404 HG2005); a county operator (Authorization: Bearer) gets any,
+the whole ID number for an admin. Without credentials (the demo) anyone may, as on every listener. Every fetch
+is one more print (补打 from the second on). The sheet is read on the store thread; HTML and PDF are rendered in
+a worker thread, at most PDF_AT_ONCE PDFs at a time (each is a few hundred milliseconds of CPU and tens of
+megabytes)."""
 
 from __future__ import annotations
 
