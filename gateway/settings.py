@@ -31,6 +31,7 @@ class Settings:
     backup_schedule: bool = True  # `serve` makes last month's archive from the 1st at backup_hour
     backup_hour: int = 1
     backup_retry_seconds: float = 1800.0
+    metrics_public: bool = False  # [metrics] public: GET /metrics without a county token when credentials are on
 
     def backups(self) -> Path:
         return self.backup_folder or self.db_path.parent / "backups"
@@ -44,7 +45,7 @@ class Settings:
                  "hl7": {"port", "dialect", "tls"}, "mappings": {"folder"}, "policy": {"files"},
                  "log": {"format", "level"}, "auth": {"credentials"},
                  "journal": {"raw", "key_file", "retention_days"},
-                 "backup": {"folder", "schedule", "hour", "retry_seconds"}}
+                 "backup": {"folder", "schedule", "hour", "retry_seconds"}, "metrics": {"public"}}
         for section, values in doc.items():
             if section not in known or not isinstance(values, dict) or set(values) - known[section]:
                 raise ValueError(f"{path}: unknown setting in [{section}]; known: {sorted(known.get(section, ()))}")
@@ -82,4 +83,5 @@ class Settings:
             backup_schedule=bool(backup.get("schedule", settings.backup_schedule)),
             backup_hour=int(backup.get("hour", settings.backup_hour)),
             backup_retry_seconds=float(backup.get("retry_seconds", settings.backup_retry_seconds)),
+            metrics_public=bool(doc.get("metrics", {}).get("public", settings.metrics_public)),
         )

@@ -81,6 +81,7 @@ async def call_dialect(gateway: Gateway, dialect: Dialect, raw: Any, action: str
     except Exception:  # the batch's commit failed: nothing of it is durable
         log.exception("unhandled", dialect=dialect.name)
         outcome = Outcome(render_error(InternalError()), replayed=False, error=InternalError())
+    gateway.metrics.exchange(exchange, outcome, time.perf_counter() - started)
     error = outcome.error
     status = status_of(dialect, error)
     log.info(

@@ -41,12 +41,14 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
 
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if not gate.enter():
+            gateway.metrics.busy("dll")
             log.warning("dll_busy", open=gate.open, cap=limits.max_connections)
             writer.write(frame(SYSTEM_ERROR, "hisgw: 医保网关繁忙（连接数已满），请稍后重试".encode("gbk")))
             with contextlib.suppress(ConnectionError):
                 await writer.drain()
             writer.close()
             return
+        gateway.metrics.opened("dll")
         try:
             while True:
                 head = await asyncio.wait_for(reader.readexactly(4), limits.idle_timeout)
@@ -68,6 +70,7 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
                 try:
                     hospital = _caller(authenticator, signed, raw)
                 except GatewayError as exc:
+                    gateway.metrics.refused(dialect.name, dialect.transport, exc)
                     writer.write(frame(int(status_of(dialect, exc)), codec_for(dialect).error(dialect, None, raw, exc)))
                     await writer.drain()
                     continue
@@ -78,6 +81,7 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
             pass  # the library closes after each answer; a broken or idle peer is simply dropped
         finally:
             gate.leave()
+            gateway.metrics.closed("dll")
             writer.close()
 
     return await asyncio.start_server(connection, host, port)

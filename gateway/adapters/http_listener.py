@@ -46,14 +46,18 @@ async def endpoint(request: web.Request) -> web.StreamResponse:
         known = sorted(served_endpoints(request.app[DIALECTS]()))
         return web.json_response({"error": f"no dialect is served at {request.path}", "endpoints": known}, status=404)
     gate = request.app[LIMITS]
+    metrics = request.app[GATEWAY].metrics
     if not gate.enter():
+        metrics.busy("http")
         log.warning("http_busy", path=request.path, in_flight=gate.open)
         body = codec_for(dialect).error(dialect, None, b"", Busy())
         return web.Response(status=503, body=body, content_type=_content_type(dialect), charset=dialect.encoding)
+    metrics.opened("http")
     try:
         return await _serve(request, dialect)
     finally:
         gate.leave()
+        metrics.closed("http")
 
 
 async def _serve(request: web.Request, dialect: Dialect) -> web.StreamResponse:
@@ -64,6 +68,8 @@ async def _serve(request: web.Request, dialect: Dialect) -> web.StreamResponse:
         raw = b""
     else:
         caller = await authenticated(request, raw)
+    if isinstance(caller, GatewayError):  # refused before it became an exchange (SOAP's fault included)
+        request.app[GATEWAY].metrics.refused(dialect.name, dialect.transport, caller)
     if dialect.transport == "soap":
         return await request.app[SOAP](request, dialect, caller)
     if request.method != "POST":

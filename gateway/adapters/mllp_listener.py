@@ -125,6 +125,7 @@ class MllpListener:
         peer = writer.get_extra_info("peername")
         if len(self._connections) >= self.limits.max_connections:
             dialect = pick_dialect(self.dialects(), b"", self.default)
+            self.gateway.metrics.busy("hl7")
             log.warning("mllp_busy", peer=str(peer), open=len(self._connections))
             if dialect is not None:
                 writer.writeblock(codec_for(dialect).error(dialect, None, b"", Busy()))
@@ -133,6 +134,7 @@ class MllpListener:
             writer.close()
             return
         self._connections[task] = False
+        self.gateway.metrics.opened("hl7")
         try:
             while True:
                 block, framed = await self._next_block(reader)
@@ -145,6 +147,7 @@ class MllpListener:
                     try:
                         hospital = signed_caller(self.authenticator, block)
                     except GatewayError as exc:
+                        self.gateway.metrics.refused(dialect.name, dialect.transport, exc)
                         body = codec_for(dialect).error(dialect, None, block, exc)
                     else:
                         _status, body = await call_dialect(self.gateway, dialect, block, hospital=hospital)
@@ -168,6 +171,7 @@ class MllpListener:
             pass  # the peer closed, stalled mid-message, or said nothing for too long
         finally:
             self._connections.pop(task, None)
+            self.gateway.metrics.closed("hl7")
             writer.close()
 
     async def _next_block(self, reader: HL7StreamReader) -> tuple[bytes, bool]:
