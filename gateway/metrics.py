@@ -16,6 +16,7 @@ counters of their own (positive amounts), net paid = paid − reversed.
 
 from __future__ import annotations
 
+import collections
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -110,9 +111,9 @@ class Metrics:
                                       "requests in flight)", ["listener"], registry=registry)
         self.refusals = Counter("hisgw_listener_refusals", "Connections refused over the listener's cap "
                                 "(answered busy, HG9002)", ["listener"], registry=registry)
-        for listener in LISTENERS:  # present from the start, at 0, so rate() and alerts see them
-            for metric in (self.connections, self.open_connections, self.refusals):
-                metric.labels(listener)
+        # Present from the start, at 0, so rate() and alerts see them; bound once, used on every connection.
+        self._listeners = {listener: (self.connections.labels(listener), self.open_connections.labels(listener),
+                                      self.refusals.labels(listener)) for listener in LISTENERS}
         self.reloads = Counter("hisgw_mapping_reloads", "Loads of the mappings folder (the one at start included), "
                                "by result (ok | refused: the previous set kept serving)", ["result"],
                                registry=registry)
@@ -126,6 +127,7 @@ class Metrics:
         ProcessCollector(registry=registry)  # process_cpu_seconds_total, process_resident_memory_bytes…
         self.reload_state = ReloadState()
         self._children: dict[tuple[object, ...], MetricWrapperBase] = {}
+        self._exchanges: dict[tuple[str, str, str, str], tuple[Counter, Histogram]] = {}
 
     def _child(self, metric: M, *labels: str) -> M:
         """metric.labels(...) memoised: on the settlement path a dict lookup instead of prometheus' own."""
@@ -142,17 +144,21 @@ class Metrics:
         error = outcome.error
         result = "error" if error is not None else "replayed" if outcome.replayed else "ok"
         dialect, infno = exchange.dialect, exchange.infno
-        self._child(self.requests, dialect, exchange.transport, infno, result).inc()
-        self._child(self.latency, dialect, infno).observe(seconds)
+        key = (dialect, exchange.transport, infno, result)
+        series = self._exchanges.get(key)
+        if series is None:
+            series = self._exchanges[key] = (self.requests.labels(*key), self.latency.labels(dialect, infno))
+        series[0].inc()
+        series[1].observe(seconds)
         if error is not None:
             self._child(self.errors, dialect, infno, error.code).inc()
             return
         answer = outcome.answer
         if isinstance(answer, SettlementAnswer) and infno == "2304":
-            self.settlements.labels(dialect).inc()
+            self._child(self.settlements, dialect).inc()
             self._money.add(self._money.paid, answer.figures)
         elif isinstance(answer, ReversalAnswer):
-            self.reversals.labels(dialect).inc()
+            self._child(self.reversals, dialect).inc()
             self._money.add(self._money.reversed, answer.figures)
         elif isinstance(answer, CorrectionAnswer):
             self.corrections.labels(answer.oinfno).inc()
@@ -168,8 +174,8 @@ class Metrics:
     def batch_committed(self, calls: int, fsync: bool, seconds: float, journal_outcomes: Iterable[str]) -> None:
         self._child(self.commit_seconds, "true" if fsync else "false").observe(seconds)
         self.batch_calls.observe(calls)
-        for outcome in journal_outcomes:
-            self._child(self.journal_rows, outcome).inc()
+        for outcome, rows in collections.Counter(journal_outcomes).items():
+            self._child(self.journal_rows, outcome).inc(rows)
 
     def commit_failed(self) -> None:
         self.commit_failures.inc()
@@ -177,14 +183,15 @@ class Metrics:
     # --- listeners (event loop) -------------------------------------------------------------------
 
     def opened(self, listener: str) -> None:
-        self._child(self.connections, listener).inc()
-        self._child(self.open_connections, listener).inc()
+        accepted, open_now, _ = self._listeners[listener]
+        accepted.inc()
+        open_now.inc()
 
     def closed(self, listener: str) -> None:
-        self._child(self.open_connections, listener).dec()
+        self._listeners[listener][1].dec()
 
     def busy(self, listener: str) -> None:
-        self._child(self.refusals, listener).inc()
+        self._listeners[listener][2].inc()
 
     # --- mappings ---------------------------------------------------------------------------------
 

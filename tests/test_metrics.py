@@ -27,9 +27,9 @@ from gateway.auth.credentials import load_credentials
 from gateway.auth.signature import Authenticator
 from gateway.settings import Settings
 from tests.conftest import DIALECTS, MAPPINGS
+from tests.processes import start_serve
 from tests.support import PERSONS, Journey, Served, failed, ok
 from tests.test_auth import CREDENTIALS, READER
-from tests.processes import start_serve
 from tests.test_dialect_hl7 import His
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
