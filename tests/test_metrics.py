@@ -26,6 +26,7 @@ from gateway.app import build_app, build_gateway
 from gateway.auth.credentials import load_credentials
 from gateway.auth.signature import Authenticator
 from gateway.settings import Settings
+from simulators.nhsa_client import NhsaClient
 from tests.conftest import DIALECTS, MAPPINGS
 from tests.processes import start_serve
 from tests.support import PERSONS, Journey, Served, failed, ok
@@ -176,7 +177,14 @@ async def test_metrics_need_a_county_token_unless_public(tmp_path: Path) -> None
             async with session.get(f"{closed}/metrics", headers={"Authorization": "Bearer wrong"}) as response:
                 assert response.status == 401
             samples = await scrape(session, closed, READER)
-            assert ("hisgw_mapping_dialects", labels()) in samples
+            unsigned = await NhsaClient(session, closed, "T2").call("1101", {"data": {"psn_no": "TP0001"}})
+            failed(unsigned, "HG4002")
+            moved = await scrape(session, closed, READER)
+            # refused before it became an exchange: an error with no infno, under its code
+            assert delta(samples, moved, "hisgw_requests_total") == {
+                labels(dialect="nhsa-http", transport="http", infno="", outcome="error"): 1}
+            assert delta(samples, moved, "hisgw_errors_total") == {
+                labels(dialect="nhsa-http", infno="", code="HG4002"): 1}
             await scrape(session, public)  # no token
             async with session.get(f"{closed}/health") as response:  # an orchestrator's probe needs none
                 assert response.status == 200
