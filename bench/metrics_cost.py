@@ -131,9 +131,11 @@ def hook_costs(count: int = 100_000) -> dict[str, float]:
                         fixmedins_code="H1", msgid="M1", request=b"", received_at=datetime.now())
     settled = Outcome(b"", replayed=False)
     costs: dict[str, float] = {}
-    for name, work in (("exchange µs", lambda: metrics.exchange(exchange, settled, 0.004)),
-                       ("connection open+close µs", lambda: connection(metrics)),
-                       ("batch of 16, per call µs", lambda: metrics.batch_committed(16, True, 0.001, ["ok"] * 16))):
+    works: list[tuple[str, Callable[[], None]]] = [
+        ("exchange µs", lambda: metrics.exchange(exchange, settled, 0.004)),
+        ("connection open+close µs", lambda: connection(metrics)),
+        ("batch of 16, per call µs", lambda: metrics.batch_committed(16, True, 0.001, ["ok"] * 16))]
+    for name, work in works:
         started = time.process_time()
         for _ in range(count):
             work()
