@@ -11,7 +11,7 @@ from datetime import datetime
 import structlog
 from aiohttp import web
 
-from gateway.adapters import county_http, county_reports, http_listener, journal_http
+from gateway.adapters import county_http, county_outpatient, county_reports, http_listener, journal_http
 from gateway.adapters.dll_listener import start_dll_listener
 from gateway.adapters.limits import ConnectionGate, Limits
 from gateway.adapters.mllp_listener import MllpListener
@@ -74,6 +74,7 @@ def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator:
     app[http_listener.LIMITS] = ConnectionGate(limits or Limits())
     county_http.add_routes(app)
     county_reports.add_routes(app)
+    county_outpatient.add_routes(app)
     journal_http.add_routes(app)
     app.router.add_get("/health", _health)
     http_listener.add_routes(app)

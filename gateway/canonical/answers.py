@@ -29,6 +29,7 @@ class AdmissionAnswer:
     mdtrt_id: str
     psn_no: str
     ipt_otp_no: str
+    warn_msg: str = ""  # accepted, but late (Hunan 三(二)1: 24 h): rendered as the envelope's warn_msg
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,23 @@ class MessageAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class VisitAnswer:
+    """2201 门诊挂号."""
+
+    mdtrt_id: str
+    psn_no: str
+    ipt_otp_no: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecognitionAnswer:
+    """2503 慢特病备案: the recognition's id (trt_dcla_detl_sn), which the agency's cancellation names."""
+
+    recog_id: str
+    psn_no: str
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """A state change with nothing to report beyond success."""
 
@@ -133,5 +151,5 @@ class Done:
 
 Answer = (
     SignInAnswer | PersonAnswer | AdmissionAnswer | FeeUploadAnswer | SettlementAnswer | ReversalAnswer
-    | AccumulatorAnswer | CorrectionAnswer | MessageAnswer | Done
+    | AccumulatorAnswer | CorrectionAnswer | MessageAnswer | VisitAnswer | RecognitionAnswer | Done
 )

@@ -44,7 +44,7 @@ def settle(policy: Policy, facts: StayFacts, ytd: YearToDate) -> ChainResult:
                    compliant=totals.inscp_scp_amt, remaining=totals.inscp_scp_amt)
     payments: list[FundPayment] = []
     for fund in policy.funds:
-        rule = fund.rule_for(facts.insutype, facts.attributes, facts.in_county)
+        rule = fund.rule_for(facts.insutype, facts.attributes, facts.in_county, facts.visit)
         if rule is None:
             continue
         share = _FORMULAS[fund.kind](fund, rule, run)

@@ -15,6 +15,7 @@ from typing import Protocol
 from gateway.canonical.refdata import CatalogueItem, Hospital, IdentityAttribute, Person
 from gateway.engine.fees import FeeTotals
 from gateway.journal.model import Ending, Entry, JournalQuery, JournalRow
+from gateway.store.outpatient_port import OutpatientStore
 from gateway.store.records import (
     LedgerRow,
     SettlementRecord,
@@ -25,7 +26,7 @@ from gateway.store.records import (
 )
 
 
-class Store(Protocol):
+class Store(OutpatientStore, Protocol):
     def transaction(self, *, fsync: bool = True) -> AbstractContextManager[None]:
         """All-or-nothing unit of work; durable (fsync) on commit. fsync=False: the commit may be lost to a
         power cut, but never while a later durable commit survives (the journal's attempts, runtime.py)."""

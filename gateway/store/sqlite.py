@@ -18,6 +18,7 @@ from gateway.money import from_fen_int, to_fen_int
 from gateway.store import journal_sql
 from gateway.store.figures_json import dump_figures, load_figures
 from gateway.store.migrate import migrate_sqlite
+from gateway.store.outpatient_sql import OutpatientSqlite
 from gateway.store.records import (
     LedgerRow,
     SettlementRecord,
@@ -28,7 +29,7 @@ from gateway.store.records import (
 )
 
 
-class SqliteStore:
+class SqliteStore(OutpatientSqlite):
     """Implements gateway.store.base.Store. Use from one thread (the gateway's store thread)."""
 
     def __init__(self, path: Path | str) -> None:

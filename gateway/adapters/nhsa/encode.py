@@ -183,6 +183,15 @@ def _message(answer: a.MessageAnswer) -> Output:
     }}
 
 
+def _visit(answer: a.VisitAnswer) -> Output:
+    return {"data": {"mdtrt_id": answer.mdtrt_id, "psn_no": answer.psn_no, "ipt_otp_no": answer.ipt_otp_no,
+                     "exp_content": None}}
+
+
+def _recognition(answer: a.RecognitionAnswer) -> Output:
+    return {"result": {"trt_dcla_detl_sn": answer.recog_id}}
+
+
 def _done(_answer: a.Done) -> Output:
     return {}
 
@@ -197,6 +206,8 @@ RENDERERS: dict[type, Callable[[Any], Output]] = {
     a.AccumulatorAnswer: _accumulators,
     a.CorrectionAnswer: _correction,
     a.MessageAnswer: _message,
+    a.VisitAnswer: _visit,
+    a.RecognitionAnswer: _recognition,
     a.Done: _done,
 }
 
