@@ -28,6 +28,7 @@ from gateway.settings import Settings
 from simulators.nhsa_client import NhsaClient
 from tests.conftest import DIALECTS
 from tests.support import CATALOGUE, HOSPITALS, PERSONS, Journey, Served, failed, ok, person_rows
+from tests.test_auth import ADMIN, CREDENTIALS, READER
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "var" / "artifacts"
 D = Decimal
@@ -379,24 +380,7 @@ async def test_the_national_trade_answers_the_sheet_and_its_files(served: Served
 
 # ---- who may fetch which sheet ------------------------------------------------------------------------------
 
-CREDENTIALS = """
-[hospitals.T2]
-secret = "t2-secret-0123456789"
-
-[hospitals.T3]
-secret = "t3-secret-0123456789"
-scheme = "sm3"
-
-[county.console]
-token = "county-admin-token-0001"
-role = "admin"
-
-[county.auditor]
-token = "county-reader-token-001"
-role = "reader"
-"""
-ADMIN = {"Authorization": "Bearer county-admin-token-0001"}
-READER = {"Authorization": "Bearer county-reader-token-001"}
+# The credentials of tests/test_auth.py: two hospitals (tif and sm3), a county admin and a reader.
 
 
 @pytest.fixture
