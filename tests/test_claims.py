@@ -276,9 +276,9 @@ async def test_two_months_of_claims_the_account_and_annex4(tmp_path: Path) -> No
 
 def test_the_table_refuses_a_wrong_step_and_names_what_may_come_next() -> None:
     assert next_state(ClaimState.SUBMITTED, Step.FIRST_REVIEW) is ClaimState.FIRST_REVIEWED
-    with pytest.raises(CountyRefusal, match="已初审.*不能拨付.*复审、退回初审"):
+    with pytest.raises(CountyRefusal, match=r"已初审.*不能拨付.*复审、退回初审"):
         next_state(ClaimState.FIRST_REVIEWED, Step.PAY)
-    with pytest.raises(CountyRefusal, match="已拨付.*无（已完成）"):
+    with pytest.raises(CountyRefusal, match=r"已拨付.*无（已完成）"):
         next_state(ClaimState.PAID, Step.SETTLE)
 
 
