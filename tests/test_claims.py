@@ -244,6 +244,7 @@ async def test_two_months_of_claims_the_account_and_annex4(tmp_path: Path) -> No
                                             json={"fixmedins_code": code, "month": "2026-04"})
         carried_back = {"T1": {(y.setl_id, "reversal"): -(y.owed - y.funds["620100"])},
                         "T2": {(x.setl_id, "reclaim"): x.owed}, "T3": {(z.setl_id, "reversal"): -z.owed}}
+        assert line_of(april_claims["T3"], z.setl_id, "reversal")["setl_time"] == "2026-04-05 10:00:00"
         for code, claim in april_claims.items():
             expected = {(b.setl_id, "settlement"): b.owed for b in april if b.hospital == code}
             expected.update(carried_back[code])
@@ -294,3 +295,61 @@ def test_a_reversal_waits_for_the_claim_that_holds_it() -> None:
     explained = ClaimEvent(1, 1, "explain", "hospital:T1", at, {"note": "已补材料"})
     valid = carried([line], [refused, explained], {1: ClaimState.PAID}, {"S1": "valid"})
     assert valid.reclaims == (("S1", "1:1", (("620100", Decimal(9)),)),) and valid.reversals == ()
+
+
+async def test_a_finance_month_from_the_command_line(tmp_path: Path) -> None:
+    """The README's finance month with the CLI twins, on DOMAIN.md's worked example (funds 390100 15,172.50,
+    620100 1,463.75, 610100 1,171.00, 640100 192.75: 18,000.00 owed; 620100 refused: 16,536.25 paid)."""
+    import asyncio
+    import sys
+
+    from tests.county_support import token
+
+    hisgw = str(Path(sys.executable).parent / "hisgw")
+
+    async def run(who: str, *args: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            hisgw, *args, "--url", county.url, "--token", token(who),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(process.communicate(), timeout=40)
+        return int(process.returncode or 0), out.decode(), err.decode()
+
+    async with county_gateway(tmp_path, signed=True, hospitals=HOSPITALS) as county:
+        worked = await settle(county, "T2", "poor", datetime(2026, 3, 9, 10, 0), random.Random(1), 1,
+                              (("A", "14500"), ("B10", "4000"), ("C", "1500")))
+        assert worked.owed == Decimal("18000.00")
+        code, out, err = await run("caiwu1", "account", "receive", "--source", "basic_fund", "--amount", "20000.00",
+                                   "--received-on", "2026-03-05", "--reference", "BK0305")
+        assert code == 0 and "基本医保基金 20000.00 BK0305" in out, err
+        code, out, err = await run("jingban1", "claims", "submit", "T2", "--month", "2026-03")
+        assert code == 0 and "1 lines, claimed 18000.00" in out, err
+        claim_id = out.split()[1]
+        code, out, err = await run("shenhe1", "claims", "refuse-line", claim_id, "1", "--reason", "R02", "--funds",
+                                   "620100", "--note", "特惠保超范围")
+        assert code == 0 and "accepted 16536.25, refused 1463.75" in out, err
+        code, out, err = await run("shenhe1", "claims", "second-review", claim_id)
+        assert code == 1 and "不能复审" in err  # 初审 comes first, and 审核 may not 复审 anyway
+        for who, step in (("shenhe1", "first-review"), ("fuhe1", "second-review"), ("fuhe1", "refuse"),
+                          ("caiwu1", "settle")):
+            code, out, err = await run(who, "claims", step, claim_id, *(["--accept-rest"] if step == "first-review"
+                                                                        else []))
+            assert code == 0, (step, err)
+        assert "已结算 (settled)" in out and "accepted 16536.25" in out
+        code, out, err = await run("caiwu1", "claims", "pay", claim_id, "--paid-on", "2026-04-10", "--amount",
+                                   "16536.25", "--reference", "BK0410")
+        assert code == 0 and "已拨付 (paid)" in out, err
+        code, out, err = await run("duzhe1", "claims", "show", claim_id)
+        assert "拒付 R02 超出医保目录或政策范围 620100 特惠保超范围" in out and "拨付 by caiwu1" in out, out
+        code, out, err = await run("caiwu1", "account", "show", "--since", "2026-03-01", "--until", "2026-04-30")
+        assert "in 20000.00, out 16536.25, closing 3463.75" in out, out
+        db = county.gateway.deps.store.path  # type: ignore[attr-defined]
+        csv_file = tmp_path / "annex4.csv"
+        process = await asyncio.create_subprocess_exec(
+            hisgw, "--db", str(db), "report", "annex4", "--month", "2026-03", "--out", str(csv_file),
+            stderr=asyncio.subprocess.PIPE)
+        _out, report_err = await asyncio.wait_for(process.communicate(), timeout=40)
+        assert process.returncode == 0, report_err
+        rows = csv_file.read_text(encoding="utf-8-sig").splitlines()
+        # 本次合计: income 20,000.00; 结算费用 18,000.00 (the ledger's: refusals are the claim's); 结余 2,000.00
+        assert rows[1].startswith("本次合计,20000.00,0.00,0.00,20000.00,20000.00,1,18000.00,1,15172.50,")
+        assert rows[1].endswith(",2000.00")

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from gateway.adapters.county_api import Context, answer, int_param, json_body, query_params, route
 from gateway.adapters.http_listener import AUTH, GATEWAY
+from gateway.adapters.sheet_http import RENDERING
 from gateway.county import account_service, claim_service
 from gateway.county.annex4_render import FORMATS, render
 from gateway.county.claims import Step
@@ -145,7 +146,11 @@ async def annex4_report(request: web.Request, ctx: Context) -> web.Response:
     period = _period(params)
     store = ctx.gateway.deps.store
     table = await ctx.gateway.run(lambda: account_service.annex4_of(store, period))
-    body = await asyncio.to_thread(render, table, fmt, unit_name=unit_name)  # a PDF is seconds of CPU
+    if fmt == "pdf":  # seconds of CPU: in a worker thread, at most sheet_http.PDF_AT_ONCE at a time
+        async with request.app[RENDERING]:
+            body = await asyncio.to_thread(render, table, fmt, unit_name=unit_name)
+    else:
+        body = render(table, fmt, unit_name=unit_name)
     name = f"附件4_{period.since:%Y%m%d}-{period.until:%Y%m%d}.{fmt}"
     return web.Response(body=body, headers={
         "Content-Type": FORMATS[fmt], "Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"})

@@ -89,8 +89,11 @@ def _new_lines(store: Store, fixmedins_code: str, until: datetime) -> list[Claim
     def add(kind: str, setl_id: str, funds: Any, origin: str = "") -> None:
         settled = store.settlement(setl_id)
         assert settled is not None
-        sign = -1 if kind == "reversal" else 1
-        lines.append(ClaimLine(0, len(lines) + 1, kind, setl_id, settled.psn_no, settled.setl_time,
+        sign, booked = (-1 if kind == "reversal" else 1), settled.setl_time
+        if kind == "reversal":  # the line is dated by the reversal that stands (2305)
+            booked = next((r.setl_time for r in store.settlements_of_year(settled.psn_no, settled.year)
+                           if r.kind == "reversal" and r.reverses == setl_id and r.status == "valid"), booked)
+        lines.append(ClaimLine(0, len(lines) + 1, kind, setl_id, settled.psn_no, booked,
                                sign * settled.figures.totals.medfee_sumamt, funds, origin))
 
     for setl_id in store.unclaimed_settlements(fixmedins_code, until):
