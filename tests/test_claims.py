@@ -160,6 +160,9 @@ async def test_two_months_of_claims_the_account_and_annex4(tmp_path: Path) -> No
         status, body = await county.call("POST", "/county/v1/claims", "jingban1", json={
             "fixmedins_code": "T1", "since": "2026-03-15", "until": "2026-03-31"})
         assert status == 409, body  # every settlement of that span is in the March claim already
+        status, body = await signed(county, "POST", "/claims/v1/claims", "T1", {})  # no period: last month
+        last = date.today().replace(day=1) - timedelta(days=1)
+        assert status == 409 and f"{last:%Y-%m}-01 至 {last:%Y-%m-%d}" in body["message"], body
         for code, claim in claims.items():
             expected = {b.setl_id: b.owed for b in march if b.hospital == code and b.reversed_at is None}
             assert {line["setl_id"]: Decimal(line["amount"]) for line in claim["lines"]} == expected

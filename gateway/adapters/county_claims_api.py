@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -38,10 +39,13 @@ def _request_id(request: web.Request) -> str:
     return given if re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", given) else uuid.uuid4().hex
 
 
-def _period(values: dict[str, Any]) -> Period:
+def _period(values: dict[str, Any], *, default_from: datetime | None = None) -> Period:
+    """month=YYYY-MM or since/until; with `default_from`, none of them means the month before that day's."""
     texts = {k: values.get(k) for k in ("month", "since", "until")}
     if any(v is not None and not isinstance(v, str) for v in texts.values()):
         raise bad_input("month、since、until 应为字符串")
+    if default_from is not None and not any(texts.values()):
+        texts["month"] = f"{default_from.replace(day=1) - timedelta(days=1):%Y-%m}"
     try:
         return period_of(month_text=texts["month"], since=texts["since"], until=texts["until"])
     except GatewayError as exc:
@@ -57,8 +61,8 @@ def _hospital_code(value: object) -> str:
 @route("claims.submit")
 async def submit(request: web.Request, ctx: Context) -> web.Response:
     body = await json_body(request)
-    code, period = _hospital_code(body.get("fixmedins_code")), _period(body)
     store, now = ctx.gateway.deps.store, ctx.gateway.now()
+    code, period = _hospital_code(body.get("fixmedins_code")), _period(body, default_from=now)
     document = await ctx.gateway.run(lambda: claim_service.submit(store, ctx.actor, code, period, ctx.request_id, now))
     return answer(document, 200 if document.get("replayed") else 201)
 
@@ -206,9 +210,9 @@ def _signer(hospital: str | None, body: dict[str, Any]) -> tuple[str, Actor]:
 @_hospital_route
 async def hospital_submit(request: web.Request, hospital: str | None, body: dict[str, Any]) -> tuple[Any, int]:
     code, actor = _signer(hospital, body)
-    period = _period(body)
     gateway = request.app[GATEWAY]
     now = gateway.now()
+    period = _period(body, default_from=now)
     document = await gateway.run(lambda: claim_service.submit(gateway.deps.store, actor, code, period,
                                                               _request_id(request), now))
     return document, 200 if document.get("replayed") else 201

@@ -1,6 +1,10 @@
 """Claims over the store (gateway/county/claims.py is the table and the rules): submit, decide, the steps,
-explanations, and what a reader sees. Run on the store thread; every write is audited in its own transaction,
-and a step repeated as it was done answers the claim again (`replayed`) without writing anything."""
+explanations, and what a reader sees. Run on the store thread.
+
+Durability: each write is one transaction holding everything it changes — a claim and its lines, a step's event
+and the claim's new state, 拨付's account entry — and its audit entry; a crash leaves all of it or none. A step
+repeated as it was done answers the claim again (`replayed`) and writes nothing, so a client that lost the answer
+simply asks again; a different repeat (another bank reference) is refused, never applied twice."""
 
 from __future__ import annotations
 

@@ -28,7 +28,8 @@ def section() -> dict[str, Any]:
             "409": _ERROR}, params=[claim_id], body=step_body)} for done in Step}
     return {
         "/county/v1/claims": {
-            "post": _op("claims.submit", "Submit a hospital's claim for a period (the same period again: that claim)", {
+            "post": _op("claims.submit", "Submit a hospital's claim for a month (none named: the last one) "
+                        "or since/until; the same period again answers that claim", {
                 "201": _ok("the claim and its lines"), "200": _ok("the claim already made"), "404": _ERROR,
                 "409": _ERROR}, body=_json_body({"type": "object", "required": ["fixmedins_code"], "properties": {
                     "fixmedins_code": {**_TEXT, "example": "T2"}, "month": month, "since": _DATE, "until": _DATE}})),
