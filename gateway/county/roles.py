@@ -17,6 +17,7 @@ ROLES: dict[str, str] = {
     "admin": "管理员",
     "reader": "只读",
 }
+HOST_ROLE = "host"  # a command on the gateway's own machine, with access to its store file
 DEMO_ROLE = "demo"  # a gateway without credentials (the demo): anybody may do anything, named by X-Operator
 
 _ALL = frozenset(ROLES)
@@ -35,6 +36,10 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "identities.upload": ("上传扶贫办、民政、残联名单", frozenset({"operator", "admin"})),
     "identities.apply": ("应用名单差异（全部或部分）", frozenset({"reviewer"})),
     "identities.refuse": ("退回名单", frozenset({"reviewer", "second_reviewer"})),
+    # Commands run on the gateway's host with its store file (`hisgw export`, `hisgw backup`): the host's
+    # account, not a token, is who did it; they are audited like any county write.
+    "export.make": ("按协议导出脱敏数据（主机命令）", frozenset({HOST_ROLE})),
+    "backup.make": ("生成月度备份（主机命令或计划任务）", frozenset({HOST_ROLE})),
 }
 
 
@@ -60,8 +65,9 @@ def approver_refusal(actor: Actor, proposer: str) -> str | None:
 
 def roles_table() -> str:
     """The permission table as Markdown, for the README."""
-    roles = list(ROLES)
-    head = "| action | " + " | ".join(f"{ROLES[r]} {r}" for r in roles) + " |"
+    names = {**ROLES, HOST_ROLE: "主机"}
+    roles = list(names)
+    head = "| action | " + " | ".join(f"{names[r]} {r}" for r in roles) + " |"
     rule = "|---|" + "---|" * len(roles)
     lines = [head, rule]
     for action, (what, allowed) in ACTIONS.items():
