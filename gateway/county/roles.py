@@ -30,6 +30,7 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "policy.read": ("查看、检查、比较政策版本，政策模拟测算", _ALL),
     "identities.read": ("查看名单导入及其差异", _ALL - {"finance"}),
     "coverage.read": ("应保尽保、未保有因月度比对", _ALL),
+    "reports.read": ("下载统计报表（附件5）", _ALL),
     "refdata.import": ("导入基础数据（人员、机构、目录、身份属性目录）", frozenset({"admin"})),
     "policy.draft": ("上传政策草案", frozenset({"operator", "admin"})),
     "policy.publish": ("发布政策（定生效日）", frozenset({"reviewer", "second_reviewer"})),
