@@ -1,4 +1,5 @@
-"""`hisgw report annex5|annex4 --month 2026-05 [--format xlsx] [--out FILE]`: a report from the store file."""
+"""`hisgw report annex5|annex4 --month 2026-05 [--format csv|json|xlsx|html|pdf] [--out FILE]`: from the
+store file."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--month", help="YYYY-MM")
     parser.add_argument("--since", help="YYYY-MM-DD, inclusive (with --until, instead of --month)")
     parser.add_argument("--until", help="YYYY-MM-DD, inclusive")
-    parser.add_argument("--format", choices=(*FORMATS, "pdf"), default="csv", help="pdf: annex4 only")
+    parser.add_argument("--format", choices=tuple(FORMATS), default="csv")
     parser.add_argument("--unit", choices=("wan", "yuan"), default="wan", help="amounts in 万元 (default) or 元")
     parser.add_argument("--unit-name", default="", help="填报单位")
     parser.add_argument("--out", type=Path, help="file to write (default: standard output; xlsx needs a file)")
@@ -35,9 +36,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     if args.format in ("xlsx", "pdf") and args.out is None:
         print(f"hisgw report: --format {args.format} needs --out FILE", file=sys.stderr)
-        return 2
-    if args.format == "pdf" and args.name == "annex5":
-        print("hisgw report: annex5 is json, csv, xlsx or html", file=sys.stderr)
         return 2
     store = SqliteStore(settings.db_path)
     try:
