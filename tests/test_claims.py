@@ -226,6 +226,8 @@ async def test_two_months_of_claims_the_account_and_annex4(tmp_path: Path) -> No
         assert status == 200 and line_of(seen, x.setl_id)["decision"]["reason"] == "R06"
         status, _ = await signed(county, "GET", f"/claims/v1/claims/{claims['T2']['claim_id']}", "T3")
         assert status == 404
+        status, own = await signed(county, "GET", "/claims/v1/claims", "T3")
+        assert status == 200 and [c["claim_id"] for c in own["claims"]] == [claims["T3"]["claim_id"]]
 
         # April: T2 explains its refusal, T1 corrects (reverse and settle again), T3 reverses a paid settlement.
         status, body = await signed(county, "POST", f"/claims/v1/claims/{claims['T2']['claim_id']}/lines/{x_no}/"

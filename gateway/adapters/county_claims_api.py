@@ -219,6 +219,15 @@ async def hospital_submit(request: web.Request, hospital: str | None, body: dict
 
 
 @_hospital_route
+async def hospital_listing(request: web.Request, hospital: str | None, body: dict[str, Any]) -> tuple[Any, int]:
+    """The signing hospital's own claims, newest first (the demo: ?fixmedins_code=)."""
+    code = hospital if hospital is not None else _hospital_code(request.query.get("fixmedins_code"))
+    state = request.query.get("state", "")
+    store = request.app[GATEWAY].deps.store
+    return await request.app[GATEWAY].run(lambda: claim_service.listing(store, code, state, 100)), 200
+
+
+@_hospital_route
 async def hospital_fetch(request: web.Request, hospital: str | None, body: dict[str, Any]) -> tuple[Any, int]:
     claim_id = int_param(request.match_info["claim_id"], "claim_id")
     store = request.app[GATEWAY].deps.store
@@ -254,5 +263,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/county/v1/account/receipts", receive)
     app.router.add_get("/county/v1/reports/annex4", annex4_report)
     app.router.add_post("/claims/v1/claims", hospital_submit)
+    app.router.add_get("/claims/v1/claims", hospital_listing)
     app.router.add_get("/claims/v1/claims/{claim_id}", hospital_fetch)
     app.router.add_post("/claims/v1/claims/{claim_id}/lines/{line_no}/explanation", hospital_explain)
