@@ -211,7 +211,9 @@ async def test_two_months_of_claims_the_account_and_annex4(tmp_path: Path) -> No
             payment = {"paid_on": "2026-04-10", "amount": money(expected), "reference": f"BK-{code}-03"}
             paid = await call(county, "POST", f"/county/v1/claims/{claim_id}/pay", "caiwu1", json=payment)
             assert paid["state"] == "paid" and not paid.get("replayed")
-            assert (await call(county, "POST", f"/county/v1/claims/{claim_id}/pay", "caiwu1", json=payment))["replayed"]
+            again_written = {**payment, "amount": payment["amount"] + "0"}  # 16536.250: the same payment
+            assert (await call(county, "POST", f"/county/v1/claims/{claim_id}/pay", "caiwu1",
+                               json=again_written))["replayed"]
             status, body = await county.call("POST", f"/county/v1/claims/{claim_id}/pay", "caiwu1",
                                              json={**payment, "reference": "OTHER"})
             assert status == 409
@@ -254,6 +256,11 @@ async def test_two_months_of_claims_the_account_and_annex4(tmp_path: Path) -> No
             expected = {(b.setl_id, "settlement"): b.owed for b in april if b.hospital == code}
             expected.update(carried_back[code])
             assert {(line["setl_id"], line["kind"]): Decimal(line["amount"]) for line in claim["lines"]} == expected
+            if code == "T3":  # a recovery is never refused: the hospital would keep what the funds paid back
+                back = line_of(claim, z.setl_id, "reversal")["line_no"]
+                status, body = await county.call("POST", f"/county/v1/claims/{claim['claim_id']}/lines/{back}/decision",
+                                                 "shenhe1", json={"decision": "refuse", "reason": "R05"})
+                assert status == 400 and "只能审核通过" in body["message"]
             paid = await review_and_pay(county, claim["claim_id"], "2026-05-10")
             assert Decimal(paid["totals"]["accepted"]) == sum(expected.values(), Decimal(0))
             paid_total += sum(expected.values(), Decimal(0))

@@ -167,7 +167,7 @@ def step(store: Store, actor: Actor, claim_id: int, done: Step, body: Mapping[st
     events = store.claim_events(claim.fixmedins_code, claim_id)
     steps = [e for e in events if e.line_no == 0]
     if steps and steps[-1].event == done.value and TRANSITIONS.get((_before(done, state), done)) == state:
-        if done is Step.PAY and _payment(body) != _payment(steps[-1].detail):
+        if done is Step.PAY and _payment(body) != _payment(steps[-1].detail, parsed=False):
             raise conflict("该申报单已拨付，且拨付信息与此次不同", payment=dict(steps[-1].detail))
         return {**document(store, claim), "replayed": True}
     target = next_state(state, done)
@@ -197,7 +197,14 @@ def _before(done: Step, state: ClaimState) -> ClaimState:
     return state
 
 
-def _payment(detail: Mapping[str, object]) -> tuple[str, str, str]:
+def _payment(detail: Mapping[str, object], *, parsed: bool = True) -> tuple[str, str, str]:
+    """A payment as (date, amount to the fen, reference): a repeat written 16536.250 is the same payment."""
+    if parsed:
+        try:
+            paid_on, amount, reference = _pay_fields(detail)
+        except CountyRefusal:
+            return "", "", ""
+        return paid_on.isoformat(), _money(amount), reference
     return str(detail.get("paid_on", "")), str(detail.get("amount", "")), str(detail.get("reference", ""))
 
 

@@ -117,6 +117,8 @@ def decision_of(body: Mapping[str, object], line: ClaimLine) -> Decision:
         return Decision(True, note=note)
     if kind != "refuse":
         raise bad_input("decision 应为 accept 或 refuse")
+    if line.kind == "reversal":  # refusing a recovery would leave the hospital what the funds paid back
+        raise bad_input("撤销冲减行是收回已拨付的金额，只能审核通过")
     reason = body.get("reason")
     if reason not in REASONS:
         raise bad_input(f"拒付须有原因代码 reason：{'，'.join(f'{k} {v}' for k, v in REASONS.items())}")
