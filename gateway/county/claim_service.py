@@ -166,7 +166,7 @@ def step(store: Store, actor: Actor, claim_id: int, done: Step, body: Mapping[st
     state = ClaimState(claim.state)
     events = store.claim_events(claim.fixmedins_code, claim_id)
     steps = [e for e in events if e.line_no == 0]
-    if steps and steps[-1].event == done.value and TRANSITIONS.get((_before(done, state), done)) == state:
+    if steps and steps[-1].event == done.value and _led_to(done, state):
         if done is Step.PAY and _payment(body) != _payment(steps[-1].detail, parsed=False):
             raise conflict("该申报单已拨付，且拨付信息与此次不同", payment=dict(steps[-1].detail))
         return {**document(store, claim), "replayed": True}
@@ -189,12 +189,9 @@ def step(store: Store, actor: Actor, claim_id: int, done: Step, body: Mapping[st
         return document(store, get(store, claim_id))
 
 
-def _before(done: Step, state: ClaimState) -> ClaimState:
-    """The state the step leaves from when it leads to `state` (for a repeated step), else `state` itself."""
-    for (source, event), target in TRANSITIONS.items():
-        if event is done and target is state:
-            return source
-    return state
+def _led_to(done: Step, state: ClaimState) -> bool:
+    """Whether `state` is where `done` leads (the claim's last step was this one: a repeat)."""
+    return any(event is done and target is state for (_source, event), target in TRANSITIONS.items())
 
 
 def _payment(detail: Mapping[str, object], *, parsed: bool = True) -> tuple[str, str, str]:
