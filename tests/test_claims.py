@@ -261,6 +261,12 @@ async def test_two_months_of_claims_the_account_and_annex4(tmp_path: Path) -> No
                 status, body = await county.call("POST", f"/county/v1/claims/{claim['claim_id']}/lines/{back}/decision",
                                                  "shenhe1", json={"decision": "refuse", "reason": "R05"})
                 assert status == 400 and "只能审核通过" in body["message"]
+            if code == "T1":  # 复审 sends it back once; 初审 closes again, with nothing left undecided
+                await call(county, "POST", f"/county/v1/claims/{claim['claim_id']}/first-review", "shenhe1",
+                           json={"accept_rest": True})
+                back_to = await call(county, "POST", f"/county/v1/claims/{claim['claim_id']}/send-back", "fuhe1",
+                                     json={"note": "请核对第 1 行"})
+                assert back_to["state"] == "submitted" and back_to["next"] == ["first_review"]
             paid = await review_and_pay(county, claim["claim_id"], "2026-05-10")
             assert Decimal(paid["totals"]["accepted"]) == sum(expected.values(), Decimal(0))
             paid_total += sum(expected.values(), Decimal(0))
@@ -365,3 +371,41 @@ async def test_a_finance_month_from_the_command_line(tmp_path: Path) -> None:
         # 本次合计: income 20,000.00; 结算费用 18,000.00 (the ledger's: refusals are the claim's); 结余 2,000.00
         assert rows[1].startswith("本次合计,20000.00,0.00,0.00,20000.00,20000.00,1,18000.00,1,15172.50,")
         assert rows[1].endswith(",2000.00")
+
+
+def test_whoever_took_part_in_the_first_review_never_confirms_it() -> None:
+    """On a gateway without credentials every role may act, but not the same person twice (audited refusal)."""
+    from gateway.canonical import calls as c
+    from gateway.canonical.answers import AdmissionAnswer, SettlementAnswer
+    from gateway.county import claim_service
+    from gateway.county.period import month
+    from gateway.county.records import AuditQuery
+    from gateway.county.roles import Actor
+    from tests.test_annex5 import ClockedHospital
+    from tests.test_settlement_properties import service
+
+    later = datetime(2027, 1, 5)
+    with service() as deps:
+        hospital = ClockedHospital(deps, "T1")
+        hospital.at = datetime(2026, 3, 3, 9, 0)
+        person = PERSONS["poor"]
+        admitted = hospital(c.Admission(psn_no=person.psn_no, insutype=person.insutype, begntime=hospital.at))
+        assert isinstance(admitted, AdmissionAnswer)
+        hospital(c.FeeUpload(admitted.mdtrt_id, person.psn_no, (c.FeeLine(
+            feedetl_sn="1", mdtrt_id=admitted.mdtrt_id, psn_no=person.psn_no, med_list_codg="A", cnt=Decimal(1),
+            pric=Decimal(3000), det_item_fee_sumamt=Decimal(3000), fee_ocur_time=hospital.at),)))
+        assert isinstance(hospital(c.Settle(mdtrt_id=admitted.mdtrt_id, psn_no=person.psn_no, trial=False)),
+                          SettlementAnswer)
+        alice, bob = Actor("alice", "demo"), Actor("bob", "demo")
+        claim = claim_service.submit(deps.store, alice, "T1", month("2026-03"), "r1", later)
+        claim_service.decide(deps.store, bob, claim["claim_id"], 1, {"decision": "accept"}, "r2", later)
+        claim_service.step(deps.store, alice, claim["claim_id"], Step.FIRST_REVIEW, {}, "r3", later)
+        with pytest.raises(CountyRefusal, match="bob 参与了该申报单的初审"):
+            claim_service.step(deps.store, bob, claim["claim_id"], Step.SECOND_REVIEW, {}, "r4", later)
+        with pytest.raises(CountyRefusal, match="alice 参与了该申报单的初审"):
+            claim_service.step(deps.store, alice, claim["claim_id"], Step.SEND_BACK, {}, "r5", later)
+        refused = deps.store.audit_search(AuditQuery(action="claims.confirm"))
+        assert [(e.operator, "refused" in e.after) for e in refused] == [("alice", True), ("bob", True)]
+        carol = Actor("carol", "demo")
+        done = claim_service.step(deps.store, carol, claim["claim_id"], Step.SECOND_REVIEW, {}, "r6", later)
+        assert done["state"] == "second_reviewed"
