@@ -155,4 +155,9 @@ def test_every_format_carries_the_same_figures() -> None:
     assert sheet.cell(4, 8).value == "结算费用" and "结算资金支出" in [sheet.cell(3, n).value for n in range(1, 10)]
     page = render(table, "html", unit_name="测试县医保局").decode("utf-8")
     assert f"{paid:.2f}" in page and "本年度结算资金累计结余" in page
-    assert render(table, "pdf").startswith(b"%PDF")
+    import subprocess
+
+    printed = render(table, "pdf")
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=printed, capture_output=True, check=True).stdout
+    rows_read = [line.split() for line in text.decode("utf-8").splitlines() if line.strip().startswith("本次合计")]
+    assert rows_read and rows_read[0][7] == f"{paid:.2f}", text.decode("utf-8")  # 结算费用, never wrapped
