@@ -8,7 +8,7 @@ simply asks again; a different repeat (another bank reference) is refused, never
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -280,8 +280,26 @@ def totals(store: Store, claim: ClaimRecord) -> dict[str, Any]:
 
 
 def _line_document(store: Store, claim: ClaimRecord, line_no: int) -> dict[str, Any]:
-    found = [d for d in document(store, claim)["lines"] if d["line_no"] == line_no]
-    return {"code": 0, "claim_id": claim.claim_id, "state": claim.state, "line": found[0]}
+    """One line as a reviewer sees it after deciding it (not the whole claim: a claim can have thousands)."""
+    events = store.claim_events(claim.fixmedins_code, claim.claim_id)
+    return {"code": 0, "claim_id": claim.claim_id, "state": claim.state,
+            "line": _line_doc(store, _line(store, claim, line_no), events)}
+
+
+def _line_doc(store: Store, line: ClaimLine, events: Sequence[ClaimEvent],
+              standing: Mapping[tuple[int, int], Decision] | None = None) -> dict[str, Any]:
+    decision = (decisions(events) if standing is None else standing).get((line.claim_id, line.line_no))
+    accepted, refused = outcome(line, decision)
+    settled = store.settlement(line.setl_id)
+    explained = [e.detail.get("note") for e in events if e.event == "explain" and e.line_no == line.line_no]
+    return {
+        "line_no": line.line_no, "kind": line.kind, "setl_id": line.setl_id, "psn_no": line.psn_no,
+        "setl_time": line.setl_time.isoformat(sep=" "), "medfee_sumamt": _money(line.medfee_sumamt),
+        "funds": {code: _money(amount) for code, amount in line.funds}, "amount": _money(line.amount),
+        "origin": line.origin, "settlement_status": settled.status if settled else "",
+        "decision": decision.document() if decision else None,
+        "accepted": _money(total(accepted)), "refused": _money(total(refused)),
+        "explanation": explained[-1] if explained else None}
 
 
 def document(store: Store, claim: ClaimRecord, *, lines: bool = True) -> dict[str, Any]:
@@ -300,20 +318,9 @@ def document(store: Store, claim: ClaimRecord, *, lines: bool = True) -> dict[st
     }
     if lines:
         standing = decisions(events)
-        explained = {e.line_no: e.detail.get("note") for e in events if e.event == "explain"}
-        doc["lines"] = []
-        for line in store.claim_lines(claim.fixmedins_code, claim.claim_id):
-            decision = standing.get((claim.claim_id, line.line_no))
-            accepted, refused = outcome(line, decision)
-            settled = store.settlement(line.setl_id)
-            doc["lines"].append({
-                "line_no": line.line_no, "kind": line.kind, "setl_id": line.setl_id, "psn_no": line.psn_no,
-                "setl_time": line.setl_time.isoformat(sep=" "), "medfee_sumamt": _money(line.medfee_sumamt),
-                "funds": {code: _money(amount) for code, amount in line.funds}, "amount": _money(line.amount),
-                "origin": line.origin, "settlement_status": settled.status if settled else "",
-                "decision": decision.document() if decision else None,
-                "accepted": _money(total(accepted)), "refused": _money(total(refused)),
-                "explanation": explained.get(line.line_no)})
+        line_events = [e for e in events if e.event == "explain"]
+        doc["lines"] = [_line_doc(store, line, line_events, standing)
+                        for line in store.claim_lines(claim.fixmedins_code, claim.claim_id)]
     return doc
 
 
