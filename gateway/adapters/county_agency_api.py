@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.adapters.county_api import Context, answer, route
+from gateway.adapters.county_api import Context, route
 from gateway.adapters.nhsa.encode import settlement_output
 from gateway.adapters.nhsa.fields import Fields
 from gateway.county import agency_service
@@ -20,7 +20,7 @@ from gateway.county.agency_service import CALLER, AgencyResult
 from gateway.county.errors import CountyRefusal, bad_input
 from gateway.errors import BusinessError, GatewayError, InputError, InvalidValue, NotFoundError
 from gateway.journal.model import Exchange, Keys
-from gateway.mapping.jsondoc import parse_json
+from gateway.mapping.jsondoc import dumps, parse_json
 from gateway.money import ZERO
 
 MAX_LINES = 10000
@@ -92,7 +92,7 @@ def document(result: AgencyResult) -> dict[str, Any]:
 
 
 def _encode(result: AgencyResult) -> bytes:
-    return answer(document(result)).body  # type: ignore[return-value]
+    return dumps(document(result), "utf-8")
 
 
 def _refusal(exc: GatewayError) -> CountyRefusal:
@@ -170,7 +170,7 @@ async def show(request: web.Request, ctx: Context) -> web.Response:
         result = await ctx.gateway.run(lambda: agency_service.show(store, setl_id))
     except GatewayError as exc:
         raise _refusal(exc) from exc
-    return answer(document(result))
+    return web.Response(body=_encode(result), content_type="application/json", charset="utf-8")
 
 
 def add_routes(app: web.Application) -> None:

@@ -1,0 +1,202 @@
+"""The agency window (Hunan 三(二)3): out-of-county stays settled by a county operator, over the county API.
+
+Every expected figure is worked out here by hand from DOMAIN.md's reference policy (the demo county's), with the
+arithmetic written beside it, never by the engine.
+
+The rules these cases rest on:
+- in-policy = total − 全自费 (丙) − 先行自付 (乙 × selfpay_prop, or what the hospital's settlement split off);
+- basic already settled there (mode basic_settled): basic is what that hospital paid, taken as it is; the compliant
+  self-pay the later funds work on is in-policy − that basic (the 10% 转外自付 sits inside it);
+- fully self-paid (mode self_paid): the whole chain with the out-of-county rules: 转外自付 = round(10% × in-policy),
+  basic base = in-policy − 转外自付, then deductible and ratio by level (poor: halved, +10 points);
+- critical illness on the year's cumulative compliant self-pay above 7,500 (poor), segments at 65/75/85%;
+- 特惠保 (0001) 50% of what is left, assistance 80% (0004: 100%) of what is left then;
+- hospital reduction is the in-county rule only: never out of county;
+- backstop (0001) = max(0, personal so far − round(10% × total)).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tests.county_support import County, county_gateway
+
+D = Decimal
+
+
+def paid(body: dict[str, Any]) -> dict[str, Decimal]:
+    return {row["fund_pay_type"]: D(str(row["fund_payamt"])) for row in body["setldetail"]}
+
+
+def money(body: dict[str, Any], key: str) -> Decimal:
+    return D(str(body["setlinfo"][key]))
+
+
+async def post(county: County, path: str, name: str, request_id: str, payload: Any = None) -> tuple[int, Any]:
+    return await county.call("POST", path, name, json=payload, headers={"X-Request-Id": request_id})
+
+
+# TP0001 (0001 建档立卡), level-3 hospital TX of another area: basic already settled there at 9,800.00.
+STAY_A = {
+    "mode": "basic_settled", "psn_no": "TP0001", "fixmedins_code": "TX", "begndate": "2026-03-02",
+    "enddate": "2026-03-12", "invoice_no": "TX-JS-0001", "medfee_sumamt": "20000.00", "hifp_pay": "9800.00",
+    "act_pay_dedc": "500.00",
+    "lines": [
+        {"med_chrgitm_type": "09", "chrgitm_lv": "01", "det_item_fee_sumamt": "8000.00"},
+        {"med_chrgitm_type": "03", "chrgitm_lv": "01", "det_item_fee_sumamt": "4000.00"},
+        {"med_chrgitm_type": "09", "chrgitm_lv": "02", "det_item_fee_sumamt": "5000.00", "preselfpay_amt": "500.00"},
+        {"med_chrgitm_type": "08", "chrgitm_lv": "03", "det_item_fee_sumamt": "3000.00"},
+    ],
+}
+# total 20,000.00; 全自费 3,000.00; 先行自付 500.00 (as TX split it); in-policy 16,500.00
+# basic 9,800.00 (TX's); compliant 16,500 − 9,800 = 6,700.00: below 7,500 → critical 0 (year base 6,700.00)
+# 特惠保 50% × 6,700 = 3,350.00; left 3,350.00; assistance 80% × 3,350 = 2,680.00
+# hospital reduction: in county only → none; personal so far 20,000 − 9,800 − 3,350 − 2,680 = 4,170.00
+# backstop 4,170 − round(10% × 20,000) = 4,170 − 2,000 = 2,170.00; personal 2,000.00
+EXPECTED_A = {"390100": D("9800.00"), "620100": D("3350.00"), "610100": D("2680.00"), "640100": D("2170.00")}
+
+# The same person again in the year, basic settled at 5,000.00: 甲 10,000.00, 丙 1,000.00.
+STAY_A2 = {
+    "mode": "basic_settled", "psn_no": "TP0001", "fixmedins_code": "TX", "begndate": "2026-06-01",
+    "enddate": "2026-06-05", "hifp_pay": "5000.00",
+    "lines": [{"med_chrgitm_type": "05", "chrgitm_lv": "01", "det_item_fee_sumamt": "10000.00"},
+              {"med_chrgitm_type": "08", "chrgitm_lv": "03", "det_item_fee_sumamt": "1000.00"}],
+}
+# in-policy 10,000.00; compliant 10,000 − 5,000 = 5,000.00; year base 6,700 + 5,000 = 11,700.00
+# critical (11,700 − 7,500) × 65% = 2,730.00, paid before 0 → 2,730.00; left 5,000 − 2,730 = 2,270.00
+# 特惠保 50% × 2,270 = 1,135.00; assistance 80% × 1,135 = 908.00
+# personal so far 11,000 − 5,000 − 2,730 − 1,135 − 908 = 1,227.00; backstop 1,227 − 1,100 = 127.00; personal 1,100.00
+EXPECTED_A2 = {"390100": D("5000.00"), "390200": D("2730.00"), "620100": D("1135.00"), "610100": D("908.00"),
+               "640100": D("127.00")}
+
+# TP0002 (0002 城镇低保), fully self-paid at a level-3 hospital not in the registry; the invoice's fee list.
+STAY_B = {
+    "mode": "self_paid", "psn_no": "TP0002", "fixmedins_code": "G440106001", "fixmedins_name": "某省外三甲医院",
+    "hosp_lv": 3, "admdvs": "440106", "begndate": "2026-04-01", "enddate": "2026-04-20", "invoice_no": "FP0099",
+    "lines": [
+        {"med_chrgitm_type": "06", "chrgitm_lv": "01", "det_item_fee_sumamt": "30000.00", "med_list_name": "手术"},
+        {"med_list_codg": "B20", "det_item_fee_sumamt": "20000.00", "cnt": "100", "pric": "200"},
+        {"med_chrgitm_type": "09", "chrgitm_lv": "02", "selfpay_prop": "0.15", "det_item_fee_sumamt": "1234.56"},
+        {"med_list_codg": "C", "det_item_fee_sumamt": "8765.44"},
+    ],
+}
+# total 60,000.00; 全自费 8,765.44; 先行自付 round(20,000 × 20%) + round(1,234.56 × 15% = 185.184) = 4,000 + 185.18
+# = 4,185.18; in-policy 60,000 − 8,765.44 − 4,185.18 = 47,049.38
+# 转外自付 round(10% × 47,049.38 = 4,704.938) = 4,704.94; basic base 47,049.38 − 4,704.94 = 42,344.44
+# basic level 3 poor: (42,344.44 − 500) × 70% = 29,291.108 → 29,291.11
+# compliant 47,049.38 − 29,291.11 = 17,758.27; critical (17,758.27 − 7,500) × 65% = 6,667.8755 → 6,667.88
+# left 17,758.27 − 6,667.88 = 11,090.39; no 特惠保 (not 0001); assistance 80% × 11,090.39 = 8,872.312 → 8,872.31
+# no hospital reduction (out of county), no backstop (not 0001); personal 60,000 − 29,291.11 − 6,667.88 − 8,872.31
+# = 15,168.70
+EXPECTED_B = {"390100": D("29291.11"), "390200": D("6667.88"), "610100": D("8872.31")}
+
+
+async def test_the_two_window_cases_settle_to_the_fen(tmp_path: Path) -> None:
+    async with county_gateway(tmp_path, signed=True) as county:
+        status, a = await post(county, "/county/v1/agency/settlements", "jingban1", "win-a", STAY_A)
+        assert status == 200, a
+        assert paid(a) == EXPECTED_A
+        assert money(a, "psn_part_amt") == D("2000.00") and money(a, "hosp_part_amt") == 0
+        assert money(a, "inscp_scp_amt") == D("16500.00") and money(a, "act_pay_dedc") == D("500.00")
+        assert money(a, "referral_selfpay_amt") == D("1650.00")  # 10% × 16,500, inside TX's basic: shown only
+        assert money(a, "medfee_sumamt") == money(a, "fund_pay_sumamt") + money(a, "psn_part_amt")
+
+        status, a2 = await post(county, "/county/v1/agency/settlements", "jingban2", "win-a2", STAY_A2)
+        assert status == 200, a2
+        assert paid(a2) == EXPECTED_A2 and money(a2, "psn_part_amt") == D("1100.00")
+
+        status, b = await post(county, "/county/v1/agency/settlements", "jingban1", "win-b", STAY_B)
+        assert status == 200, b
+        assert paid(b) == EXPECTED_B
+        assert money(b, "referral_selfpay_amt") == D("4704.94") and money(b, "act_pay_dedc") == D("500.00")
+        assert money(b, "preselfpay_amt") == D("4185.18") and money(b, "psn_part_amt") == D("15168.70")
+
+        store = county.gateway.deps.store
+        ytd = await county.gateway.run(lambda: store.year_to_date("TP0001", 2026))
+        assert ytd["390200:base"] == D("11700.00")  # 6,700 + 5,000
+        assert ytd["390100"] == D("14800.00") and ytd["620100"] == D("4485.00")
+
+        # Reversal: every accumulator loses exactly what stay A added; A2 is not recomputed.
+        status, r = await post(county, f"/county/v1/agency/settlements/{a['setl_id']}/reverse", "shenhe1", "rev-a")
+        assert status == 200, r
+        assert r["status"] == "reversal" and money(r, "medfee_sumamt") == D("-20000.00")
+        ytd = await county.gateway.run(lambda: store.year_to_date("TP0001", 2026))
+        assert ytd["390200:base"] == D("5000.00") and ytd["390200"] == D("2730.00")
+        assert ytd["390100"] == D("5000.00") and ytd["640100"] == D("127.00") and ytd["610100"] == D("908.00")
+        status, again = await post(county, f"/county/v1/agency/settlements/{a['setl_id']}/reverse", "shenhe1",
+                                   "rev-a-2")
+        assert status == 409, again
+
+
+async def test_retries_duplicates_and_refusals(tmp_path: Path) -> None:
+    async with county_gateway(tmp_path, signed=True) as county:
+        first = await county.session.post(f"{county.url}/county/v1/agency/settlements", json=STAY_A,
+                                          headers={**county.headers("jingban1"), "X-Request-Id": "same-1"})
+        body = await first.read()
+        retry = await county.session.post(f"{county.url}/county/v1/agency/settlements", json=STAY_A,
+                                          headers={**county.headers("jingban1"), "X-Request-Id": "same-1"})
+        assert first.status == retry.status == 200
+        assert await retry.read() == body and retry.headers["X-Replayed"] == "1"  # the first answer, byte for byte
+        store = county.gateway.deps.store
+        counts = await county.gateway.run(store.counts)
+        assert counts["settlements"] == 1
+
+        status, other = await post(county, "/county/v1/agency/settlements", "jingban1", "same-1",
+                                   {**STAY_A, "hifp_pay": "9000.00"})
+        assert status == 409 and other["code"] == "HG3013"
+        status, twice = await post(county, "/county/v1/agency/settlements", "jingban1", "other-id", STAY_A)
+        assert status == 409 and twice["code"] == "HG3004", twice  # the same stay under a new id: not paid twice
+        status, none = await county.call("POST", "/county/v1/agency/settlements", "jingban1", json=STAY_A2)
+        assert status == 400 and "X-Request-Id" in none["message"]
+        status, _ = await post(county, "/county/v1/agency/settlements", "duzhe1", "r-1", STAY_A2)
+        assert status == 403
+        status, _ = await post(county, "/county/v1/agency/settlements", "shenhe1", "r-2", STAY_A2)
+        assert status == 403  # a reviewer reverses, never settles
+
+        for n, (change, field, code) in enumerate((
+                ({"fixmedins_code": "T2"}, "", "HG3000"),  # in county: the hospital's own window
+                ({"hifp_pay": "10000.01", "lines": STAY_A2["lines"]}, "hifp_pay", "HG1003"),  # > in-policy
+                ({"mode": "self_paid"}, "hifp_pay", "HG1003"),
+                ({"medfee_sumamt": "11000.01"}, "medfee_sumamt", "HG3005"),
+                ({"enddate": "2026-05-01"}, "enddate", "HG1003"),
+                ({"lines": [{"med_chrgitm_type": "09", "chrgitm_lv": "02", "det_item_fee_sumamt": "10"}]},
+                 "lines[0].selfpay_prop", "HG1002"),
+                ({"lines": [{"med_list_codg": "B10", "chrgitm_lv": "01", "det_item_fee_sumamt": "10"}]},
+                 "lines[0].chrgitm_lv", "HG1003"),
+                ({"fixmedins_code": "NEW1"}, "fixmedins_code", "HG1003"),
+                ({"psn_no": "TP0012"}, "psn_no", "HG3001"))):
+            entry = {**STAY_A2, "medfee_sumamt": None, **change}
+            status, wrong = await post(county, "/county/v1/agency/settlements", "jingban1", f"bad-{n}",
+                                       {k: v for k, v in entry.items() if v is not None})
+            assert status in (400, 404, 409) and wrong["code"] == code, (change, wrong)
+            assert field in wrong["message"], (change, wrong)
+
+        status, audit = await county.call("GET", "/county/v1/audit?action=agency.", "duzhe1")
+        entries = audit["entries"]
+        assert [(e["action"], e["request_id"]) for e in entries if "refused" not in e["after"]] == [
+            ("agency.settle", "same-1")]
+        assert {e["operator"] for e in entries if "refused" in e["after"]} == {"duzhe1", "shenhe1"}
+        rows = await county.gateway.run(lambda: store.journal_search(__import__(
+            "gateway.journal.model", fromlist=["JournalQuery"]).JournalQuery(hospital="county", limit=100)))
+        outcomes = sorted(r.outcome for r in rows if r.msgid == "same-1")
+        assert outcomes == ["error", "ok", "replayed"]  # the attempt with another body was journalled too
+
+
+async def test_a_window_settlement_is_in_the_reports_and_has_a_sheet(tmp_path: Path) -> None:
+    async with county_gateway(tmp_path, signed=True) as county:
+        status, b = await post(county, "/county/v1/agency/settlements", "jingban1", "win-b", STAY_B)
+        assert status == 200, b
+        month = b["setlinfo"]["setl_time"][:7]
+        status, table = await county.call("GET", f"/county/v1/reports/annex5?month={month}&unit=yuan", "duzhe1")
+        assert status == 200
+        total = table.get("total", table)
+        text = str(total)
+        assert "29291.11" in text and "8872.31" in text, text[:2000]
+        status, sheet = await county.call("GET", f"/sheet/v1/{b['setl_id']}.json", "duzhe1")
+        assert status == 200, sheet
+        assert "某省外三甲医院" in str(sheet) and "29291.11" in str(sheet)
+        rows = await county.gateway.run(lambda: list(county.gateway.deps.store.ledger(
+            __import__("datetime").datetime(2000, 1, 1), __import__("datetime").datetime(2100, 1, 1))))
+        assert [(r.agency, r.in_county, r.sign) for r in rows] == [("self_paid", False, 1)]
