@@ -200,3 +200,25 @@ async def test_a_window_settlement_is_in_the_reports_and_has_a_sheet(tmp_path: P
         rows = await county.gateway.run(lambda: list(county.gateway.deps.store.ledger(
             __import__("datetime").datetime(2000, 1, 1), __import__("datetime").datetime(2100, 1, 1))))
         assert [(r.agency, r.in_county, r.sign) for r in rows] == [("self_paid", False, 1)]
+
+
+async def test_the_cli_twin_settles_retries_and_reverses(tmp_path: Path) -> None:
+    import json
+
+    from tests.test_county_cli import hisgw
+
+    async with county_gateway(tmp_path, signed=True) as county:
+        entry = tmp_path / "stay-b.json"
+        entry.write_text(json.dumps(STAY_B, ensure_ascii=False), encoding="utf-8")
+        code, out, err = await hisgw(county, "jingban1", "agency", "settle", str(entry), "--request-id", "cli-b")
+        assert code == 0, err
+        assert "390100 城乡居民基本医疗保险基金: 29291.11" in out and "个人自付 15168.70" in out, out
+        setl_id = out.split()[1]
+        code, again, err = await hisgw(county, "jingban1", "agency", "settle", str(entry), "--request-id", "cli-b")
+        assert code == 0 and again == out  # the retry is the first answer
+        code, out, err = await hisgw(county, "jingban1", "agency", "settle", str(entry))
+        assert code == 1 and "HG3004" in err
+        code, out, err = await hisgw(county, "shenhe1", "agency", "reverse", setl_id)
+        assert code == 0 and out.startswith("reversal ") and "-29291.11" in out, (out, err)
+        code, out, err = await hisgw(county, "duzhe1", "agency", "show", setl_id)
+        assert code == 0 and out.startswith(f"reversed {setl_id}"), out
