@@ -222,3 +222,27 @@ async def test_the_cli_twin_settles_retries_and_reverses(tmp_path: Path) -> None
         assert code == 0 and out.startswith("reversal ") and "-29291.11" in out, (out, err)
         code, out, err = await hisgw(county, "duzhe1", "agency", "show", setl_id)
         assert code == 0 and out.startswith(f"reversed {setl_id}"), out
+
+
+async def test_a_what_if_keeps_the_basic_paid_elsewhere(tmp_path: Path) -> None:
+    from gateway.engine.policy import default_policy_path
+
+    draft = default_policy_path().read_text(encoding="utf-8")
+    draft = draft.replace("ratio = { 1 = 0.95, 2 = 0.85, 3 = 0.70 }", "ratio = { 1 = 0.95, 2 = 0.85, 3 = 0.80 }")
+    draft = draft.replace('when = { attributes_any = ["0001"] }\nratio = 0.50', 'when = { attributes_any = ["0001"] }\n'
+                          'ratio = 0.60')
+    async with county_gateway(tmp_path, signed=True) as county:
+        status, a = await post(county, "/county/v1/agency/settlements", "jingban1", "win-a", STAY_A)
+        assert status == 200
+        status, _ = await county.call("POST", "/county/v1/policies", "jingban1", data=draft.encode("utf-8"))
+        assert status == 201
+        day = a["setlinfo"]["setl_time"][:10]
+        status, body = await county.call("POST", "/county/v1/policies/1/whatif", "duzhe1",
+                                         json={"since": day, "until": day})
+        assert status == 200, body
+        change = {f["fund_pay_type"]: D(str(f["difference"])) for f in body["funds"]}
+        # basic stays 9,800.00 (paid at TX, whatever the draft's level-3 ratio); 特惠保 60% × 6,700 = 4,020 (+670);
+        # assistance 80% × (6,700 − 4,020) = 2,144 (−536); backstop (20,000 − 9,800 − 4,020 − 2,144) − 2,000 = 2,036
+        # (−134)
+        assert change.get("390100", D(0)) == 0
+        assert (change["620100"], change["610100"], change["640100"]) == (D("670.00"), D("-536.00"), D("-134.00"))
