@@ -165,6 +165,8 @@ async def test_retries_duplicates_and_refusals(tmp_path: Path) -> None:
                  "lines[0].selfpay_prop", "HG1002"),
                 ({"lines": [{"med_list_codg": "B10", "chrgitm_lv": "01", "det_item_fee_sumamt": "10"}]},
                  "lines[0].chrgitm_lv", "HG1003"),
+                ({"lines": [{"med_chrgitm_type": "09", "chrgitm_lv": "01", "det_item_fee_sumamt": "10", "cnt": "2",
+                             "pric": "6"}]}, "lines[0].det_item_fee_sumamt", "HG1003"),  # 2 × 6 ≠ 10
                 ({"fixmedins_code": "NEW1"}, "fixmedins_code", "HG1003"),
                 ({"psn_no": "TP0012"}, "psn_no", "HG3001"))):
             entry = {**STAY_A2, "medfee_sumamt": None, **change}

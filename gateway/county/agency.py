@@ -14,6 +14,7 @@ Pure: the entry in, the fee lines and the figures out. The store work is gateway
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +30,7 @@ from gateway.errors import InvalidValue, MissingField
 from gateway.money import ZERO, fen
 from gateway.store.records import StoredFeeLine
 
+LINE_AMOUNT_TOLERANCE = Decimal("0.01")  # as for a 2301 line (README, fee lines)
 MODES = {"basic_settled": "县外住院，出院已结算基本医保：经办结算其余各项",
          "self_paid": "县外住院，全自费出院：经办结算全部"}
 
@@ -92,6 +94,9 @@ def fee_lines(entry: AgencyEntry, catalogue: Mapping[str, CatalogueItem]) -> tup
                                field=f"{where}.med_chrgitm_type")
         if klass not in CATALOGUE_CLASSES:
             raise InvalidValue("收费项目等级应为 01 甲类、02 乙类、03 丙类", field=f"{where}.chrgitm_lv")
+        if line.pric is not None and abs(line.cnt * line.pric - line.amount) > LINE_AMOUNT_TOLERANCE:
+            raise InvalidValue(f"金额 {line.amount} 与 数量×单价 {line.cnt}×{line.pric} 不符",
+                               field=f"{where}.det_item_fee_sumamt")
         amounts = _amounts(line, klass, prop, where)
         share = prop if prop is not None else (ZERO if klass != CLASS_B or not line.amount
                                                else amounts.preselfpay_amt / line.amount)
@@ -99,7 +104,7 @@ def fee_lines(entry: AgencyEntry, catalogue: Mapping[str, CatalogueItem]) -> tup
             feedetl_sn=str(n + 1), init_feedetl_sn="", med_list_codg=line.med_list_codg, cnt=line.cnt,
             pric=line.pric if line.pric is not None else line.amount / line.cnt, amounts=amounts,
             chrgitm_lv=klass, med_chrgitm_type=category, selfpay_prop=share.normalize() if share else ZERO,
-            fingerprint=f'{{"agency":{n + 1},"name":{line.med_list_name!r}}}',
+            fingerprint=json.dumps({"agency": n + 1, "name": line.med_list_name}, ensure_ascii=False),
         ))
     return tuple(lines)
 
