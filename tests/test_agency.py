@@ -17,10 +17,20 @@ The rules these cases rest on:
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gateway.county.agency import AgencyEntry, EntryLine, fee_lines, settle_entry, totals_of
+from gateway.engine.policy import default_policy_path, load_policy
+from gateway.engine.types import StayFacts
+from gateway.errors import InvalidValue
+from gateway.journal.model import JournalQuery
+from gateway.money import fen
 from tests.county_support import County, county_gateway
 
 D = Decimal
@@ -180,8 +190,7 @@ async def test_retries_duplicates_and_refusals(tmp_path: Path) -> None:
         assert [(e["action"], e["request_id"]) for e in entries if "refused" not in e["after"]] == [
             ("agency.settle", "same-1")]
         assert {e["operator"] for e in entries if "refused" in e["after"]} == {"duzhe1", "shenhe1"}
-        rows = await county.gateway.run(lambda: store.journal_search(__import__(
-            "gateway.journal.model", fromlist=["JournalQuery"]).JournalQuery(hospital="county", limit=100)))
+        rows = await county.gateway.run(lambda: store.journal_search(JournalQuery(hospital="county", limit=100)))
         outcomes = sorted(r.outcome for r in rows if r.msgid == "same-1")
         assert outcomes == ["error", "ok", "replayed"]  # the attempt with another body was journalled too
 
@@ -200,7 +209,7 @@ async def test_a_window_settlement_is_in_the_reports_and_has_a_sheet(tmp_path: P
         assert status == 200, sheet
         assert "某省外三甲医院" in str(sheet) and "29291.11" in str(sheet)
         rows = await county.gateway.run(lambda: list(county.gateway.deps.store.ledger(
-            __import__("datetime").datetime(2000, 1, 1), __import__("datetime").datetime(2100, 1, 1))))
+            datetime(2000, 1, 1), datetime(2100, 1, 1))))
         assert [(r.agency, r.in_county, r.sign) for r in rows] == [("self_paid", False, 1)]
 
 
@@ -227,8 +236,6 @@ async def test_the_cli_twin_settles_retries_and_reverses(tmp_path: Path) -> None
 
 
 async def test_a_what_if_keeps_the_basic_paid_elsewhere(tmp_path: Path) -> None:
-    from gateway.engine.policy import default_policy_path
-
     draft = default_policy_path().read_text(encoding="utf-8")
     draft = draft.replace("ratio = { 1 = 0.95, 2 = 0.85, 3 = 0.70 }", "ratio = { 1 = 0.95, 2 = 0.85, 3 = 0.80 }")
     draft = draft.replace('when = { attributes_any = ["0001"] }\nratio = 0.50', 'when = { attributes_any = ["0001"] }\n'
@@ -248,3 +255,60 @@ async def test_a_what_if_keeps_the_basic_paid_elsewhere(tmp_path: Path) -> None:
         # (−134)
         assert change.get("390100", D(0)) == 0
         assert (change["620100"], change["610100"], change["640100"]) == (D("670.00"), D("-536.00"), D("-134.00"))
+
+
+# ---- properties of the window's chain, over drawn entries (pure: the engine and the demo policy) -------------
+
+POLICY = load_policy(default_policy_path())
+CENTS = st.integers(min_value=0, max_value=5_000_000).map(lambda n: Decimal(n) / 100)
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=CENTS, b=CENTS, c=CENTS, prop=st.sampled_from(["0.05", "0.10", "0.20"]), level=st.sampled_from([1, 2, 3]),
+       share=st.integers(min_value=0, max_value=100), attrs=st.sampled_from(["0001", "0002", "0004", "0001,0004", ""]),
+       base_before=CENTS, mode=st.sampled_from(["basic_settled", "self_paid"]))
+def test_every_window_settlement_adds_up_on_the_right_base(a: Decimal, b: Decimal, c: Decimal, prop: str, level: int,
+                                                          share: int, attrs: str, base_before: Decimal,
+                                                          mode: str) -> None:
+    lines = (EntryLine("09", "01", a), EntryLine("09", "02", b, selfpay_prop=Decimal(prop)), EntryLine("08", "03", c))
+    entry = AgencyEntry(mode=mode, psn_no="P", fixmedins_code="X", fixmedins_name="x", hosp_lv=level, admdvs="",
+                        begndate=date(2026, 1, 1), enddate=date(2026, 1, 5), lines=lines)
+    totals = totals_of(fee_lines(entry, {}))
+    if totals.medfee_sumamt <= 0:
+        return
+    basic = fen(totals.inscp_scp_amt * share / 100)  # what the other hospital paid: any share of the in-policy
+    if mode == "basic_settled":
+        entry = AgencyEntry(**{**{f: getattr(entry, f) for f in entry.__dataclass_fields__}, "hifp_pay": basic})
+    facts = StayFacts(insutype="390", hosp_lv=level, in_county=False,
+                      attributes=frozenset(x for x in attrs.split(",") if x), totals=totals, on=date(2026, 1, 5))
+    result = settle_entry(POLICY, facts, {"390200:base": base_before}, entry)
+    paid = {p.fund_pay_type: p.fund_payamt for p in result.payments}
+    assert all(amount >= 0 for amount in paid.values()) and result.psn_part_amt >= 0
+    assert result.fund_pay_sumamt + result.hosp_part_amt + result.psn_part_amt == totals.medfee_sumamt
+    assert "630100" not in paid  # hospital reduction is the in-county rule only
+    if mode == "basic_settled":
+        assert paid["390100"] == basic
+    else:  # 转外自付 10% off the basic base, then the level's deductible and ratio (poor: halved, +10 points)
+        poor = bool(attrs)
+        base = totals.inscp_scp_amt - fen(totals.inscp_scp_amt * Decimal("0.10"))
+        line = {1: Decimal(200), 2: Decimal(500), 3: Decimal(1000)}[level] / (2 if poor else 1)
+        ratio = {1: Decimal("0.85"), 2: Decimal("0.75"), 3: Decimal("0.60")}[level] + (Decimal("0.10") if poor else 0)
+        assert paid["390100"] == (fen((base - line) * ratio) if base > line else 0)
+    # critical illness works on the year's base plus this stay's compliant self-pay: in-policy − basic
+    assert result.deltas["390200:base"] == totals.inscp_scp_amt - paid["390100"]
+    if "0001" in attrs:  # the backstop leaves the registered poor at most 10% of the total
+        assert result.psn_part_amt <= fen(totals.medfee_sumamt * Decimal("0.10"))
+
+
+def test_basic_paid_elsewhere_above_the_in_policy_amount_is_refused() -> None:
+    entry = AgencyEntry(mode="basic_settled", psn_no="P", fixmedins_code="X", fixmedins_name="x", hosp_lv=2,
+                        admdvs="", begndate=date(2026, 1, 1), enddate=date(2026, 1, 2),
+                        lines=(EntryLine("09", "01", Decimal("100.00")),), hifp_pay=Decimal("100.01"))
+    totals = totals_of(fee_lines(entry, {}))
+    facts = StayFacts("390", 2, False, frozenset({"0001"}), totals, date(2026, 1, 2))
+    try:
+        settle_entry(POLICY, facts, {}, entry)
+    except InvalidValue as exc:
+        assert exc.field == "hifp_pay"
+    else:
+        raise AssertionError("accepted")
