@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.county_support import county_gateway
-from tests.support import PERSONS, Journey, ok
+from tests.support import PERSONS, Journey, Served, ok
+from tests.test_dialect_neusoft import Dll
 
 DAY = datetime(2026, 3, 10, 10, 0, 0)
 
@@ -93,3 +94,29 @@ async def test_a_day_reconciles_and_each_one_sided_record_gets_its_repair(tmp_pa
         # a header that disagrees with its own rows is the HIS's mistake, said as such
         answer = await his.call("3202", {"data": header(fixed, fixmedins_setl_cnt=9), "detail": fixed})
         assert answer["infcode"] == -1 and "明细合计" in answer["err_msg"], answer
+
+
+async def test_the_neusoft_dll_reconciles_by_its_own_trades(served: Served) -> None:
+    """9300/9310, declared in mappings/neusoft-dll.yaml alone: a settlement the HIS never recorded is named,
+    with its own trade code (2410) and its repair (2601 冲正), and 9300 says the totals differ."""
+    dll = Dll(served)
+    person = PERSONS["rural_dibao"]
+    mdtrt_id, _ = await dll.ok("2210", f"{person.psn_no}|20260301080000|ZY-R1|A03|内科|1|J18.900|肺炎|D01")
+    await dll.ok("2310", f"F1|{mdtrt_id}|{person.psn_no}|A|H-A|甲类|1|800|800.00|20260302100000")
+    settled = await dll.ok("2410", f"{mdtrt_id}|{person.psn_no}|800.00")
+    setl_id, msgid = settled[0], f"HIS{dll.serial:08d}"
+    today = served.gateway.now().strftime("%Y%m%d")
+    fund = settled[12]  # fund_pay_sumamt (the answer's 13th position)
+    out = await dll.ok("9300", f"390|21|430521|{today}|{today}|800.00|{fund}|0.00|1|1")
+    assert out[0] == "0" and out[2:] == ["800.00", fund, "1"], out
+    out = await dll.ok("9300", f"390|21|430521|{today}|{today}|0.00|0.00|0.00|0|1")
+    assert out[0] == "1" and "结算笔数 医院 0 / 中心 1" in out[1], out
+
+    rc, parts = await dll.handle("9310", f"430521|21|{today}|{today}|0.00|0.00|0.00|0")  # the HIS lost it
+    assert rc == 0, parts
+    header, *rows = parts[2].split("\n")
+    assert header.split("|")[:2] == ["1", "1"], header
+    assert rows == [f"gateway_only\t{setl_id}\t{msgid}\t2410\t2601\t0\t{person.psn_no}"]
+    rc, parts = await dll.handle("9310", f"430521|21|{today}|{today}|800.00|{fund}|0.00|1\n"
+                                         f"{setl_id}|{msgid}|800.00|{fund}|0|{person.psn_no}|{mdtrt_id}")
+    assert rc == 0 and parts[2] == "0|0|平：双方一致", parts
