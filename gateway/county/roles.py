@@ -31,12 +31,15 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "identities.read": ("查看名单导入及其差异", _ALL - {"finance"}),
     "coverage.read": ("应保尽保、未保有因月度比对", _ALL),
     "reports.read": ("下载统计报表（附件5）", _ALL),
+    "agency.read": ("查看经办窗口结算", _ALL),
     "refdata.import": ("导入基础数据（人员、机构、目录、身份属性目录）", frozenset({"admin"})),
     "policy.draft": ("上传政策草案", frozenset({"operator", "admin"})),
     "policy.publish": ("发布政策（定生效日）", frozenset({"reviewer", "second_reviewer"})),
     "identities.upload": ("上传扶贫办、民政、残联名单", frozenset({"operator", "admin"})),
     "identities.apply": ("应用名单差异（全部或部分）", frozenset({"reviewer"})),
     "identities.refuse": ("退回名单", frozenset({"reviewer", "second_reviewer"})),
+    "agency.settle": ("经办窗口结算县外住院（已结基本医保的其余各项，或全自费的全部）", frozenset({"operator"})),
+    "agency.reverse": ("撤销经办窗口结算", frozenset({"operator", "reviewer"})),
     # Commands run on the gateway's host with its store file (`hisgw export`, `hisgw backup`): the host's
     # account, not a token, is who did it; they are audited like any county write.
     "export.make": ("按协议导出脱敏数据（主机命令）", frozenset({HOST_ROLE})),
