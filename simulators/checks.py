@@ -302,7 +302,21 @@ def _totals(step: Step, journey: Journey, reader: Reader) -> list[Check]:
     return checks
 
 
+def _reconciliation(step: Step, journey: Journey, reader: Reader) -> list[Check]:
+    checks = []
+    if step.expect.stmt_rslt is not None:
+        path = "output.stmtinfo.stmt_rslt"
+        checks.append(text_check("stmt_rslt (0 平, 1 不平)", step.expect.stmt_rslt, reader.get(path),
+                                 reader.carries(path)))
+    if step.expect.differences is not None:
+        carried = reader.carries("output.stmtdetail[].stmt_rslt")
+        rows = reader.rows("output.stmtdetail") if carried else []
+        checks.append(Check("records on one side only", str(step.expect.differences), str(len(rows)),
+                            len(rows) == step.expect.differences or not carried, carried))
+    return checks
+
+
 _BY_INFNO: dict[str, Callable[[Step, Journey, Reader], list[Check]]] = {
     "1101": _person, "2401": _admission, "2301": _fees, "2303": _settlement, "2304": _settlement,
-    "5203": _settlement, "2305": _reversal, "5206": _totals,
+    "5203": _settlement, "2305": _reversal, "5206": _totals, "3201": _reconciliation, "3202": _reconciliation,
 }

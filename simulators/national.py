@@ -49,11 +49,29 @@ class Stay:
         return self.reversed[-1] if self.reversed else ""  # a second reversal of the same settlement
 
 
+@dataclass(frozen=True)
+class BookEntry:
+    """A settlement record as the HIS's own book keeps it: what it reconciles (3201/3202) at the day's end."""
+
+    hospital: str
+    day: str  # yyyy-MM-dd of its inf_time
+    setl_id: str
+    msgid: str
+    medfee_sumamt: Decimal  # as a magnitude; refd_setl_flag says whether it is a reversal
+    fund_pay_sumamt: Decimal
+    refd_setl_flag: str
+    psn_no: str
+    mdtrt_id: str
+    insutype: str
+    area: str
+
+
 @dataclass
 class Journey:
     scenario: Scenario
     persons: dict[str, Person]
     stays: dict[str, Stay] = field(default_factory=dict)
+    book: list[BookEntry] = field(default_factory=list)
     sign_no: str = ""
     ipt_nos: dict[str, str] = field(default_factory=dict)  # the scenario's 住院号 labels → this play's numbers
 
@@ -87,6 +105,8 @@ def request(step: Step, journey: Journey, now: datetime) -> tuple[str, dict[str,
     elif infno == "5206":
         person = journey.persons[step.person]
         data = {"data": {"psn_no": person.psn_no, "cum_ym": step.year or f"{now:%Y}"}}
+    elif infno in ("3201", "3202"):
+        data = _reconciliation(step, journey, now)
     else:
         stay = journey.stays.get(step.stay)
         mdtrt_id = step.mdtrt_id or (stay.mdtrt_id if stay else "")
@@ -127,6 +147,35 @@ def request(step: Step, journey: Journey, now: datetime) -> tuple[str, dict[str,
         else:  # 2404, 2405
             data = {"data": {"mdtrt_id": mdtrt_id, "psn_no": psn_no}}
     return inf_time.strftime(NATIONAL), {"input": data}
+
+
+def day_book(step: Step, journey: Journey, now: datetime) -> tuple[list[BookEntry], str, str]:
+    """The HIS's records for the step's hospital and the person's insurance area (and scheme), with the period
+    they span (today when there are none)."""
+    person = journey.persons[step.person].spec
+    hospital = journey.hospital(step)
+    entries = [e for e in journey.book if e.hospital == hospital and e.area == person.area
+               and (step.infno == "3202" or e.insutype == person.insutype)]
+    days = sorted(e.day for e in entries) or [f"{now:%Y-%m-%d}"]
+    return entries, days[0], days[-1]
+
+
+def _reconciliation(step: Step, journey: Journey, now: datetime) -> dict[str, Any]:
+    entries, begin, end = day_book(step, journey, now)
+    person = journey.persons[step.person].spec
+
+    def net(key: str) -> Decimal:
+        return sum((getattr(e, key) * (-1 if e.refd_setl_flag == "1" else 1) for e in entries), Decimal("0.00"))
+
+    head: dict[str, Any] = {"clr_type": "21", "setl_optins": person.area, "stmt_begndate": begin,
+                            "stmt_enddate": end, "medfee_sumamt": net("medfee_sumamt"),
+                            "fund_pay_sumamt": net("fund_pay_sumamt"), "fixmedins_setl_cnt": str(len(entries))}
+    if step.infno == "3201":
+        return {"data": {"insutype": person.insutype, **head, "acct_pay": Decimal("0.00"), "refd_setl_flag": "1"}}
+    return {"data": {**head, "cash_payamt": Decimal("0.00"), "file_qury_no": ""}, "detail": [
+        {"setl_id": e.setl_id, "msgid": e.msgid, "medfee_sumamt": e.medfee_sumamt,
+         "fund_pay_sumamt": e.fund_pay_sumamt, "refd_setl_flag": e.refd_setl_flag, "psn_no": e.psn_no,
+         "mdtrt_id": e.mdtrt_id} for e in entries]}
 
 
 def _admission(step: Step, journey: Journey, now: datetime) -> dict[str, Any]:

@@ -9,6 +9,7 @@ elsewhere in the unlikely case that one is taken.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import random
 import string
@@ -21,7 +22,7 @@ import aiohttp
 
 from gateway.refdata.idcard import check_character
 from simulators.national import Person
-from simulators.scenario import PersonSpec
+from simulators.scenario import OWN_AREA, PersonSpec
 
 # Every person the simulator loads is marked as a test person twice over: its psn_no starts with the prefix and
 # its emp_name is the mark. `hisgw simulate --clean` removes exactly the persons carrying both.
@@ -75,7 +76,7 @@ class PersonFactory:
 
     async def prepare(self, specs: Iterable[PersonSpec], copies: int = 1) -> None:
         """Provision `copies` persons of each spec now, in one import."""
-        made = [self._make(spec) for spec in specs for _ in range(copies)]
+        made = [self._make(spec) for spec in specs if spec.area != OWN_AREA for _ in range(copies)]
         loaded = await self._import([p for p in made if p.spec.registered])
         for person in loaded + [p for p in made if not p.spec.registered]:
             self._pool.setdefault(self._shape(person.spec), []).append(person)
@@ -83,6 +84,13 @@ class PersonFactory:
     async def persons(self, specs: Sequence[PersonSpec]) -> dict[str, Person]:
         """A fresh person for each spec of a scenario, from the pool, provisioning a batch when it runs out."""
         result: dict[str, Person] = {}
+        own = [spec for spec in specs if spec.area == OWN_AREA]
+        if own:  # insured_in: own — one area of this play alone (9 + five random digits), made for it now
+            area = f"9{random.randrange(100_000):05d}"
+            made = [self._make(dataclasses.replace(spec, area=area)) for spec in own]
+            loaded = {p.spec.key: p for p in await self._import([p for p in made if p.spec.registered])}
+            result.update({p.spec.key: loaded.get(p.spec.key, p) for p in made})
+            specs = [spec for spec in specs if spec.area != OWN_AREA]
         async with self._lock:
             short = [spec for spec in specs if not self._pool.get(self._shape(spec))]
             if short:

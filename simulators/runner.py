@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from simulators.checks import Check, answer_checks, outcome_checks
 from simulators.drivers.base import Driver, Envelope, Exchange, Refusal
 from simulators.drivers.mapped import written_paths
-from simulators.national import Journey, Person, request
+from simulators.national import BookEntry, Journey, Person, Stay, request
 from simulators.people import PersonFactory, ProvisionError
-from simulators.scenario import READ_ONLY, TRANSACTIONS, PersonSpec, Scenario, Step
+from simulators.scenario import NO_STAY, READ_ONLY, TRANSACTIONS, PersonSpec, Scenario, Step
 
 PASS, FAIL, SKIP, BLOCKED = "pass", "fail", "skip", "blocked"
 NOT_APPLICABLE, ERROR = "n/a", "error"
@@ -124,6 +126,7 @@ class Runner:
         blocked = _blocked(step, journey, previous)
         if blocked:
             return StepResult(step, BLOCKED, reason=blocked)
+        sent: Envelope | None = None
         if step.resend and previous is not None and previous.exchange is not None:
             raw = previous.exchange.request
         else:
@@ -134,6 +137,7 @@ class Runner:
                 envelope = Envelope(msgid=self.msgid(hospital, now), fixmedins_code=hospital, inf_time=inf_time,
                                     sign_no=journey.sign_no)
                 raw = driver.encode(step.infno, envelope, document, step.malformed)
+                sent = envelope
             except (UnicodeEncodeError, ValueError, KeyError) as exc:
                 return StepResult(step, FAIL, problems=[f"the simulator could not write this step in "
                                                         f"{driver.name}: {type(exc).__name__} {exc}"])
@@ -144,7 +148,7 @@ class Runner:
             answer = answer_checks(step, journey, exchange.decoded, driver.carried(step.infno))
             checks.extend(answer)
             problems.extend(check.diff() for check in answer if not check.ok)
-            _remember(step, journey, exchange.decoded.output or {})
+            _remember(step, journey, exchange.decoded.output or {}, sent)
         if step.resend and previous is not None and previous.exchange is not None:
             first = previous.exchange.delivery
             same = first.body == exchange.delivery.body and first.rc == exchange.delivery.rc
@@ -159,7 +163,7 @@ class Runner:
 def _blocked(step: Step, journey: Journey, previous: StepResult | None) -> str:
     if step.resend and (previous is None or previous.exchange is None):
         return "nothing was sent before to send again"
-    if step.infno in ("9001", "9002", "1101", "2401", "5206") or step.mdtrt_id:
+    if step.infno in NO_STAY or step.mdtrt_id:
         return ""
     stay = journey.stays.get(step.stay)
     if stay is None or not stay.mdtrt_id:
@@ -169,9 +173,11 @@ def _blocked(step: Step, journey: Journey, previous: StepResult | None) -> str:
     return ""
 
 
-def _remember(step: Step, journey: Journey, output: dict[str, Any]) -> None:
+def _remember(step: Step, journey: Journey, output: dict[str, Any], sent: Envelope | None) -> None:
     """What the HIS keeps from a successful answer."""
     stay = journey.stays.get(step.stay)
+    if stay is not None and sent is not None and step.infno in ("2304", "2305"):
+        _book(step, journey, stay, output, sent)
     if step.infno == "9001":
         journey.sign_no = str((output.get("signinoutb") or {}).get("sign_no") or "")
     elif stay is None:
@@ -195,6 +201,27 @@ def _remember(step: Step, journey: Journey, output: dict[str, Any]) -> None:
         if setl_id in stay.settlements:
             stay.settlements.remove(setl_id)
             stay.reversed.append(setl_id)
+
+
+def _book(step: Step, journey: Journey, stay: Stay, output: dict[str, Any], sent: Envelope) -> None:
+    """The HIS's own record of a settlement or a reversal (a reversal's figures are those of what it reverses)."""
+    info = output.get("setlinfo") or {}
+    setl_id = str(info.get("setl_id") or "")
+    if step.infno == "2304":
+        funds = sum((v for k, v in (step.expect.funds or {}).items() if k != "630100"), Decimal("0.00"))
+        fund = info.get("fund_pay_sumamt")
+        entry = BookEntry(hospital=sent.fixmedins_code, day=sent.inf_time[:10], setl_id=setl_id, msgid=sent.msgid,
+                          medfee_sumamt=abs(Decimal(str(info.get("medfee_sumamt") or stay.total()))),
+                          fund_pay_sumamt=abs(Decimal(str(fund))) if fund is not None else funds,
+                          refd_setl_flag="0", psn_no=stay.person.psn_no, mdtrt_id=stay.mdtrt_id,
+                          insutype=stay.person.spec.insutype, area=stay.person.spec.area)
+    else:
+        original = next((e for e in journey.book if e.setl_id and e.setl_id == stay.setl_id(step.setl)), None)
+        if original is None:
+            return
+        entry = dataclasses.replace(original, day=sent.inf_time[:10], setl_id=setl_id, msgid=sent.msgid,
+                                    refd_setl_flag="1")
+    journey.book.append(entry)
 
 
 async def play_pack(runners: Sequence[Runner], scenarios: Sequence[Scenario], *, jobs: int = 8,

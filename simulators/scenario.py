@@ -36,12 +36,16 @@ TRANSACTIONS: dict[str, tuple[str, str]] = {
     "2305": ("reverse", "结算撤销"),
     "5203": ("query_settlement", "结算信息查询"),
     "5206": ("query_totals", "人员累计信息查询"),
+    "3201": ("reconcile_totals", "医药机构费用结算对总账"),
+    "3202": ("reconcile_detail", "医药机构费用结算对明细账"),
 }
 BY_NAME = {name: infno for infno, (name, _) in TRANSACTIONS.items()}
 RESEND = "resend"  # not a transaction: the previous step's exact bytes again (same msgid)
 # Transactions that change nothing: a dialect without them skips the step; without any other, the scenario
 # cannot be played through that dialect.
-READ_ONLY = frozenset({"9001", "9002", "1101", "2303", "5203", "5206"})
+READ_ONLY = frozenset({"9001", "9002", "1101", "2303", "5203", "5206", "3201", "3202"})
+# Steps about no stay: the person (or nobody) they name is enough.
+NO_STAY = frozenset({"9001", "9002", "1101", "2401", "5206", "3201", "3202"})
 MALFORMED = ("truncate", "encoding", "unknown_trade")
 
 # The one-stop funds (national fund_pay_type), in chain order, and the employees' funds (Heyuan).
@@ -60,6 +64,7 @@ SETLINFO_AMOUNTS = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "pr
 LINE_FACTS = ("det_item_fee_sumamt", "chrgitm_lv", "selfpay_prop", "fulamt_ownpay_amt", "preselfpay_amt",
               "inscp_scp_amt")
 DEFAULT_AREA = "430521"  # the demo county (gateway/data/demo/)
+OWN_AREA = "own"  # insured_in: own — an insurance area of this play alone (its reconciliation sees only its stays)
 
 
 class ScenarioError(ValueError):
@@ -106,6 +111,8 @@ class Expect:
     insuplc_admdvs: str | None = None
     lines: Mapping[str, Mapping[str, str | Decimal]] = field(default_factory=dict)  # by feedetl_sn
     cum: Mapping[str, Decimal] = field(default_factory=dict)  # 5206: accumulator key → amount, absent = 0.00
+    stmt_rslt: str | None = None  # 3201/3202: 0 平, 1 不平
+    differences: int | None = None  # 3202: records on one side only (or with other figures)
     line: int = 0
 
 
@@ -345,8 +352,8 @@ class _Reader:
         if not isinstance(registered, bool):
             raise self.fail(table.lines["registered"], "registered: true or false")
         area = self.text(table, "insured_in", DEFAULT_AREA)
-        if not (area.isdigit() and len(area) == 6):
-            raise self.fail(table.lines["insured_in"], "insured_in: a 6-digit area code")
+        if not (area.isdigit() and len(area) == 6) and area != OWN_AREA:
+            raise self.fail(table.lines["insured_in"], f"insured_in: a 6-digit area code, or {OWN_AREA}")
         insutype = self.text(table, "insutype", "390")
         if insutype not in ("390", "310"):
             raise self.fail(table.lines["insutype"], "insutype: 390 (residents) or 310 (employees)")
@@ -478,7 +485,11 @@ class _Reader:
         insured = table.get("insured")
         if insured is not None and not isinstance(insured, bool):
             raise self.fail(table.lines["insured"], "insured: true or false")
+        differences = self.text(table, "differences")
+        if differences and not differences.isdigit():
+            raise self.fail(table.lines["differences"], "differences: a number of records")
         expect = Expect(
+            stmt_rslt=self.text(table, "stmt_rslt") or None, differences=int(differences) if differences else None,
             error=error, message=self.text(table, "message"), funds=funds, amounts=amounts, attributes=attributes,
             insured=insured, uninsured_reason=self.text(table, "uninsured_reason") if "uninsured_reason" in table
             else None, insuplc_admdvs=self.text(table, "insuplc_admdvs") or None, lines=lines, cum=cum, line=line,
@@ -514,6 +525,8 @@ _STEP_KEYS: dict[str, set[str]] = {
     "2305": {"stay", "setl"},
     "5203": {"stay", "setl"},
     "5206": {"person", "year"},
+    "3201": {"person"},
+    "3202": {"person"},
 }
 _SHEET = {"funds", *SETLINFO_AMOUNTS}
 _EXPECT_KEYS: dict[str, set[str]] = {
@@ -521,6 +534,8 @@ _EXPECT_KEYS: dict[str, set[str]] = {
     "2301": {"lines"},
     "2303": _SHEET, "2304": _SHEET, "5203": _SHEET, "2305": _SHEET,
     "5206": {"cum"},
+    "3201": {"stmt_rslt"},
+    "3202": {"stmt_rslt", "differences"},
 }
 
 
@@ -551,7 +566,7 @@ class _Flow:
         fail = self.reader.fail
         if step.person and step.person not in self.persons:
             raise fail(table.lines["person"], f"no person {step.person!r} under persons:")
-        if step.infno in ("1101", "2401", "5206") and not step.person:
+        if step.infno in ("1101", "2401", "5206", "3201", "3202") and not step.person:
             if len(self.persons) != 1:
                 raise fail(step.line, f"{step.infno} needs person: (there are {len(self.persons)})")
             step = _replace(step, person=next(iter(self.persons)))
@@ -563,7 +578,7 @@ class _Flow:
                 self.stays[label] = step.person
                 self.last_stay = label
             step = _replace(step, stay=label)
-        elif step.infno not in ("9001", "9002", "1101", "5206") and not step.mdtrt_id:
+        elif step.infno not in NO_STAY and not step.mdtrt_id:
             label = step.stay or self.last_stay
             if label not in self.stays:
                 raise fail(step.line, f"stay {label!r} is not admitted by an earlier step" if label else

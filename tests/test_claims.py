@@ -409,3 +409,22 @@ def test_whoever_took_part_in_the_first_review_never_confirms_it() -> None:
         carol = Actor("carol", "demo")
         done = claim_service.step(deps.store, carol, claim["claim_id"], Step.SECOND_REVIEW, {}, "r6", later)
         assert done["state"] == "second_reviewed"
+
+
+async def test_a_settlement_made_at_the_agency_window_is_in_no_hospital_claim(tmp_path: Path) -> None:
+    """The agency paid it (Hunan 三(二)3): the hospital advanced nothing, so only its window settlement is claimed."""
+    from gateway.county import claim_service
+    from gateway.county.period import month
+    from gateway.county.roles import Actor
+    from tests.test_agency import STAY_A
+
+    async with county_gateway(tmp_path, signed=True, hospitals=("TX",)) as county:
+        status, agency = await county.call("POST", "/county/v1/agency/settlements", "jingban1", json=STAY_A,
+                                           headers={"X-Request-Id": "win-1"})
+        assert status == 200, agency
+        now = datetime.now()
+        window = await settle(county, "TX", "ordinary", now, random.Random(3), 1)
+        store = county.gateway.deps.store
+        claim = await county.gateway.run(lambda: claim_service.submit(
+            store, Actor("jingban1", "operator"), "TX", month(f"{now:%Y-%m}"), "r", datetime(now.year + 1, 1, 5)))
+        assert [line["setl_id"] for line in claim["lines"]] == [window.setl_id] != [agency["setl_id"]]

@@ -97,7 +97,7 @@ def test_shipped_mappings_compile() -> None:
 def test_mappings_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["mappings", "check", str(MAPPINGS)]) == 0
     out = capsys.readouterr().out
-    assert "ok: neusoft-dll (dll, gbk, 13 trades)" in out and "ok: yunnan-dll (dll, gbk, 9 trades)" in out
+    assert "ok: neusoft-dll (dll, gbk, 15 trades)" in out and "ok: yunnan-dll (dll, gbk, 9 trades)" in out
     (tmp_path / "good.yaml").write_text((MAPPINGS / "neusoft-dll.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "bad.yaml").write_text("dialect: x\ntransport: fax\n", encoding="utf-8")
     assert main(["mappings", "check", str(tmp_path)]) == 1

@@ -135,6 +135,47 @@ class SheetAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class ReconTotals:
+    """A side's figures of a period: amounts net of reversals (each a negative record), count of records."""
+
+    medfee_sumamt: Decimal
+    fund_pay_sumamt: Decimal
+    acct_pay: Decimal
+    setl_cnt: int
+
+
+@dataclass(frozen=True, slots=True)
+class OneSided:
+    """A 单边账 or a record whose amounts differ, and how to repair it (gateway/service/reconcile.py)."""
+
+    side: str  # gateway_only | hospital_only | amounts_differ
+    setl_id: str
+    msgid: str  # the message that made the record: what 5999 asks about, what 2601 undoes, what is resent
+    oinfno: str  # its transaction (2304, 2305, 2601)
+    refd_setl_flag: str
+    psn_no: str
+    mdtrt_id: str
+    medins_setl_id: str
+    repair: str  # 2601 | 5999 | resend
+    gateway: ReconTotals | None
+    hospital: ReconTotals | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationAnswer:
+    """3201 (differences empty) and 3202."""
+
+    setl_optins: str
+    agrees: bool
+    description: str
+    gateway: ReconTotals
+    hospital: ReconTotals
+    differences: tuple[OneSided, ...] = ()
+    detail: bool = False  # a 3202
+    file_qury_no: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """A state change with nothing to report beyond success."""
 
@@ -143,5 +184,5 @@ class Done:
 
 Answer = (
     SignInAnswer | PersonAnswer | AdmissionAnswer | FeeUploadAnswer | SettlementAnswer | ReversalAnswer
-    | AccumulatorAnswer | CorrectionAnswer | MessageAnswer | SheetAnswer | Done
+    | AccumulatorAnswer | CorrectionAnswer | MessageAnswer | SheetAnswer | ReconciliationAnswer | Done
 )

@@ -7,7 +7,7 @@ knows how a message looked on the wire.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -249,10 +249,59 @@ class SheetQuery:
     files: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class TotalReconciliation:
+    """3201 医药机构费用结算对总账: the hospital's totals of a period, to compare with the gateway's."""
+
+    insutype: str  # "" : every scheme
+    clr_type: str  # 清算类别: 21 住院, 11 门诊 ("" : both)
+    setl_optins: str  # 结算经办机构 (the persons' insurance area; "" : every area)
+    begndate: date
+    enddate: date  # inclusive
+    medfee_sumamt: Decimal
+    fund_pay_sumamt: Decimal
+    acct_pay: Decimal
+    fixmedins_setl_cnt: int
+    refd_setl_flag: str = "1"  # 0: the totals leave reversals (退费结算) out
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationLine:
+    """One settlement record in the hospital's own books (a row of the 3202 detail file)."""
+
+    setl_id: str  # the gateway's id the HIS recorded ("" if its call got no answer)
+    msgid: str  # the HIS's message id of the 2304 (or 2305) that made it
+    medfee_sumamt: Decimal
+    fund_pay_sumamt: Decimal
+    acct_pay: Decimal = Decimal(0)
+    refd_setl_flag: str = "0"  # 1: a reversal record
+    psn_no: str = ""
+    mdtrt_id: str = ""
+    medins_setl_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DetailReconciliation:
+    """3202 医药机构费用结算对明细账: the hospital's settlement list of a period, record by record. The national
+    interface uploads it as a file first (9101 → file_qury_no); hisgw takes the rows inline in `input.detail`."""
+
+    setl_optins: str
+    clr_type: str
+    begndate: date
+    enddate: date
+    medfee_sumamt: Decimal
+    fund_pay_sumamt: Decimal
+    cash_payamt: Decimal
+    fixmedins_setl_cnt: int
+    lines: tuple[ReconciliationLine, ...]
+    file_qury_no: str = ""
+    refd_setl_flag: str = "1"
+
+
 Transaction = (
     SignIn | SignOut | PersonQuery | Admission | AdmissionChange | AdmissionCancel | FeeUpload | FeeRevoke
     | Settle | SettleReverse | Discharge | DischargeCancel | SettlementQuery | AccumulatorQuery | Correction
-    | MessageQuery | SheetQuery
+    | MessageQuery | SheetQuery | TotalReconciliation | DetailReconciliation
 )
 
 # Canonical transactions that move money or stay state: journalled before they run, idempotent by msgid.

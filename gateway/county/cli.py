@@ -21,7 +21,7 @@ import aiohttp
 
 from gateway.county.identities import KINDS as DIFF_KINDS
 
-COMMANDS = ("policy", "identities", "audit", "coverage", "claims", "account")
+COMMANDS = ("policy", "identities", "audit", "coverage", "agency", "claims", "account")
 IDENTITY_ACTIONS = ("diff", "list", "show", "apply", "refuse", "history")
 
 
@@ -63,6 +63,14 @@ def add_arguments(commands: Any, default_url: str) -> None:
         audit.add_argument(f"--{name}", default="")
     audit.add_argument("--limit", default="100")
     connection(audit)
+
+    agency = commands.add_parser("agency", help="the agency window (县外住院): settle FILE.json | show SETL_ID | "
+                                                "reverse SETL_ID on the gateway")
+    agency.add_argument("action", choices=("settle", "show", "reverse"))
+    agency.add_argument("args", nargs=1, help="settle: the entry (JSON, as POST /county/v1/agency/settlements); "
+                                              "show/reverse: SETL_ID")
+    agency.add_argument("--request-id", default="", help="settle/reverse: reuse it to retry safely (default: new)")
+    connection(agency)
 
     coverage = commands.add_parser("coverage", help="应保尽保、未保有因: the month's comparison")
     coverage.add_argument("--month", default="", help="YYYY-MM (default this month)")
@@ -129,6 +137,8 @@ async def _run(args: argparse.Namespace) -> int:
             return await _policy(client, args)
         if args.command == "identities":
             return await _identities(client, args)
+        if args.command == "agency":
+            return await _agency(client, args)
         if args.command in ("claims", "account"):
             from gateway.county import claims_cli
 
@@ -289,6 +299,34 @@ async def _identities(client: _Client, args: argparse.Namespace) -> int:
                                      json=decision)
     if status == 200 and not client.raw:
         print(f"import {body['import_id']}: {body['state']}, {body['applied']} rows applied")
+    return client.done(status, body)
+
+
+async def _agency(client: _Client, args: argparse.Namespace) -> int:
+    import uuid
+
+    (what,) = args.args
+    request_id = args.request_id or f"cli-{uuid.uuid4().hex[:24]}"
+    headers = {"X-Request-Id": request_id}
+    if args.action == "settle":
+        try:
+            entry = json.loads(Path(what).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise UsageError(f"{what}: {exc}") from exc
+        status, body = await client.call("POST", "county/v1/agency/settlements", json=entry, headers=headers)
+    elif args.action == "reverse":
+        status, body = await client.call("POST", f"county/v1/agency/settlements/{quote(what)}/reverse",
+                                         headers=headers)
+    else:
+        status, body = await client.call("GET", f"county/v1/agency/settlements/{quote(what)}")
+    if status == 200 and not client.raw:
+        info = body["setlinfo"]
+        print(f"{body['status']} {body['setl_id']} ({body['mode_name']}), request id {request_id}")
+        for row in body["setldetail"]:
+            print(f"  {row['fund_pay_type']} {row['fund_pay_type_name']}: {row['fund_payamt']:.2f}")
+        print(f"  总费用 {info['medfee_sumamt']:.2f}  个人自付 {info['psn_part_amt']:.2f}  结算单 {body['sheet_url']}")
+    elif status >= 300:
+        print(f"request id {request_id} (retry with --request-id {request_id})", file=sys.stderr)
     return client.done(status, body)
 
 

@@ -139,6 +139,43 @@ _IDENTITIES = {
                 _query("format", {"type": "string", "enum": ["json", "csv"]})])},
 }
 
+_AMOUNT = {"type": "number", "minimum": 0, "maximum": 99999999, "multipleOf": 0.01, "example": 1000.00}
+_REQUEST_ID = {"name": "X-Request-Id", "in": "header", "required": True, "description": "the client's id of this "
+               "request: a retry under it gets the first answer and settles nothing twice",
+               "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$", "example": "win-20260701-0001"}}
+_SETL_ID = _path("setl_id", {**_TEXT, "example": "202607010000000001"})
+_ENTRY = {"type": "object", "required": ["mode", "psn_no", "fixmedins_code", "begndate", "enddate", "lines"],
+          "properties": {
+              "mode": {"type": "string", "enum": ["basic_settled", "self_paid"],
+                       "description": "basic_settled: 已结算基本医保 (hifp_pay required); self_paid: 全自费出院"},
+              "psn_no": {**_TEXT, "example": "TP0001"}, "fixmedins_code": {**_TEXT, "example": "TX"},
+              "fixmedins_name": {**_TEXT, "description": "required for a hospital not in the registry"},
+              "hosp_lv": {"type": "integer", "enum": [1, 2, 3]}, "admdvs": _TEXT,
+              "begndate": _DATE, "enddate": _DATE, "ipt_no": _TEXT, "invoice_no": _TEXT,
+              "medfee_sumamt": _AMOUNT, "hifp_pay": _AMOUNT, "act_pay_dedc": _AMOUNT,
+              "dise_codg": _TEXT, "dise_name": _TEXT,
+              "lines": {"type": "array", "minItems": 1, "maxItems": 200, "items": {
+                  "type": "object", "required": ["det_item_fee_sumamt"], "properties": {
+                      "med_list_codg": _TEXT, "med_list_name": _TEXT,
+                      "med_chrgitm_type": {"type": "string", "example": "09"},
+                      "chrgitm_lv": {"type": "string", "enum": ["01", "02", "03"]},
+                      "det_item_fee_sumamt": _AMOUNT, "cnt": {"type": "number", "minimum": 0.0001},
+                      "pric": {"type": "number", "minimum": 0},
+                      "selfpay_prop": {"type": "number", "minimum": 0, "maximum": 1},
+                      "preselfpay_amt": _AMOUNT}}}}}
+_SETTLED = _ok("the settlement: setlinfo and setldetail with the national field names, sheet_url")
+_AGENCY = {
+    "/county/v1/agency/settlements": {"post": _op(
+        "agency.settle", "Settle an out-of-county stay at the agency window (Hunan 三(二)3)", {
+            "200": _SETTLED, "404": _ERROR, "409": _ERROR}, params=[_REQUEST_ID], body=_json_body(_ENTRY))},
+    "/county/v1/agency/settlements/{setl_id}": {"get": _op(
+        "agency.read", "A window settlement", {"200": _SETTLED, "404": _ERROR}, params=[_SETL_ID])},
+    "/county/v1/agency/settlements/{setl_id}/reverse": {"post": _op(
+        "agency.reverse", "Reverse a window settlement (every accumulator loses what it added)", {
+            "200": _ok("the reversal, amounts negated"), "404": _ERROR, "409": _ERROR},
+        params=[_SETL_ID, _REQUEST_ID])},
+}
+
 _MONTH = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2026-03"}
 _REPORT_MEDIA = ("application/json", "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  "text/html", "application/pdf")
@@ -155,7 +192,7 @@ _REPORTS = {
                 _query("unit_name", _TEXT, "填报单位")])},
 }
 
-SECTIONS: list[dict[str, Any]] = [_AUDIT, _POLICIES, _IDENTITIES, _REPORTS]
+SECTIONS: list[dict[str, Any]] = [_AUDIT, _POLICIES, _IDENTITIES, _REPORTS, _AGENCY]
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["code", "message"],

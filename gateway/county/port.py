@@ -73,7 +73,8 @@ class CountyLedger(Protocol):
         """Oldest first."""
 
     def unclaimed_settlements(self, fixmedins_code: str, until: datetime) -> list[str]:
-        """setl_ids of the hospital's valid settlements booked before `until` that no claim has a line of."""
+        """setl_ids of the hospital's valid settlements booked before `until` that no claim has a line of; not
+        those made at the agency's window (the agency paid them: no hospital advanced anything)."""
 
     def account_add(self, entry: AccountEntry) -> int: ...
     def account_entries(self, until: date) -> list[AccountEntry]:

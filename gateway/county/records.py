@@ -105,3 +105,5 @@ class ReplayRow:
     policy_id: str = ""  # the version it was settled under
     deltas: Mapping[str, Decimal] = field(default_factory=dict)  # what it added to the year-to-date
     context: bool = False  # made before the period, in the same year: only its year-to-date counts
+    elsewhere: Mapping[str, Decimal] = field(default_factory=dict)  # agency window: funds paid elsewhere (basic)
+    elsewhere_dedc: Decimal = Decimal(0)  # and the deductible that settlement applied

@@ -23,7 +23,7 @@ from gateway.county.records import ReplayRow
 from gateway.engine.chain import matching_rules, settle
 from gateway.engine.fees import FeeTotals
 from gateway.engine.policy import Fund, Policy, Rule
-from gateway.engine.types import StayFacts
+from gateway.engine.types import SettledElsewhere, StayFacts
 from gateway.money import ZERO
 
 TOP = 10
@@ -95,7 +95,8 @@ def replay(draft: Policy, rows: Iterable[ReplayRow], names: dict[str, str],
             rules = draft_rules.get(key[1:])
             if rules is None:
                 rules = draft_rules[key[1:]] = matching_rules(draft, facts)
-            result = settle(draft, facts, year, explain=False, matching=rules)
+            prepaid = SettledElsewhere(row.elsewhere, row.elsewhere_dedc) if row.elsewhere else None
+            result = settle(draft, facts, year, explain=False, matching=rules, elsewhere=prepaid)
             now = {p.fund_pay_type: p.fund_payamt for p in result.payments}
             deltas, personal = result.deltas, result.psn_part_amt
             if deltas != row.deltas:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from gateway.engine.policy import Fund, Policy, Rule
-from gateway.engine.types import ChainResult, FundPayment, StayFacts, YearToDate
+from gateway.engine.types import ChainResult, FundPayment, SettledElsewhere, StayFacts, YearToDate
 from gateway.money import ZERO, fen
 
 
@@ -49,15 +49,21 @@ def matching_rules(policy: Policy, facts: StayFacts) -> list[tuple[Fund, Rule]]:
 
 
 def settle(policy: Policy, facts: StayFacts, ytd: YearToDate, *, explain: bool = True,
-           matching: Sequence[tuple[Fund, Rule]] | None = None) -> ChainResult:
-    """`matching`: matching_rules(policy, facts), when the caller has it already (a what-if replay)."""
+           matching: Sequence[tuple[Fund, Rule]] | None = None,
+           elsewhere: SettledElsewhere | None = None) -> ChainResult:
+    """`matching`: matching_rules(policy, facts), when the caller has it already (a what-if replay).
+    `elsewhere`: funds already settled by another system; they pay what they paid, the rest of the chain
+    works on what they leave (the agency window, gateway/county/agency.py)."""
     totals = facts.totals
     referral = ZERO if facts.in_county else fen(totals.inscp_scp_amt * policy.referral_selfpay_ratio)
     run = _Running(facts=facts, ytd=ytd, referral_selfpay=referral, personal=totals.medfee_sumamt,
                    compliant=totals.inscp_scp_amt, remaining=totals.inscp_scp_amt, explain=explain)
     payments: list[FundPayment] = []
     for fund, rule in matching_rules(policy, facts) if matching is None else matching:
-        share = _FORMULAS[fund.kind](fund, rule, run)
+        if elsewhere is not None and fund.code in elsewhere.amounts:
+            share = _settled_elsewhere(fund, rule, run, elsewhere)
+        else:
+            share = _FORMULAS[fund.kind](fund, rule, run)
         amount = share.amount
         run.personal -= amount
         if fund.kind == "stay_deductible":
@@ -114,6 +120,21 @@ def _stay_deductible(fund: Fund, rule: Rule, run: _Running) -> _Share:
              f"{level}级起付线{line}; ({base}-{deductible})×{_pct(ratio)}={due}; {_cap_text(fund, rule, run)}; "
              f"本次{amount}") if run.explain else ""
     return _Share(amount, base, due if left is None else left, trace)
+
+
+def _settled_elsewhere(fund: Fund, rule: Rule, run: _Running, elsewhere: SettledElsewhere) -> _Share:
+    """A fund another system settled: its amount as recorded there. For basic, the base is the one the policy
+    names (in-policy minus 转外自付) and the deductible the one that settlement applied."""
+    amount = elsewhere.amounts[fund.code]
+    base = run.facts.totals.inscp_scp_amt
+    if fund.kind == "stay_deductible":
+        base -= run.referral_selfpay
+        run.deductible = elsewhere.act_pay_dedc
+        run.pool_prop_selfpay = max(ZERO, base - elsewhere.act_pay_dedc - amount)
+    left = _cap_left(fund, rule, run)
+    trace = (f"{fund.name}{_label(rule)}: 已在他处结算（经办窗口录入）; 基数{base}; 起付线{elsewhere.act_pay_dedc}; "
+             f"{_cap_text(fund, rule, run)}; 本次{amount}") if run.explain else ""
+    return _Share(amount, base, amount if left is None else left, trace)
 
 
 def _annual_segments(fund: Fund, rule: Rule, run: _Running) -> _Share:

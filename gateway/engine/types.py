@@ -28,6 +28,15 @@ class StayFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class SettledElsewhere:
+    """Funds another system already settled for this stay (Hunan 三(二)3: basic insurance at an out-of-county
+    hospital): each is taken as paid, not worked out, and the chain goes on from it on the base it leaves."""
+
+    amounts: Mapping[str, Decimal]  # fund_pay_type -> what it paid
+    act_pay_dedc: Decimal = Decimal(0)  # the deductible that settlement applied, as its own sheet says
+
+
+@dataclass(frozen=True, slots=True)
 class FundPayment:
     """One fund's share of one settlement; a setldetail row."""
 

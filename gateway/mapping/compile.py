@@ -27,7 +27,7 @@ from gateway.mapping.model import (
 
 TRANSPORTS = frozenset({"dll", "http", "soap", "hl7"})
 NATIONAL_INFNOS = frozenset({"9001", "9002", "1101", "2401", "2402", "2403", "2404", "2405", "2301", "2302", "2303",
-                             "2304", "2305", "5203", "5206", "2601",
+                             "2304", "2305", "5203", "5206", "2601", "3201", "3202",
                              "5999",  # 5999: hisgw's 报文处理结果查询, an extension (README)
                              "5998"})  # 5998: hisgw's 一站式结算单 (the settlement sheet), an extension (README)
 CONTEXT_KEYS = frozenset({"msgid", "fixmedins_code", "opter", "opter_name", "inf_time", "sign_no"})
@@ -269,8 +269,12 @@ class _Compiler:
         rows = None
         request_line = table.lines.get("request", line)
         if isinstance(request, LDict):
-            self.keys(request, request_line, {"rows"}, {"rows"}, f"trade {code} request")
+            # `header:` (delimited): a one-record first line before the rows, e.g. the period of a 3202
+            self.keys(request, request_line, {"rows", "header"} if isinstance(framing, Delimited) else {"rows"},
+                      {"rows"}, f"trade {code} request")
             rows = self.rows(request["rows"], request.lines["rows"], tables, "to", framing)
+            params = [self.field(item, item_line, tables, "to", (), located)
+                      for item, item_line in self.header(request, request_line, code)]
         elif isinstance(request, LList):
             for item, item_line in zip(request, request.lines, strict=True):
                 field = self.field(item, item_line, tables, "to", envelope, located)
@@ -281,8 +285,11 @@ class _Compiler:
         answer_fields: list[FieldMap] = []
         answer_line = table.lines.get("answer", line)
         if isinstance(answer, LDict):
-            self.keys(answer, answer_line, {"rows"}, {"rows"}, f"trade {code} answer")
+            self.keys(answer, answer_line, {"rows", "header"} if isinstance(framing, Delimited) else {"rows"},
+                      {"rows"}, f"trade {code} answer")
             answer_rows = self.rows(answer["rows"], answer.lines["rows"], tables, "from", framing)
+            answer_fields = [self.field(item, item_line, tables, "from", (), answer_located)
+                             for item, item_line in self.header(answer, answer_line, code)]
         elif isinstance(answer, LList):
             answer_fields = [self.field(item, item_line, tables, "from", (), answer_located)
                              for item, item_line in zip(answer, answer.lines, strict=True)]
@@ -303,6 +310,15 @@ class _Compiler:
         if path[0].key != "input" or any(step.select_field for step in path):
             raise self.fail(request.lines["copy"], "copy: a path in the national input (input or input.<key>…)")
         return path
+
+    def header(self, table: LDict, line: int, code: str) -> list[tuple[Any, int]]:
+        """A delimited trade's `header:` fields (the record before its rows), with their lines."""
+        header = table.get("header")
+        if header is None:
+            return []
+        if not isinstance(header, LList):
+            raise self.fail(table.lines.get("header", line), f"trade {code} header: a list of fields")
+        return list(zip(header, header.lines, strict=True))
 
     def rows(self, value: Any, line: int, tables: Mapping[str, dict[str, str]], direction: str,
              framing: Framing) -> Rows:

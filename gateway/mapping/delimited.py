@@ -41,6 +41,9 @@ class DelimitedCodec:
         document = national_document(dialect, trade, envelope)
         params = envelope.get(PARAMS_FIELD, "")
         if trade.rows is not None:
+            if trade.params:  # a header record first (`header:`), then the rows
+                header, _, params = params.partition(framing.row)
+                fill(document, positional(trade.params, header.split(framing.param) if header else []))
             paths.put(document, trade.rows.path,
                       request_rows(trade.rows, params, framing.row, framing.request_column, PARAMS_FIELD))
         else:
@@ -104,5 +107,7 @@ def answer_text(inbound: Inbound, output: dict[str, Any], param: str, row: str, 
     document = {"output": output}
     if trade.answer_rows is not None:
         rows = paths.get(document, trade.answer_rows.path) or []
-        return row.join(column.join(field.answer_text(item) for field in trade.answer_rows.columns) for item in rows)
+        header = [param.join(field.answer_text(document) for field in trade.answer)] if trade.answer else []
+        return row.join([*header, *(column.join(field.answer_text(item) for field in trade.answer_rows.columns)
+                                    for item in rows)])
     return param.join(field.answer_text(document) for field in trade.answer)

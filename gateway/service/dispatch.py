@@ -7,7 +7,7 @@ from typing import Any
 
 from gateway.canonical import calls as c
 from gateway.canonical.answers import Answer
-from gateway.service import corrections, fees, messages, people, settlement, sheets, stays
+from gateway.service import corrections, fees, messages, people, reconcile, settlement, sheets, stays
 from gateway.service.deps import Deps
 
 Handler = Callable[[Deps, c.CallContext, Any], Answer]
@@ -30,6 +30,8 @@ HANDLERS: dict[type, Handler] = {
     c.Correction: corrections.correct,
     c.MessageQuery: messages.message_status,
     c.SheetQuery: sheets.sheet,
+    c.TotalReconciliation: reconcile.total,
+    c.DetailReconciliation: reconcile.detail,
 }
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from gateway.canonical.refdata import CatalogueItem, Hospital, IdentityAttribute, Person
+from gateway.county.agency_port import AgencyLedger
 from gateway.county.port import CountyLedger
 from gateway.engine.fees import FeeTotals
 from gateway.journal.model import Ending, Entry, JournalQuery, JournalRow
@@ -31,7 +32,7 @@ class StoreUnavailable(Exception):
     operator, said at start instead of a traceback."""
 
 
-class Store(CountyLedger, Protocol):
+class Store(CountyLedger, AgencyLedger, Protocol):
     def transaction(self, *, fsync: bool = True) -> AbstractContextManager[None]:
         """All-or-nothing unit of work; durable (fsync) on commit. fsync=False: the commit may be lost to a
         power cut, but never while a later durable commit survives (the journal's attempts, runtime.py)."""

@@ -80,6 +80,7 @@ class ClaimsSql:
         rows = self._conn.execute(
             "SELECT setl_id FROM settlements s WHERE fixmedins_code = ? AND kind = 'settlement' AND status = 'valid' "
             "AND setl_time < ? AND NOT EXISTS (SELECT 1 FROM claim_lines l WHERE l.setl_id = s.setl_id) "
+            "AND NOT EXISTS (SELECT 1 FROM agency_settlements a WHERE a.setl_id = s.setl_id) "
             "ORDER BY setl_time, setl_id", (fixmedins_code, until.isoformat(sep=" ")))
         return [str(r[0]) for r in rows]
 

@@ -85,3 +85,4 @@ class LedgerRow:
     sign: int
     in_county: bool
     insuplc_admdvs: str  # the person's 统筹区 (insurance area)
+    agency: str = ""  # made at the county agency's window: its mode (basic_settled | self_paid); "" at a hospital

@@ -18,6 +18,7 @@ from gateway.journal.model import Ending, Entry, JournalQuery, JournalRow
 from gateway.lifecycle import StayState
 from gateway.money import from_fen_int, to_fen_int
 from gateway.store import journal_sql
+from gateway.store.agency_sql import AgencySql
 from gateway.store.base import StoreUnavailable
 from gateway.store.claims_sql import ClaimsSql
 from gateway.store.county_sql import CountySql
@@ -33,7 +34,7 @@ from gateway.store.records import (
 )
 
 
-class SqliteStore(CountySql, ClaimsSql):
+class SqliteStore(CountySql, AgencySql, ClaimsSql):
     """Implements gateway.store.base.Store. Use from one thread (the gateway's store thread).
 
     `create=False` opens only a database that exists (`hisgw serve` without --init): a missing file is a
@@ -405,16 +406,17 @@ class SqliteStore(CountySql, ClaimsSql):
 
     def ledger(self, since: datetime, until: datetime) -> Iterator[LedgerRow]:
         cursor = self._conn.execute(
-            f"SELECT s.*, t.in_county, coalesce(p.insuplc_admdvs, '') FROM ({self._SETTLEMENT} "
+            f"SELECT s.*, t.in_county, coalesce(p.insuplc_admdvs, ''), coalesce(a.mode, '') FROM ({self._SETTLEMENT} "
             "WHERE setl_time >= ? AND setl_time < ? AND (kind = 'settlement' OR status = 'valid') "
             ") s JOIN stays t ON t.mdtrt_id = s.mdtrt_id LEFT JOIN persons p ON p.psn_no = s.psn_no "
+            "LEFT JOIN agency_settlements a ON a.setl_id = coalesce(s.reverses, s.setl_id) "
             "ORDER BY s.setl_time, s.setl_id",
             (since.isoformat(sep=" "), until.isoformat(sep=" ")))
         for row in cursor:
-            record = _settlement(row[:-2])
+            record = _settlement(row[:-3])
             assert record is not None
             yield LedgerRow(record=record, sign=1 if record.kind == "settlement" else -1,
-                            in_county=bool(row[-2]), insuplc_admdvs=str(row[-1]))
+                            in_county=bool(row[-3]), insuplc_admdvs=str(row[-2]), agency=str(row[-1]))
 
     # --- accumulators ---------------------------------------------------------------------------
 

@@ -199,8 +199,10 @@ class DelimitedCodec:
         framing = self.framing
         if trade.rows is not None:
             items = paths.get(document, trade.rows.path) or []
-            return framing.row.join(framing.request_column.join(vendor_text(c, item) for c in trade.rows.columns)
-                                    for item in items)
+            header = [framing.param.join(vendor_text(f, document) for f in trade.params)] if trade.params else []
+            return framing.row.join([*header, *(framing.request_column.join(vendor_text(c, item)
+                                                                            for c in trade.rows.columns)
+                                                for item in items)])
         return framing.param.join(vendor_text(f, document) for f in trade.params)
 
     def carried(self, trade: Trade) -> frozenset[str] | None:
@@ -380,6 +382,10 @@ def delimited_output(dialect: Dialect, trade: Trade, text: str, separators: tupl
     param, row_separator, column_separator = separators
     document: dict[str, Any] = {}
     if trade.answer_rows is not None:
+        if trade.answer:  # a header record (`header:`) before the rows
+            header, _, text = text.partition(row_separator)
+            for field, value in zip(trade.answer, header.split(param), strict=False):
+                put(document, field.path, national_value(field, value))
         items = []
         for number, row in enumerate((r for r in text.split(row_separator) if r), 1):
             values = row.split(column_separator)

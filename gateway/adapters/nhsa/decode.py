@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from gateway.adapters.nhsa.fields import Fields
@@ -275,6 +275,60 @@ def _sheet_query(payload: Fields, _ctx: c.CallContext) -> c.SheetQuery:
                         files=tuple(dict.fromkeys(files)))
 
 
+def _date(data: Fields, key: str) -> date:
+    moment = data.datetime(key)
+    assert moment is not None
+    return moment.date()
+
+
+def _amount(data: Fields, key: str, *, required: bool = True) -> Decimal:
+    return data.decimal(key, places=2, required=required, allow_negative=True) or Decimal("0.00")
+
+
+def _count(data: Fields, key: str) -> int:
+    text = data.text(key)
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
+        raise InvalidValue("应为非负整数", field=data.path(key))
+    return int(text)
+
+
+def _total_reconciliation(payload: Fields, _ctx: c.CallContext) -> c.TotalReconciliation:
+    data = _data(payload)
+    return c.TotalReconciliation(
+        insutype=data.text("insutype", required=False), clr_type=data.text("clr_type", required=False),
+        setl_optins=data.text("setl_optins", required=False), begndate=_date(data, "stmt_begndate"),
+        enddate=_date(data, "stmt_enddate"), medfee_sumamt=_amount(data, "medfee_sumamt"),
+        fund_pay_sumamt=_amount(data, "fund_pay_sumamt"), acct_pay=_amount(data, "acct_pay", required=False),
+        fixmedins_setl_cnt=_count(data, "fixmedins_setl_cnt"),
+        refd_setl_flag=data.text("refd_setl_flag", required=False, default="1"))
+
+
+def _detail_reconciliation(payload: Fields, _ctx: c.CallContext) -> c.DetailReconciliation:
+    data = _data(payload)
+    lines = []
+    for row in payload.objects("detail", required=False, max_items=MAX_FEE_LINES):
+        line = c.ReconciliationLine(
+            setl_id=row.text("setl_id", required=False), msgid=row.text("msgid", required=False),
+            medfee_sumamt=_amount(row, "medfee_sumamt"), fund_pay_sumamt=_amount(row, "fund_pay_sumamt"),
+            acct_pay=_amount(row, "acct_pay", required=False),
+            refd_setl_flag=row.text("refd_setl_flag", required=False, default="0"),
+            psn_no=row.text("psn_no", required=False), mdtrt_id=row.text("mdtrt_id", required=False),
+            medins_setl_id=row.text("medins_setl_id", required=False))
+        if not line.setl_id and not line.msgid:
+            raise MissingField("每条明细须有 setl_id 或其报文ID msgid", field=row.path("setl_id"))
+        if line.refd_setl_flag not in ("0", "1"):
+            raise InvalidValue("应为 0（结算）或 1（退费结算）", field=row.path("refd_setl_flag"))
+        lines.append(line)
+    return c.DetailReconciliation(
+        setl_optins=data.text("setl_optins", required=False), clr_type=data.text("clr_type", required=False),
+        begndate=_date(data, "stmt_begndate"), enddate=_date(data, "stmt_enddate"),
+        medfee_sumamt=_amount(data, "medfee_sumamt"), fund_pay_sumamt=_amount(data, "fund_pay_sumamt"),
+        cash_payamt=_amount(data, "cash_payamt", required=False),
+        fixmedins_setl_cnt=_count(data, "fixmedins_setl_cnt"), lines=tuple(lines),
+        file_qury_no=data.text("file_qury_no", required=False),
+        refd_setl_flag=data.text("refd_setl_flag", required=False, default="1"))
+
+
 def _data(payload: Fields) -> Fields:
     data = payload.obj("data")
     assert data is not None
@@ -300,4 +354,6 @@ DECODERS: dict[str, Decoder] = {
     "2601": _correction,
     "5999": _message_query,  # hisgw extension: 报文处理结果查询 (README)
     "5998": _sheet_query,  # hisgw extension: 一站式结算单 (README)
+    "3201": _total_reconciliation,
+    "3202": _detail_reconciliation,  # the detail rows inline in input.detail (no 9101 file upload)
 }

@@ -196,6 +196,37 @@ def _sheet(answer: a.SheetAnswer) -> Output:
             "html_url": f"/sheet/v1/{sheet.setl_id}.html{query}", "pdf_url": f"/sheet/v1/{sheet.setl_id}.pdf{query}"}
 
 
+def _recon_totals(totals: a.ReconTotals) -> Output:
+    return {"medfee_sumamt": _money(totals.medfee_sumamt), "fund_pay_sumamt": _money(totals.fund_pay_sumamt),
+            "acct_pay": _money(totals.acct_pay), "fixmedins_setl_cnt": totals.setl_cnt}
+
+
+def _reconciliation(answer: a.ReconciliationAnswer) -> Output:
+    """stmtinfo as the national 3201/3202 (setl_optins, stmt_rslt 0 平 / 1 不平, stmt_rslt_dscr), plus the gateway's own
+    figures; a 3202 adds stmtdetail[], one row per record on one side only or with other figures."""
+    from gateway.service.reconcile import REPAIRS, SIDES
+
+    info: Output = {"setl_optins": answer.setl_optins, "stmt_rslt": "0" if answer.agrees else "1",
+                    "stmt_rslt_dscr": answer.description, **_recon_totals(answer.gateway)}
+    if not answer.detail:
+        return {"stmtinfo": info}
+    info["file_qury_no"] = answer.file_qury_no or None
+    info["dif_cnt"] = len(answer.differences)
+    rows = []
+    for d in answer.differences:
+        ours, theirs = d.gateway, d.hospital
+        rows.append({
+            "setl_id": d.setl_id or None, "msgid": d.msgid or None, "oinfno": d.oinfno or None,
+            "medins_setl_id": d.medins_setl_id or None, "psn_no": d.psn_no or None, "mdtrt_id": d.mdtrt_id or None,
+            "refd_setl_flag": d.refd_setl_flag, "stmt_rslt": d.side, "stmt_rslt_dscr": SIDES[d.side],
+            "repair": d.repair, "repair_dscr": REPAIRS[d.repair],
+            "medfee_sumamt": _money(ours.medfee_sumamt) if ours else None,
+            "fund_pay_sumamt": _money(ours.fund_pay_sumamt) if ours else None,
+            "hosp_medfee_sumamt": _money(theirs.medfee_sumamt) if theirs else None,
+            "hosp_fund_pay_sumamt": _money(theirs.fund_pay_sumamt) if theirs else None})
+    return {"stmtinfo": info, "stmtdetail": rows}
+
+
 def _done(_answer: a.Done) -> Output:
     return {}
 
@@ -211,6 +242,7 @@ RENDERERS: dict[type, Callable[[Any], Output]] = {
     a.CorrectionAnswer: _correction,
     a.MessageAnswer: _message,
     a.SheetAnswer: _sheet,
+    a.ReconciliationAnswer: _reconciliation,
     a.Done: _done,
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.canonical.refdata import Hospital
 from gateway.county.sheet.build import SheetSource, build_hunan, build_ncms, printed_time
 from gateway.county.sheet.model import Issue, Sheet
 from gateway.engine.policy import Policy, PolicyBook
@@ -51,7 +52,10 @@ def read_source(store: Store, policies: PolicyBook, setl_id: str, asker: Asker) 
     stay = store.stay(record.mdtrt_id)
     person = store.person(record.psn_no)
     hospital = store.hospital(record.fixmedins_code)
-    assert stay is not None and person is not None and hospital is not None  # a settlement references them
+    assert stay is not None and person is not None  # a settlement references them
+    if hospital is None:  # an out-of-county hospital the agency window entered (gateway/county/agency.py)
+        hospital = Hospital(record.fixmedins_code, str(stay.admission.get("fixmedins_name", "")), stay.hosp_lv,
+                            str(stay.admission.get("admdvs", "")))
     return SheetSource(
         settlement=record, stay=stay, person=person, hospital=hospital, attributes=store.identity_attributes(),
         year_records=store.settlements_of_year(record.psn_no, record.year),
