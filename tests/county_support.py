@@ -70,8 +70,16 @@ class County:
             return reply.status, (await reply.json()) if kind.startswith("application/json") else text
 
 
-def write_credentials(path: Path) -> Path:
+def hospital_secret(code: str) -> str:
+    return f"{code}-secret-0123456789"
+
+
+def write_credentials(path: Path, hospitals: tuple[str, ...] = ()) -> Path:
+    """The county operators, and the hospitals named (paasid = the code in lower case, signing with sm3)."""
     lines = []
+    for code in hospitals:
+        lines += [f"[hospitals.{code}]", f'paasid = "{code.lower()}"', f'secret = "{hospital_secret(code)}"',
+                  'scheme = "sm3"', ""]
     for name, role in OPERATORS.items():
         lines += [f"[county.{name}]", f'token = "{token(name)}"', f'role = "{role}"', ""]
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -80,10 +88,11 @@ def write_credentials(path: Path) -> Path:
 
 @asynccontextmanager
 async def county_gateway(tmp_path: Path, *, signed: bool, persons: list[dict[str, Any]] | None = None,
-                         policy_files: tuple[Path, ...] = ()) -> AsyncIterator[County]:
+                         policy_files: tuple[Path, ...] = (), hospitals: tuple[str, ...] = ()
+                         ) -> AsyncIterator[County]:
     settings = Settings(db_path=tmp_path / "hisgw.sqlite", policy_files=policy_files)
     gateway = build_gateway(settings)
-    authenticator = Authenticator(load_credentials(write_credentials(tmp_path / "credentials.toml"))) \
+    authenticator = Authenticator(load_credentials(write_credentials(tmp_path / "credentials.toml", hospitals))) \
         if signed else None
     server = TestServer(build_app(gateway, lambda: DIALECTS, authenticator), host="127.0.0.1")
     await server.start_server()

@@ -131,10 +131,11 @@ async def openapi_document(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     """Before county_http's /county/v1/{kind}, which would otherwise catch /county/v1/policies."""
-    from gateway.adapters import county_agency_api, county_identity_api, county_policy_api
+    from gateway.adapters import county_agency_api, county_claims_api, county_identity_api, county_policy_api
 
     app.router.add_get("/county/v1/openapi.json", openapi_document)
     app.router.add_get("/county/v1/audit", audit_search)
     county_policy_api.add_routes(app)
     county_identity_api.add_routes(app)
     county_agency_api.add_routes(app)
+    county_claims_api.add_routes(app)

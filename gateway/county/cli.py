@@ -21,7 +21,7 @@ import aiohttp
 
 from gateway.county.identities import KINDS as DIFF_KINDS
 
-COMMANDS = ("policy", "identities", "audit", "coverage", "agency")
+COMMANDS = ("policy", "identities", "audit", "coverage", "agency", "claims", "account")
 IDENTITY_ACTIONS = ("diff", "list", "show", "apply", "refuse", "history")
 
 
@@ -76,6 +76,9 @@ def add_arguments(commands: Any, default_url: str) -> None:
     coverage.add_argument("--month", default="", help="YYYY-MM (default this month)")
     coverage.add_argument("--csv", action="store_true", help="print the CSV")
     connection(coverage)
+    from gateway.county import claims_cli
+
+    claims_cli.add_arguments(commands, connection)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -136,6 +139,10 @@ async def _run(args: argparse.Namespace) -> int:
             return await _identities(client, args)
         if args.command == "agency":
             return await _agency(client, args)
+        if args.command in ("claims", "account"):
+            from gateway.county import claims_cli
+
+            return await claims_cli.run(client, args, _need)
         if args.command == "audit":
             params = {k: getattr(args, k.replace("-", "_")) for k in ("action", "subject", "since", "until", "limit")}
             params["operator"] = args.operator_name

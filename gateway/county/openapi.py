@@ -207,14 +207,17 @@ _SCHEMAS: dict[str, Any] = {
 
 
 def openapi() -> dict[str, Any]:
+    from gateway.county.openapi_claims import section as claims_section
+
     paths: dict[str, Any] = {}
-    for section in SECTIONS:
+    for section in [*SECTIONS, claims_section()]:
         paths.update(section)
     return {
         "openapi": "3.0.3",
         "info": {"title": "hisgw county API (县级医保经办)", "version": "1",
                  "description": "Policy versions (政策维护), identity lists (身份标识), the monthly coverage "
-                                "comparison (应保尽保、未保有因) and the audit trail. Who may call what: "
+                                "comparison (应保尽保、未保有因), claims (申报 → 初审 → 复审 → 拒付 → 结算 → 拨付), "
+                                "the special account, 附件4, and the audit trail. Who may call what: "
                                 "gateway/county/roles.py (README, county section)."},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from gateway.canonical.refdata import Person
+from gateway.county.claim_records import AccountEntry, ClaimEvent, ClaimLine, ClaimRecord
 from gateway.county.records import (
     AttributePeriod,
     AuditEntry,
@@ -53,6 +54,31 @@ class CountyLedger(Protocol):
     def replace_list_members(self, source: str, members: Sequence[ListMember]) -> None: ...
     def list_members(self, as_of: date) -> list[ListMember]:
         """Members of every source's last applied list dated on or before `as_of`."""
+
+    # claims (gateway/county/claims.py) and the special account (gateway/county/account.py)
+    def claim_insert(self, claim: ClaimRecord, lines: Sequence[ClaimLine]) -> int:
+        """The claim and its lines (their claim_id is set to the new claim's number)."""
+
+    def claim_set_state(self, claim_id: int, state: str) -> None: ...
+    def claim(self, claim_id: int) -> ClaimRecord | None: ...
+    def claim_for(self, fixmedins_code: str, since: date, until: date) -> ClaimRecord | None: ...
+    def claims(self, fixmedins_code: str, state: str, limit: int) -> list[ClaimRecord]:
+        """Newest first; an empty filter matches every claim."""
+
+    def claim_lines(self, fixmedins_code: str, claim_id: int = 0) -> list[ClaimLine]:
+        """Lines of one claim, or (claim_id 0) of every claim of the hospital; in claim and line order."""
+
+    def claim_event_add(self, event: ClaimEvent) -> int: ...
+    def claim_events(self, fixmedins_code: str, claim_id: int = 0) -> list[ClaimEvent]:
+        """Oldest first."""
+
+    def unclaimed_settlements(self, fixmedins_code: str, until: datetime) -> list[str]:
+        """setl_ids of the hospital's valid settlements booked before `until` that no claim has a line of; not
+        those made at the agency's window (the agency paid them: no hospital advanced anything)."""
+
+    def account_add(self, entry: AccountEntry) -> int: ...
+    def account_entries(self, until: date) -> list[AccountEntry]:
+        """Every entry dated on or before `until`, by date then as written."""
 
     # the ledger, read for the what-if
     def replay_rows(self, since: datetime, until: datetime) -> Iterator[ReplayRow]:

@@ -1,4 +1,5 @@
-"""`hisgw report annex5 --month 2026-05 [--format csv|json|xlsx|html|pdf] [--out FILE]`: from the store file."""
+"""`hisgw report annex5|annex4 --month 2026-05 [--format csv|json|xlsx|html|pdf] [--out FILE]`: from the
+store file."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from gateway.store.sqlite import SqliteStore
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", choices=("annex5",), help='annex5: 附件5 湖南省城乡居民"一站式"就医结算统计表')
+    parser.add_argument("name", choices=("annex5", "annex4"),
+                        help='annex5: 附件5 湖南省城乡居民"一站式"就医结算统计表; '
+                             'annex4: 附件4 湖南省城乡居民"一站式"结算资金收支财务清算表')
     parser.add_argument("--month", help="YYYY-MM")
     parser.add_argument("--since", help="YYYY-MM-DD, inclusive (with --until, instead of --month)")
     parser.add_argument("--until", help="YYYY-MM-DD, inclusive")
@@ -36,7 +39,18 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     store = SqliteStore(settings.db_path)
     try:
-        body = render(annex5_of(store, period), args.format, unit_name=args.unit_name, wan=args.unit == "wan")
+        if args.name == "annex4":
+            from gateway.county import account_service, annex4_render
+            from gateway.county.errors import CountyRefusal
+
+            try:
+                table = account_service.annex4_of(store, period)
+            except CountyRefusal as exc:
+                print(f"hisgw report: {exc.message}", file=sys.stderr)
+                return 2
+            body = annex4_render.render(table, args.format, unit_name=args.unit_name)
+        else:
+            body = render(annex5_of(store, period), args.format, unit_name=args.unit_name, wan=args.unit == "wan")
     finally:
         store.close()
     if args.out is None:

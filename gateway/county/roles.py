@@ -40,6 +40,17 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "identities.refuse": ("退回名单", frozenset({"reviewer", "second_reviewer"})),
     "agency.settle": ("经办窗口结算县外住院（已结基本医保的其余各项，或全自费的全部）", frozenset({"operator"})),
     "agency.reverse": ("撤销经办窗口结算", frozenset({"operator", "reviewer"})),
+    # money after the window (gateway/county/claims.py, account.py); reads before writes here too
+    "claims.read": ("查看医院申报单及各行审核结果", _ALL),
+    "account.read": ("一站式专户收支与余额、附件4清算表", _ALL - {"operator"}),
+    "claims.submit": ("代医院申报（一个期间的一站式结算）", frozenset({"operator", "admin"})),
+    "claims.explain": ("代医院对拒付行作出说明（再申报）", frozenset({"operator"})),
+    "claims.review": ("初审：逐行审核通过或拒付（原因代码）", frozenset({"reviewer"})),
+    "claims.confirm": ("复审：确认或退回初审（非初审人）", frozenset({"second_reviewer"})),
+    "claims.refuse": ("拒付告知医院", frozenset({"reviewer", "second_reviewer"})),
+    "claims.settle": ("结算申报单", frozenset({"finance"})),
+    "claims.pay": ("拨付（日期、金额、银行流水号）", frozenset({"finance"})),
+    "account.receive": ("专户收款登记（按资金来源）", frozenset({"finance"})),
     # Commands run on the gateway's host with its store file (`hisgw export`, `hisgw backup`): the host's
     # account, not a token, is who did it; they are audited like any county write.
     "export.make": ("按协议导出脱敏数据（主机命令）", frozenset({HOST_ROLE})),

@@ -20,6 +20,7 @@ from gateway.money import from_fen_int, to_fen_int
 from gateway.store import journal_sql
 from gateway.store.agency_sql import AgencySql
 from gateway.store.base import StoreUnavailable
+from gateway.store.claims_sql import ClaimsSql
 from gateway.store.county_sql import CountySql
 from gateway.store.figures_json import dump_figures, load_figures
 from gateway.store.migrate import migrate_sqlite
@@ -33,7 +34,7 @@ from gateway.store.records import (
 )
 
 
-class SqliteStore(CountySql, AgencySql):
+class SqliteStore(CountySql, AgencySql, ClaimsSql):
     """Implements gateway.store.base.Store. Use from one thread (the gateway's store thread).
 
     `create=False` opens only a database that exists (`hisgw serve` without --init): a missing file is a
