@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import signal
 import ssl
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 import structlog
 from aiohttp import web
 
 from gateway.adapters import (
+    console_http,
     county_api,
     county_http,
     county_reports,
@@ -91,7 +94,8 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 
 def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator: Authenticator | None = None,
-              limits: Limits | None = None, shared: Shared | None = None) -> web.Application:
+              limits: Limits | None = None, shared: Shared | None = None,
+              console_runs: Path | None = None) -> web.Application:
     """`dialects` is asked at every request, so a mapping reload takes effect on the next call. Without an
     authenticator nobody signs anything (the demo); with one, every hospital and county call must."""
     app = web.Application(client_max_size=http_listener.MAX_BODY)
@@ -107,6 +111,7 @@ def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator:
     journal_http.add_routes(app)
     sheet_http.add_routes(app)
     ops_http.add_routes(app)  # /health, /metrics
+    console_http.setup(app, console_runs or Path(tempfile.gettempdir()) / "hisgw-simulator-runs")  # /console/
     http_listener.add_routes(app)
     return app
 
@@ -185,7 +190,8 @@ async def serve(settings: Settings, *, init: bool = False) -> None:
     gateway.metrics.mappings_loaded([], len(book.current))
     shared, limits = resource_limits(settings)
     log_accept_errors(asyncio.get_running_loop(), settings.limits_log_interval)
-    app = build_app(gateway, lambda: book.current, authenticator, limits, shared)
+    app = build_app(gateway, lambda: book.current, authenticator, limits, shared,
+                    console_runs=settings.db_path.parent / "simulator-runs")
     backups = BackupSchedule(gateway, settings.backups(), hour=settings.backup_hour,
                              retry_seconds=settings.backup_retry_seconds)
     app[BACKUPS] = backups

@@ -18,6 +18,7 @@ ROLES: dict[str, str] = {
     "reader": "只读",
 }
 DEMO_ROLE = "demo"  # a gateway without credentials (the demo): anybody may do anything, named by X-Operator
+HOSPITAL_ROLE = "hospital"  # a hospital's user in the web console (its paasid and secret): its own rows only
 
 _ALL = frozenset(ROLES)
 
@@ -35,6 +36,11 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "identities.upload": ("上传扶贫办、民政、残联名单", frozenset({"operator", "admin"})),
     "identities.apply": ("应用名单差异（全部或部分）", frozenset({"reviewer"})),
     "identities.refuse": ("退回名单", frozenset({"reviewer", "second_reviewer"})),
+    # the web console (gateway/console/); a hospital's user sees only its own hospital's rows
+    "console.view": ("登录控制台：仪表盘、交换日志、结算、映射文件", _ALL | {HOSPITAL_ROLE}),
+    "console.clear": ("控制台查看身份证号、姓名明文（每次查看都记入审计）",
+                      frozenset({"admin", "reviewer", "second_reviewer"})),
+    "simulator.run": ("控制台发起模拟联调（场景包）", frozenset({"operator", "admin"}) | {HOSPITAL_ROLE}),
 }
 
 
