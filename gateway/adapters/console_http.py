@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 import aiohttp_jinja2
 import jinja2
+import simplejson
 from aiohttp import web
 from aiohttp_session import get_session, new_session
 from aiohttp_session import setup as setup_session
@@ -297,8 +298,9 @@ def _shown(text: str | None, names: tuple[str, ...], clear: bool) -> str | None:
     """A body as the page shows it: pretty JSON when it is JSON; masked unless a clear view was asked for."""
     if text is None:
         return None
-    with contextlib.suppress(ValueError):
-        text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+    with contextlib.suppress(ValueError):  # Decimal both ways: 12000.00 stays 12000.00, as the HIS sent it
+        text = simplejson.dumps(simplejson.loads(text, use_decimal=True), use_decimal=True, ensure_ascii=False,
+                                indent=2)
     return text if clear else mask_text(text, names)
 
 
