@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -49,6 +48,10 @@ role = "admin"
 [county.jingban]
 token = "county-operator-token-01"
 role = "operator"
+
+[county.shenhe]
+token = "county-reviewer-token-01"
+role = "reviewer"
 
 [county.auditor]
 token = "county-reader-token-001"
@@ -289,6 +292,42 @@ def _a_hospital_sees_only_its_own(browser: Any, served: Served) -> None:
     _shot(other, "mappings")
 
 
-def test_environment_has_no_browser_download() -> None:
-    """The tests use Debian's chromium: Playwright's own browser folder is never needed."""
-    assert os.environ.get("PLAYWRIGHT_BROWSERS_PATH", "") != "0" or CHROMIUM.exists()
+async def _upload_list(url: str) -> int:
+    """The operator uploads 民政's list (GBK CSV) naming 城镇低保 TP0002 as 农村低保 0003: one changed row."""
+    person = PERSONS["urban_dibao"]
+    name = next(row["psn_name"] for row in person_rows() if row["psn_no"] == person.psn_no)
+    data = f"序号,乡镇,姓名,公民身份号码,救助类别\r\n1,城关镇,{name},{person.certno},0003\r\n".encode("gbk")
+    async with aiohttp.ClientSession() as session, session.post(
+            f"{url}/county/v1/identities/imports?source=民政&as_of=2026-03-01&filename=mz.csv", data=data,
+            headers={"Authorization": "Bearer county-operator-token-01"}) as response:
+        body = await response.json()
+        assert response.status == 201, body
+        return int(body["import_id"])
+
+
+def test_a_reviewer_applies_an_identity_list_its_uploader_may_not(served: Served) -> None:
+    import_id = _in_thread(lambda: asyncio.run(_upload_list(served.url)))
+    _in_browser(lambda browser, served: _review(browser, served, import_id), served)
+
+
+def _review(browser: Any, served: Served, import_id: int) -> None:
+    uploader = _login(browser, served, "jingban", "county-operator-token-01")
+    uploader.goto(f"{served.url}/console/county?import={import_id}")
+    assert uploader.locator("#apply").count() == 0  # an operator's role may not apply
+    assert PERSONS["urban_dibao"].certno not in uploader.content()  # the diff's ID numbers masked
+    page = _login(browser, served, "shenhe", "county-reviewer-token-01")
+    page.click("#menu-county")
+    page.click(f"#imports a:text-is('{import_id}')")
+    assert "changed" in page.locator("#import-rows").inner_text()
+    _shot(page, "county-import")
+    page.fill("input[name=note]", "核对无误")
+    page.click("#apply")
+    page.wait_for_load_state()
+    assert "applied" in page.locator("#outcome").inner_text()
+    with sqlite3.connect(served.db) as conn:
+        identities = conn.execute("SELECT identities FROM persons WHERE psn_no = ?",
+                                  (PERSONS["urban_dibao"].psn_no,)).fetchone()[0]
+        audited = conn.execute("SELECT operator FROM county_audit WHERE action = 'identities.apply' AND subject = ?",
+                               (f"import:{import_id}",)).fetchall()
+    assert "0003" in identities.split(",") and audited == [("shenhe",)]
+    _shot(page, "county-applied")

@@ -18,7 +18,7 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -34,7 +34,10 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from gateway.adapters.http_listener import AUTH, DIALECTS, GATEWAY
 from gateway.console import dashboard
 from gateway.console.simruns import RunRefused, Runs
+from gateway.county import identity_service, policy_service
 from gateway.county.audit import record
+from gateway.county.errors import CountyRefusal
+from gateway.county.review import ReviewEvent
 from gateway.county.roles import ACTIONS, DEMO_ROLE, HOSPITAL_ROLE, ROLES, Actor, may
 from gateway.county.sheet import render as sheet_render
 from gateway.county.sheet.ledger import Asker, issue_sheet
@@ -100,6 +103,7 @@ def setup(app: web.Application, runs_folder: Path) -> None:
     routes.add_get(r"/simulator/{run}/progress", run_progress)
     routes.add_get(r"/simulator/{run}/report", run_report)
     routes.add_get("/county", county_page)
+    routes.add_post(r"/county/import/{import_id:\d{1,9}}/{event:apply|refuse}", county_decide)
     console.on_cleanup.append(_close_runs)
     app.add_subapp(f"{PREFIX}/", console)
 
@@ -436,7 +440,7 @@ async def run_report(request: web.Request) -> web.StreamResponse:
 
 # ---- county work --------------------------------------------------------------------------------------------
 
-async def county_page(request: web.Request) -> web.Response:
+async def county_page(request: web.Request, outcome: str = "", status: int = 200) -> web.Response:
     user = await _require(request, "policy.read")
     gateway = request.config_dict[GATEWAY]
     store = gateway.deps.store
@@ -460,6 +464,34 @@ async def county_page(request: web.Request) -> web.Response:
         for row in shown_import.rows[:500]:
             rows.append({k: (mask_certno(str(v)) if k == "certno" else mask_name(str(v)) if k in ("name", "psn_name")
                              else v) for k, v in row.items()})
+    whatif: dict[str, Any] | None = None
+    since, until = request.query.get("since", ""), request.query.get("until", "")
+    if wanted.isdigit() and since and until:
+        try:
+            whatif = await gateway.run(lambda: policy_service.what_if(
+                store, gateway.deps.policies, wanted, date.fromisoformat(since), date.fromisoformat(until)))
+        except (ValueError, CountyRefusal, GatewayError) as exc:
+            outcome, status = f"模拟测算失败：{getattr(exc, 'message', exc)}", 400
     return aiohttp_jinja2.render_template("county.html", request, {
         "versions": versions, "imports": imports, "diff": diff, "diff_of": wanted, "shown_import": shown_import,
-        "import_rows": rows, "now": datetime.now()})
+        "import_rows": rows, "outcome": outcome, "since": since, "until": until,
+        "whatif": json.dumps(whatif, ensure_ascii=False, indent=2, default=str) if whatif else ""}, status=status)
+
+
+async def county_decide(request: web.Request) -> web.Response:
+    """Apply or refuse an identity list's diff (审核), as POST /county/v1/identities/imports/{id}/… does: the
+    same service, its separation of duties (never by the uploader) and its audit entry."""
+    event = ReviewEvent(request.match_info["event"])
+    user = await _require(request, f"identities.{event.value}")
+    form = await request.post()
+    await _check_csrf(request, form)
+    note = str(form.get("note", ""))[:500]
+    gateway = request.config_dict[GATEWAY]
+    import_id = int(request.match_info["import_id"])
+    try:
+        done = await gateway.run(lambda: identity_service.decide(
+            gateway.deps.store, user.actor, import_id, event, None, note, uuid.uuid4().hex, gateway.now()))
+    except CountyRefusal as exc:
+        return await county_page(request, f"未能{'应用' if event is ReviewEvent.APPLY else '退回'}：{exc.message}",
+                                 exc.status)
+    return await county_page(request, f"名单导入 {import_id}：{done['state']}，应用 {done['applied']} 行")
