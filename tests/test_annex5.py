@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import shutil
 import subprocess
 import sys
 from collections import defaultdict
@@ -204,6 +205,16 @@ async def test_march_in_every_format(served: Served, tmp_path: Path) -> None:
     async with served.session.get(f"{url}&format=html") as response:
         page = await response.text()
     assert "湖南省城乡居民" in page and "扶贫特惠保" in page and f">{expected['合计'][2]}<" in page
+
+    if shutil.which("pdftotext"):  # the PDF as a person reads it: the title, and every figure of the 合计 row
+        async with served.session.get(f"{url}&format=pdf") as response:
+            assert response.headers["Content-Type"] == "application/pdf"
+            (tmp_path / "annex5.pdf").write_bytes(await response.read())
+        text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "annex5.pdf"), "-"], capture_output=True,
+                              check=True, text=True).stdout
+        assert "一站式" in text and "统计表" in text
+        total_line = next(line for line in text.splitlines() if line.strip().startswith("合计"))
+        assert total_line.split()[1:] == [str(v) for v in expected["合计"][1:]]
 
     async with served.session.get(f"{served.url}/county/v1/reports/annex5?month=2026-13") as response:
         assert response.status == 400

@@ -26,6 +26,7 @@ from gateway.county.backup import (
 )
 from gateway.county.backup_schedule import BackupSchedule, due_month, previous_month
 from gateway.county.period import Period, month
+from gateway.county.records import AuditQuery
 from gateway.county.reports import annex5_of
 from gateway.store.sqlite import SqliteStore
 from tests.processes import start_serve
@@ -144,7 +145,13 @@ async def test_the_schedule_retries_until_it_succeeds(served: Served, tmp_path: 
         assert schedule.status.ok, schedule.status
     finally:
         task.cancel()
-    assert (blocked / archive_name(previous_month(datetime.now()))).is_file()
+    made = blocked / archive_name(previous_month(datetime.now()))
+    assert made.is_file()
+    # The audit trail names the schedule, the month and the archive's checksum, computed here from the file.
+    trail = served.gateway.deps.store.audit_search(AuditQuery(action="backup.make"))
+    assert [(e.operator, e.role, e.subject) for e in trail] == [
+        ("hisgw-schedule", "host", f"backup:{previous_month(datetime.now())}")]
+    assert trail[0].after["sha256"] == hashlib.sha256(made.read_bytes()).hexdigest()
 
 
 async def test_serve_keeps_the_backup_and_health_says_so(tmp_path: Path) -> None:

@@ -16,9 +16,12 @@ from typing import Any
 
 from openpyxl import Workbook
 
+import gateway
 from tests.county_support import county_gateway, iso7064_check, valid_certno
 from tests.support import PERSONS, Journey, ok, person_rows
 from tests.support import TestPerson as Insured
+
+IDENTITIES_CSV = Path(gateway.__file__).parent / "data" / "demo" / "identities.csv"
 
 AS_OF = "2026-07-01"
 
@@ -221,6 +224,12 @@ async def test_an_attribute_removed_on_a_date_and_the_monthly_comparison(tmp_pat
                                             (a["setlinfo"]["setl_id"],)).fetchone()[0])["attributes"]
                     for a in (before, after)]
         assert used == [["0003"], []]
+        # The sheets print what each settlement applied, not what the person holds today.
+        names = {r["code"]: r["name"] for r in csv.DictReader(io.StringIO(IDENTITIES_CSV.read_text("utf-8")))}
+        for answer, shown in ((before, names["0003"]), (after, "普通参保人员")):
+            async with county.session.get(f"{county.url}/sheet/v1/{answer['setlinfo']['setl_id']}.json") as sheet:
+                assert sheet.status == 200
+                assert (await sheet.json())["patient"]["attributes"] == shown
 
         status, report = await county.call("GET", "/county/v1/coverage?month=2026-06", "caiwu1")
         assert status == 200, report

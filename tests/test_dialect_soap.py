@@ -4,8 +4,10 @@ against the spyne services on the gateway's own aiohttp server on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import zeep
 from lxml import etree
 
 from tests.support import PERSONS, Served, snapshot
+from tests.test_sheet import expected_capitals
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ["medfee", "fulamt", "preselfpay", "inscp", "deductible", "basic", "critical", "tehuibao", "assistance",
@@ -111,9 +114,19 @@ async def test_worked_example_through_dhc_soap(served: Served) -> None:
     duplicate = await dhc.send("InpatSettle", f"{stay}<TotalAmount>20000.00</TotalAmount>")
     assert duplicate.findtext("Body/ResultCode") == "-1"
     assert (duplicate.findtext("Body/ResultContent") or "").startswith("HG3004:")
+    # the sheet (5998) in DHC's words: 合计报销金额 = 总费用 − 个人自付 = 20,000.00 − 2,000.00 = 18,000.00
+    sheet = await dhc.ok("InpatSettleSheet", f"<SetlId>{setl_id}</SetlId><FileType>html</FileType>")
+    assert sheet.findtext("Body/Sheet/Title", "").endswith("“一站式”结算单")
+    assert (sheet.findtext("Body/Sheet/PrintNo"), sheet.findtext("Body/Sheet/Reimbursed")) == ("1", "18000.00")
+    assert sheet.findtext("Body/Sheet/ReimbursedCapital") in expected_capitals(Decimal("18000.00"))
+    page = base64.b64decode(sheet.findtext("Body/Sheet/Html", "")).decode("utf-8")
+    assert "18,000.00" in page or "18000.00" in page
+    assert sheet.findtext("Body/Sheet/PdfUrl") == f"/sheet/v1/{setl_id}.pdf?sheet_type=hunan&print_no=1"
     reversed_ = await dhc.ok("InpatSettleCancel", f"{stay}<SetlId>{setl_id}</SetlId>")
     assert reversed_.findtext("Body/SettleInfo/OrigSetlId") == setl_id
     assert reversed_.findtext("Body/SettleInfo/MedfeeSumamt") == "-20000.00"
+    reprint = await dhc.ok("InpatSettleSheet", f"<SetlId>{setl_id}</SetlId>")
+    assert (reprint.findtext("Body/Sheet/PrintNo"), reprint.findtext("Body/Sheet/Html")) == ("2", "")
 
 
 async def test_dhc_gb2312_declared_message_and_chinese_text(served: Served) -> None:
@@ -261,3 +274,10 @@ async def test_a_soap_his_whose_call_timed_out_queries_then_reverses(served: Ser
     service = (await client(served, "/soap/ncms")).service
     answer = await soap(service.QueryMessage, "T2", "001", "NCMS-Q1", "DHC-LOST", None)
     assert answer.Result == "0" and answer.sResult.split("|")[0] == "ok"
+    # and its sheet: the NCMS cross-province layout unless it asks for another
+    setl_id = resettled.findtext("Body/SettleInfo/SetlId")
+    sheet = await soap(service.InpatientSettleSheet, "T2", "001", "NCMS-S1", setl_id, None, None)
+    assert sheet.Result == "0", sheet.sMessage
+    title, print_no, page, _html_url, pdf_url = sheet.sResult.split("|")
+    assert "跨省" in title and print_no == "1" and page == ""
+    assert pdf_url == f"/sheet/v1/{setl_id}.pdf?sheet_type=ncms&print_no=1"

@@ -19,7 +19,9 @@ import pytest
 
 from gateway.county.export import AgreementError, load_agreements
 from gateway.county.period import Period, month
+from gateway.county.records import AuditQuery
 from gateway.county.reports import export_of
+from gateway.store.sqlite import SqliteStore
 from tests.support import Served, person_rows
 from tests.test_annex5 import month_of_traffic
 
@@ -123,4 +125,12 @@ def test_the_command_writes_the_export_and_logs_who_what_and_its_checksum(tmp_pa
     assert done.returncode == 0, done.stderr
     said = done.stdout + done.stderr
     assert "export_made" in said and "FPB-2026" in said and "op-zhang" in said, said
-    assert hashlib.sha256(out.read_bytes()).hexdigest() in said
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    assert digest in said
+    store = SqliteStore(tmp_path / "hisgw.sqlite")
+    try:
+        trail = store.audit_search(AuditQuery(action="export.make"))
+    finally:
+        store.close()
+    assert [(e.operator, e.role, e.subject) for e in trail] == [("op-zhang", "host", "export:FPB-2026")]
+    assert trail[0].after["sha256"] == digest and trail[0].after["recipient"] == "县扶贫办"

@@ -1,8 +1,9 @@
-"""GET /county/v1/reports/annex5?month=YYYY-MM (or since=&until=)&format=json|csv|xlsx|html&unit=wan|yuan
+"""GET /county/v1/reports/annex5?month=YYYY-MM (or since=&until=)&format=json|csv|xlsx|html|pdf&unit=wan|yuan
 &unit_name=…: 附件5 for a county reader."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from urllib.parse import quote
 
@@ -21,7 +22,7 @@ def add_routes(app: web.Application) -> None:
 
 
 async def annex5_report(request: web.Request) -> web.Response:
-    denied = refused(request, "reader")
+    denied = refused(request, "reports.read")
     if denied is not None:
         return denied
     query = request.query
@@ -38,7 +39,7 @@ async def annex5_report(request: web.Request) -> web.Response:
         return web.Response(status=400, text=problem, content_type="application/json", charset="utf-8")
     gateway = request.app[GATEWAY]
     table = await gateway.run(lambda: annex5_of(gateway.deps.store, period))
-    body = render(table, fmt, unit_name=query.get("unit_name", ""), wan=unit == "wan")
+    body = await asyncio.to_thread(render, table, fmt, unit_name=query.get("unit_name", ""), wan=unit == "wan")
     name = f"附件5_{period.since:%Y%m%d}-{period.until:%Y%m%d}.{fmt}"
     return web.Response(body=body, headers={
         "Content-Type": FORMATS[fmt], "Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"})

@@ -16,6 +16,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from gateway.county.annex5 import FUND_COLUMNS, Annex5, Annex5Row, column_titles, in_wan, numbered_columns
 from gateway.county.annex5 import Side as TableSide
+from gateway.county.sheet.render import pdf
 
 TITLE = '湖南省城乡居民"一站式"就医结算统计表'
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("gateway.county", "templates"),
@@ -138,11 +139,12 @@ FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
 }
 
 
 def render(table: Annex5, fmt: str, *, unit_name: str = "", wan: bool = True) -> bytes:
-    """The table in one of FORMATS, as the bytes a user saves."""
+    """The table in one of FORMATS, as the bytes a user saves (CPU-bound for xlsx and pdf: call off the loop)."""
     if fmt == "json":
         return json.dumps(to_json(table, unit_name=unit_name, wan=wan), ensure_ascii=False, indent=1).encode()
     if fmt == "csv":
@@ -151,4 +153,6 @@ def render(table: Annex5, fmt: str, *, unit_name: str = "", wan: bool = True) ->
         return to_xlsx(table, unit_name=unit_name, wan=wan)
     if fmt == "html":
         return to_html(table, unit_name=unit_name, wan=wan).encode("utf-8")
+    if fmt == "pdf":
+        return pdf(to_html(table, unit_name=unit_name, wan=wan))
     raise ValueError(f"unknown format {fmt!r}")

@@ -6,7 +6,9 @@ when, what (action and subject), the state before and after, and the request id 
 
 from __future__ import annotations
 
+import getpass
 import re
+import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.county.errors import CountyRefusal
 from gateway.county.port import CountyLedger
 from gateway.county.records import AuditEntry, AuditQuery
-from gateway.county.roles import ACTIONS, Actor
+from gateway.county.roles import ACTIONS, HOST_ROLE, Actor
 
 if TYPE_CHECKING:
     from gateway.store.base import Store
@@ -39,6 +41,15 @@ def record_refusal(store: Store, actor: Actor, action: str, subject: str, reason
     since the write it attempted is rolled back."""
     with store.transaction():
         record(store, actor, action, subject, None, {"refused": reason}, request_id, at)
+
+
+def record_host_command(store: Store, action: str, subject: str, after: Any, operator: str,
+                        at: datetime | None = None) -> int:
+    """A command run on the gateway's host (`hisgw export`, `hisgw backup`): recorded in its own commit, by the
+    host account that ran it (or the name it gave)."""
+    actor = Actor(operator or getpass.getuser(), HOST_ROLE)
+    with store.transaction():
+        return record(store, actor, action, subject, None, after, uuid.uuid4().hex, at or datetime.now())
 
 
 def jsonable(value: Any) -> Any:

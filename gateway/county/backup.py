@@ -217,3 +217,15 @@ def make_backup(store: Store, month_text: str, folder: Path, made_at: datetime) 
     path = folder / archive_name(month_text)
     write_archive(path, manifest, members)
     return path, manifest
+
+
+def backup_record(path: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """What the audit trail keeps of a made archive: where, which month, its rows and the archive's checksum."""
+    return {"file": str(path), "month": manifest["month"], "totals": manifest["totals"],
+            "rows": {name: facts["rows"] for name, facts in manifest["members"].items()},
+            "sha256": _file_sha256(path)}
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as archive:
+        return hashlib.file_digest(archive, "sha256").hexdigest()

@@ -7,7 +7,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from gateway.county.backup import ArchiveRefused, load_archive, make_backup, verify_archive
+from gateway.county.audit import record_host_command
+from gateway.county.backup import ArchiveRefused, backup_record, load_archive, make_backup, verify_archive
 from gateway.county.backup_schedule import previous_month
 from gateway.county.period import month
 from gateway.errors import GatewayError
@@ -35,6 +36,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         store = SqliteStore(settings.db_path)
         try:
             path, manifest = make_backup(store, month_text, args.folder or settings.backups(), datetime.now())
+            record_host_command(store, "backup.make", f"backup:{month_text}", backup_record(path, manifest), "")
         finally:
             store.close()
         totals = manifest["totals"]

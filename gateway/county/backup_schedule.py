@@ -12,11 +12,13 @@ from typing import Any
 
 import structlog
 
-from gateway.county.backup import archive_name, collect, manifest_of, write_archive
+from gateway.county.audit import record_host_command
+from gateway.county.backup import archive_name, backup_record, collect, manifest_of, write_archive
 from gateway.runtime import Gateway
 
 log = structlog.get_logger("hisgw.backup")
 CHECK_SECONDS = 60.0
+SCHEDULE = "hisgw-schedule"  # the audit trail's operator for the gateway's own monthly backup
 
 
 def previous_month(now: datetime) -> str:
@@ -62,6 +64,9 @@ class BackupSchedule:
             manifest = manifest_of(month_text, members, now)
             path = self.folder / archive_name(month_text)
             await asyncio.to_thread(write_archive, path, manifest, members)
+            made = await asyncio.to_thread(backup_record, path, manifest)
+            await self.gateway.run(lambda: record_host_command(self.gateway.deps.store, "backup.make",
+                                                               f"backup:{month_text}", made, SCHEDULE, now))
         except Exception as exc:  # any failure is reported and tried again later
             self.status.ok, self.status.error, self.status.at = False, f"{type(exc).__name__}: {exc}", f"{now}"
             log.error("backup_failed", month=month_text, folder=str(self.folder), problem=self.status.error,

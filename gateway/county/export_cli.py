@@ -10,6 +10,7 @@ from pathlib import Path
 
 import structlog
 
+from gateway.county.audit import record_host_command
 from gateway.county.export import AgreementError, load_agreements
 from gateway.county.period import period_of
 from gateway.county.reports import export_of
@@ -28,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", help="make: YYYY-MM-DD (with --until, instead of --month)")
     parser.add_argument("--until", help="make: YYYY-MM-DD, inclusive")
     parser.add_argument("--out", type=Path, help="make: the zip to write")
-    parser.add_argument("--operator", default="", help="make: who asks (recorded; default: the login name)")
+    parser.add_argument("--operator", default="", help="make: who asks (in the audit trail; default: the login name)")
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -62,12 +63,14 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     store = SqliteStore(settings.db_path)
     try:
         data, manifest = export_of(store, agreement, period)
+        args.out.write_bytes(data)
+        rows = {name: facts["rows"] for name, facts in manifest["members"].items()}
+        made = {"agreement": agreement.agreement_id, "recipient": agreement.recipient, "period": period.label(),
+                "rows": rows, "file": str(args.out), "sha256": hashlib.sha256(data).hexdigest()}
+        operator = args.operator or getpass.getuser()
+        record_host_command(store, "export.make", f"export:{agreement.agreement_id}", made, operator)
     finally:
         store.close()
-    args.out.write_bytes(data)
-    rows = {name: facts["rows"] for name, facts in manifest["members"].items()}
-    log.info("export_made", agreement=agreement.agreement_id, recipient=agreement.recipient, period=period.label(),
-             operator=args.operator or getpass.getuser(), rows=rows, file=str(args.out),
-             sha256=hashlib.sha256(data).hexdigest())
+    log.info("export_made", operator=operator, **made)
     print(f"export: {agreement.agreement_id} for {agreement.recipient}, {period.label()}, {rows} → {args.out}")
     return 0

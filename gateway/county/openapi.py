@@ -139,7 +139,23 @@ _IDENTITIES = {
                 _query("format", {"type": "string", "enum": ["json", "csv"]})])},
 }
 
-SECTIONS: list[dict[str, Any]] = [_AUDIT, _POLICIES, _IDENTITIES]
+_MONTH = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2026-03"}
+_REPORT_MEDIA = ("application/json", "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 "text/html", "application/pdf")
+_REPORTS = {
+    "/county/v1/reports/annex5": {"get": _op(
+        "reports.read", '附件5 湖南省城乡居民"一站式"就医结算统计表 for a month or a period (35 numbered columns)', {
+            "200": {"description": "the table in the asked format", "content": {
+                media: {"schema": {"type": "string" if media != "application/json" else "object"}}
+                for media in _REPORT_MEDIA}}},
+        params=[_query("month", _MONTH, "YYYY-MM (or since and until)"), _query("since", _DATE, "inclusive"),
+                _query("until", {**_DATE, "example": "2026-03-31"}, "inclusive"),
+                _query("format", {"type": "string", "enum": ["json", "csv", "xlsx", "html", "pdf"]}),
+                _query("unit", {"type": "string", "enum": ["wan", "yuan"]}, "万元 (default) or 元"),
+                _query("unit_name", _TEXT, "填报单位")])},
+}
+
+SECTIONS: list[dict[str, Any]] = [_AUDIT, _POLICIES, _IDENTITIES, _REPORTS]
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["code", "message"],

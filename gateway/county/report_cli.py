@@ -1,4 +1,4 @@
-"""`hisgw report annex5 --month 2026-05 [--format xlsx] [--out FILE]`: a report from the store file."""
+"""`hisgw report annex5 --month 2026-05 [--format csv|json|xlsx|html|pdf] [--out FILE]`: from the store file."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except GatewayError as exc:
         print(f"hisgw report: {exc.message}", file=sys.stderr)
         return 2
-    if args.format == "xlsx" and args.out is None:
-        print("hisgw report: --format xlsx needs --out FILE", file=sys.stderr)
+    if args.format in ("xlsx", "pdf") and args.out is None:
+        print(f"hisgw report: --format {args.format} needs --out FILE", file=sys.stderr)
         return 2
     store = SqliteStore(settings.db_path)
     try:

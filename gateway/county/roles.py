@@ -17,6 +17,7 @@ ROLES: dict[str, str] = {
     "admin": "管理员",
     "reader": "只读",
 }
+HOST_ROLE = "host"  # a command on the gateway's own machine, with access to its store file
 DEMO_ROLE = "demo"  # a gateway without credentials (the demo): anybody may do anything, named by X-Operator
 HOSPITAL_ROLE = "hospital"  # a hospital's user in the web console (its paasid and secret): its own rows only
 
@@ -30,12 +31,17 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "policy.read": ("查看、检查、比较政策版本，政策模拟测算", _ALL),
     "identities.read": ("查看名单导入及其差异", _ALL - {"finance"}),
     "coverage.read": ("应保尽保、未保有因月度比对", _ALL),
+    "reports.read": ("下载统计报表（附件5）", _ALL),
     "refdata.import": ("导入基础数据（人员、机构、目录、身份属性目录）", frozenset({"admin"})),
     "policy.draft": ("上传政策草案", frozenset({"operator", "admin"})),
     "policy.publish": ("发布政策（定生效日）", frozenset({"reviewer", "second_reviewer"})),
     "identities.upload": ("上传扶贫办、民政、残联名单", frozenset({"operator", "admin"})),
     "identities.apply": ("应用名单差异（全部或部分）", frozenset({"reviewer"})),
     "identities.refuse": ("退回名单", frozenset({"reviewer", "second_reviewer"})),
+    # Commands run on the gateway's host with its store file (`hisgw export`, `hisgw backup`): the host's
+    # account, not a token, is who did it; they are audited like any county write.
+    "export.make": ("按协议导出脱敏数据（主机命令）", frozenset({HOST_ROLE})),
+    "backup.make": ("生成月度备份（主机命令或计划任务）", frozenset({HOST_ROLE})),
     # the web console (gateway/console/); a hospital's user sees only its own hospital's rows
     "console.view": ("登录控制台：仪表盘、交换日志、结算、映射文件", _ALL | {HOSPITAL_ROLE}),
     "console.clear": ("控制台查看身份证号、姓名明文（每次查看都记入审计）",
@@ -66,8 +72,9 @@ def approver_refusal(actor: Actor, proposer: str) -> str | None:
 
 def roles_table() -> str:
     """The permission table as Markdown, for the README."""
-    roles = list(ROLES)
-    head = "| action | " + " | ".join(f"{ROLES[r]} {r}" for r in roles) + " |"
+    names = {**ROLES, HOST_ROLE: "主机"}
+    roles = list(names)
+    head = "| action | " + " | ".join(f"{names[r]} {r}" for r in roles) + " |"
     rule = "|---|" + "---|" * len(roles)
     lines = [head, rule]
     for action, (what, allowed) in ACTIONS.items():

@@ -2,8 +2,8 @@
 its 2304 answer carried), summed or divided, never the chain worked again. Three boxes need the policy the
 settlement was made under (its `policy_id`): 大病起付线, the NCMS 起付线/封顶线, and 提高10%的报销金额 (what the
 poor's higher basic ratio added on the same base). They are read from that policy version and shown only if it
-reproduces the recorded deductible; otherwise (the person's attributes changed since, the version is gone) they
-are None and the sheet leaves them blank rather than guess.
+reproduces the recorded deductible, with the attributes the settlement applied; otherwise (the version is gone)
+they are None and the sheet leaves them blank rather than guess.
 
 The year block is the year *as it stood at this settlement*: the person's settlement records of the year in
 the order written, up to this one, a reversal taking out what it reversed. So a reprint years later shows the
@@ -212,7 +212,7 @@ def policy_view(source: SheetSource) -> PolicyView:
     if policy is None:
         return empty
     stay, figures = source.stay, source.settlement.figures
-    held = frozenset(source.person.identities)
+    held = frozenset(_held(source))
     paid = {p.fund_pay_type for p in figures.payments}
     basic_fund = _fund(policy, "stay_deductible", paid)
     critical_fund = _fund(policy, "annual_segments", paid)
@@ -222,7 +222,7 @@ def policy_view(source: SheetSource) -> PolicyView:
     basic = next(p for p in figures.payments if p.fund_pay_type == basic_fund.code)
     line = basic_rule.deductible[stay.hosp_lv]
     if min(line, max(basic.inscp_scp_amt, ZERO)) != figures.act_pay_dedc:
-        return empty  # not the rule the settlement was made under (attributes changed since)
+        return empty  # not the rule the settlement was made under
     ordinary = basic_fund.rule_for(stay.insutype, frozenset(), stay.in_county)
     critical_rule = (critical_fund.rule_for(stay.insutype, held, stay.in_county)
                      if critical_fund is not None else None)
@@ -371,8 +371,14 @@ def _main_diagnosis(details: Mapping[str, object]) -> str:
     return str(main["diag_name"]) if main else ""
 
 
+def _held(source: SheetSource) -> tuple[str, ...]:
+    """The attributes the settlement applied (valid on the stay's admission date), whatever the person holds
+    now: removing an attribute never rewrites a settlement, nor its sheet."""
+    return tuple(source.settlement.figures.attributes)
+
+
 def _attributes(source: SheetSource) -> str:
-    names = [source.attributes[c].name if c in source.attributes else c for c in source.person.identities]
+    names = [source.attributes[c].name if c in source.attributes else c for c in _held(source)]
     return "、".join(names) if names else "普通参保人员"
 
 

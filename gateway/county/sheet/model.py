@@ -60,7 +60,7 @@ class Patient:
     card_no: str  # 医疗证号: the insured person's number (psn_no)
     certno: str  # 身份证号, masked unless the asker may see it whole
     age: int  # 年龄 on the settlement date
-    attributes: str  # 个人属性: the identity attributes held (Hunan 附件1 names)
+    attributes: str  # 个人属性: the identity attributes the settlement applied (Hunan 附件1 names)
     household_kind: str  # 户属性
     householder: str  # 户主姓名
     address: str  # 家庭地址
