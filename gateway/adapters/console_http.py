@@ -403,9 +403,12 @@ async def simulator_start(request: web.Request) -> web.Response:
     await _check_csrf(request, form)
     runs = request.app[RUNS]
     own = f"{request.scheme}://{request.host}"
+    target = str(form.get("target", "")).strip()
+    if target and user.hospital:  # a hospital's user never aims the gateway's machine at a host of its choice
+        return await simulator_page(request, "医院用户只能对内置测试网关运行模拟联调")
     try:
         info = runs.start(by=user.actor.name, dialects=[str(d) for d in form.getall("dialect", [])],
-                          known=set(request.config_dict[DIALECTS]()), target=str(form.get("target", "")).strip(),
+                          known=set(request.config_dict[DIALECTS]()), target=target,
                           only=str(form.get("only", "")).strip(), own_url=own)
     except RunRefused as exc:
         return await simulator_page(request, str(exc))
