@@ -108,3 +108,26 @@ def test_percentiles_are_nearest_rank() -> None:
     admission = by[("hl7v2", "2401")]
     assert admission.unknown == 1 and admission.p50 is None
     assert "5999" in advice("2304") and "msgid" in advice("9999")
+
+
+def test_logins_are_throttled_per_account_and_the_tracking_is_bounded() -> None:
+    from gateway.console import throttle as module
+    from gateway.console.throttle import LoginThrottle
+
+    now = [1000.0]
+    gate = LoginThrottle(lambda: now[0])
+    for _ in range(module.MAX_FAILURES - 1):
+        gate.failed("console")
+    assert not gate.locked("console")
+    gate.failed("console")
+    assert gate.locked("console") and not gate.locked("other")
+    now[0] += module.WINDOW - 1
+    assert gate.locked("console")
+    now[0] += 2  # the window has passed since every failure
+    assert not gate.locked("console")
+    gate.failed("console")
+    gate.succeeded("console")
+    assert not gate.locked("console")
+    for n in range(module.MAX_ACCOUNTS + 50):
+        gate.failed(f"guess{n}")
+    assert len(gate._failures) == module.MAX_ACCOUNTS

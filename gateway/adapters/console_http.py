@@ -34,6 +34,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from gateway.adapters.http_listener import AUTH, DIALECTS, GATEWAY
 from gateway.console import dashboard
 from gateway.console.simruns import RunRefused, Runs
+from gateway.console.throttle import LoginThrottle
 from gateway.county import identity_service, policy_service
 from gateway.county.audit import record
 from gateway.county.errors import CountyRefusal
@@ -51,7 +52,7 @@ from gateway.refdata.idcard import mask_certno, mask_name
 PREFIX = "/console"
 PAGE = 50  # journal rows per page
 RUNS: web.AppKey[Runs] = web.AppKey("console_runs", Runs)
-OWN_URL: web.AppKey[str] = web.AppKey("console_own_url", str)
+THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("console_throttle", LoginThrottle)
 _KEYLESS = Protection()  # opens masked and clear bodies, never encrypted ones
 MENU = (("dashboard", "仪表盘", "console.view"), ("journal", "交换日志", "console.view"),
         ("mappings", "映射文件", "console.view"), ("simulator", "模拟联调", "console.view"),
@@ -86,6 +87,7 @@ def setup(app: web.Application, runs_folder: Path) -> None:
                          autoescape=jinja2.select_autoescape(default=True), context_processors=[_context])
     console.middlewares.append(_pages)  # after the session's: a refused page still reads the session
     console[RUNS] = Runs(runs_folder)
+    console[THROTTLE] = LoginThrottle()
     routes = console.router
     routes.add_get("/", index)
     routes.add_get("/login", login_page)
@@ -184,11 +186,16 @@ def _next(target: str) -> str:
 async def login(request: web.Request) -> web.Response:
     form = await request.post()
     await _check_csrf(request, form)
-    account, password = str(form.get("account", "")).strip(), str(form.get("password", ""))
-    user = _authenticate(request, account, password)
+    account, password = str(form.get("account", "")).strip()[:64], str(form.get("password", ""))
+    throttle = request.app[THROTTLE]
+    user = None if throttle.locked(account) else _authenticate(request, account, password)
     if user is None:
+        if not throttle.locked(account):
+            throttle.failed(account)
+        problem = ("该账号连续登录失败次数过多，请 5 分钟后再试" if throttle.locked(account) else "账号或口令不正确")
         return aiohttp_jinja2.render_template("login.html", request, {"next": _next(str(form.get("next", ""))),
-                                                                     "problem": "账号或口令不正确"}, status=401)
+                                                                     "problem": problem}, status=401)
+    throttle.succeeded(account)
     session = await new_session(request)  # a fresh session (and CSRF token) at every login
     session["user"] = {"name": user.name, "role": user.role, "hospital": user.hospital}
     session["csrf"] = secrets.token_urlsafe(24)
