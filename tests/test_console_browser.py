@@ -331,3 +331,33 @@ def _review(browser: Any, served: Served, import_id: int) -> None:
                                (f"import:{import_id}",)).fetchall()
     assert "0003" in identities.split(",") and audited == [("shenhe",)]
     _shot(page, "county-applied")
+
+
+def test_an_exchange_replayed_against_a_test_gateway_never_this_one(served: Served, tmp_path: Path) -> None:
+    """A second, empty gateway (no credentials: a test gateway) gets the 2304 as the journal kept it; it knows
+    no such hospital, so its answer differs from the recorded one, and the page shows both and the difference."""
+    process, test_url, _dll = start_serve(tmp_path / "test.sqlite", tmp_path / "test.log")
+    try:
+        _in_browser(lambda browser, served: _replay(browser, served, test_url), served)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def _replay(browser: Any, served: Served, test_url: str) -> None:
+    page = _login(browser, served, "console", "county-admin-token-0001")
+    page.goto(f"{served.url}/console/journal?setl={served.setl_id}")
+    page.locator("#rows tr", has_text="→2304").locator("a").first.click()
+    page.wait_for_url("**/console/exchange/*")
+    page.fill("#replay-target", served.url)
+    page.click("#replay-go")
+    page.wait_for_load_state()
+    assert "不能重放到本网关" in page.locator("#replay-problem").inner_text()
+    page.fill("#replay-target", test_url)
+    page.click("#replay-go")
+    page.wait_for_load_state()
+    replayed = json.loads(page.locator("#replay-answer").inner_text())
+    assert replayed["infcode"] == -1 and replayed["err_msg"].startswith("[HG")  # that gateway knows no T2
+    diff = page.locator("#replay-diff").inner_text()
+    assert "-" in diff and served.setl_id in diff  # the recorded answer's settlement, gone in the replay's
+    _shot(page, "exchange-replay")

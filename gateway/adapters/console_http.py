@@ -15,6 +15,7 @@ import contextlib
 import difflib
 import hmac
 import json
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 import aiohttp_jinja2
 import jinja2
 import simplejson
@@ -96,6 +98,7 @@ def setup(app: web.Application, runs_folder: Path) -> None:
     routes.add_get("/dashboard", dashboard_page)
     routes.add_get("/journal", journal_page)
     routes.add_get(r"/exchange/{id:\d{1,18}}", exchange_page)
+    routes.add_post(r"/exchange/{id:\d{1,18}}/replay", exchange_replay)
     routes.add_get(r"/settlement/{setl_id:[0-9A-Za-z]{1,40}}", settlement_page)
     routes.add_get(r"/settlement/{setl_id:[0-9A-Za-z]{1,40}}/sheet", sheet_page)
     routes.add_get("/mappings", mappings_page)
@@ -283,7 +286,8 @@ async def _exchange(request: web.Request, user: User, entry_id: int) -> JournalR
     return rows[0] if rows and rows[0].id == entry_id else None
 
 
-async def exchange_page(request: web.Request) -> web.Response:
+async def exchange_page(request: web.Request, replay: dict[str, Any] | None = None,
+                        status: int = 200) -> web.Response:
     user = await _require(request)
     entry_id = int(request.match_info["id"])
     row = await _exchange(request, user, entry_id)
@@ -300,9 +304,55 @@ async def exchange_page(request: web.Request) -> web.Response:
         timeline = await gateway.run(lambda: gateway.deps.store.journal_search(
             JournalQuery(stay=row.keys.mdtrt_id, hospital=user.hospital, limit=500)))
         timeline.reverse()
+    dialect = request.config_dict[DIALECTS]().get(row.dialect)
+    replayable = (dialect is not None and dialect.transport in ("http", "soap") and row.request is not None
+                  and row.protection != "encrypt" and user.may("simulator.run") and not user.hospital)
     return aiohttp_jinja2.render_template("exchange.html", request, {
         "row": row, "bodies": bodies, "timeline": timeline, "clear": clear,
-        "may_clear": user.may("console.clear"), "encrypted": row.protection == "encrypt"})
+        "may_clear": user.may("console.clear"), "encrypted": row.protection == "encrypt",
+        "replayable": replayable, "replay": replay or {}}, status=status)
+
+
+REPLAY_TIMEOUT = 15.0  # s
+REPLAY_MAX = 4 * 1024 * 1024  # bytes of the test gateway's answer read at most
+
+
+async def exchange_replay(request: web.Request) -> web.Response:
+    """The exchange's request, as the journal keeps it, sent to a test gateway (never this one) at the
+    dialect's endpoint; the page shows its answer beside the recorded one, and their difference."""
+    user = await _require(request, "simulator.run")
+    form = await request.post()
+    await _check_csrf(request, form)
+    entry_id = int(request.match_info["id"])
+    target = str(form.get("target", "")).strip().rstrip("/")
+    row = await _exchange(request, user, entry_id)
+    dialect = request.config_dict[DIALECTS]().get(row.dialect) if row is not None else None
+    replay: dict[str, Any] = {"target": target}
+    if row is None or dialect is None or dialect.transport not in ("http", "soap") or row.request is None:
+        replay["problem"] = "该交换不能重放（只重放 HTTP/SOAP 方言、保存了报文的交换）"
+    elif user.hospital:
+        replay["problem"] = "医院用户不能重放到其他网关"
+    elif not re.match(r"^https?://[0-9A-Za-z.\-\[\]:]+$", target):
+        replay["problem"] = "测试网关应为 http(s)://主机:端口"
+    elif target == f"{request.scheme}://{request.host}":
+        replay["problem"] = "不能重放到本网关（生产）：请填写测试网关"
+    else:
+        body = _KEYLESS.open(row.request) or b""
+        content_type = ("text/xml" if dialect.transport == "soap" else "application/json") + f"; charset={row.encoding}"
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REPLAY_TIMEOUT)) as session, \
+                    session.post(target + dialect.endpoint, data=body, headers={"Content-Type": content_type}) as got:
+                answer = (await got.content.read(REPLAY_MAX)).decode(row.encoding, errors="replace")
+                replay["status"] = got.status
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            replay["problem"] = f"测试网关无应答：{type(exc).__name__} {exc}"[:300]
+        else:
+            recorded = _shown(body_text(row.answer, row.encoding, _KEYLESS), (), False) or ""
+            replayed = _shown(answer, (), False) or ""
+            replay["answer"] = replayed
+            replay["diff"] = "\n".join(difflib.unified_diff(recorded.splitlines(), replayed.splitlines(),
+                                                            "记录的应答", "测试网关的应答", lineterm="")) or "（相同）"
+    return await exchange_page(request, replay, 400 if "problem" in replay else 200)
 
 
 def _shown(text: str | None, names: tuple[str, ...], clear: bool) -> str | None:
