@@ -164,8 +164,20 @@ def test_admin_searches_the_journal_opens_the_exchange_and_follows_the_trace(ser
 
 
 def _admin_searches_the_journal_opens_the_exchange_and_follows_the_trace(browser: Any, served: Served) -> None:
+    with sqlite3.connect(served.db) as conn:  # a 2304 attempt whose outcome was never committed (a crash)
+        conn.execute("INSERT INTO journal (id, received_at, fixmedins_code, dialect, transport, msgid, trade, infno, "
+                     "psn_no, mdtrt_id, setl_id, protection, encoding, request, call) SELECT max(id) + 1000, "
+                     "strftime('%Y-%m-%d %H:%M:%f', 'now', 'localtime'), 'T2', 'nhsa-http', 'http', 'LOST-0001', "
+                     "'2304', '2304', '', '', '', 'mask', 'utf-8', x'7b7d', x'' FROM journal")
     page = _login(browser, served, "console", "county-admin-token-0001")
     assert "2304" in page.locator("#trades").inner_text()
+    lost = page.locator("#unknown tr", has_text="LOST-0001").inner_text()
+    assert "5999" in lost and "同一 msgid" in lost  # what to do about it
+    http_row = page.locator("#listeners tr", has_text="http").first.locator("td").all_inner_texts()
+    with sqlite3.connect(served.db) as conn:  # every journalled HTTP exchange was admitted by the listener
+        journalled = conn.execute("SELECT count(*) FROM journal WHERE transport = 'http' "
+                                  "AND msgid <> 'LOST-0001'").fetchone()[0]
+    assert journalled >= 4 and int(http_row[1]) >= journalled, (http_row, journalled)
     _shot(page, "dashboard")
     page.click("#menu-journal")
     page.fill("#q-setl", served.setl_id)

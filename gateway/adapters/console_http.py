@@ -243,7 +243,9 @@ async def dashboard_page(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("dashboard.html", request, {
         "windows": dashboard.WINDOWS, "window": window, "since": since, "figures": dashboard.figures(rows),
         "rows": len(rows), "capped": len(rows) >= dashboard.MAX_ROWS,
-        "unknown": [(row, dashboard.advice(row.infno)) for row in unknown]})
+        "unknown": [(row, dashboard.advice(row.infno)) for row in unknown],
+        "listeners": dashboard.listener_figures(gateway.metrics.registry.get_sample_value),
+        "commit_failures": int(gateway.metrics.registry.get_sample_value("hisgw_store_commit_failures_total") or 0)})
 
 
 # ---- journal ------------------------------------------------------------------------------------------------

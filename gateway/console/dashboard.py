@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 WINDOWS = {"15m": ("最近15分钟", 15), "1h": ("最近1小时", 60), "24h": ("最近24小时", 1440)}
 MAX_ROWS = 200_000  # a window's rows read at most (newest first): the page stays quick on a busy day
@@ -25,6 +26,19 @@ UNKNOWN_ADVICE = {
     "2301": "费用明细未落账：请医院重新上传（同一 msgid 幂等）",
 }
 DEFAULT_ADVICE = "未提交结果：调用的效果已随批次回滚。请医院用同一 msgid 重发，或用 5999 查询该 msgid"
+
+
+def listener_figures(sample: Callable[[str, dict[str, str]], float | None]) -> list[dict[str, Any]]:
+    """Per listener, since the gateway started, from its own /metrics registry (`registry.get_sample_value`):
+    connections accepted, open now, refused over the cap or the memory budget."""
+    rows = []
+    for listener in ("http", "dll", "hl7"):
+        labels = {"listener": listener}
+        rows.append({"listener": listener,
+                     "accepted": int(sample("hisgw_listener_connections_total", labels) or 0),
+                     "open": int(sample("hisgw_listener_open_connections", labels) or 0),
+                     "refused": int(sample("hisgw_listener_refusals_total", labels) or 0)})
+    return rows
 
 
 def advice(infno: str) -> str:
