@@ -5,14 +5,25 @@ from __future__ import annotations
 import asyncio
 import signal
 import ssl
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 import structlog
 from aiohttp import web
 
-from gateway.adapters import county_api, county_http, county_reports, http_listener, journal_http, sheet_http
+from gateway.adapters import (
+    console_http,
+    county_api,
+    county_http,
+    county_reports,
+    http_listener,
+    journal_http,
+    ops_http,
+    sheet_http,
+)
 from gateway.adapters.dll_listener import start_dll_listener
 from gateway.adapters.limits import (
     CHUNK,
@@ -27,6 +38,7 @@ from gateway.adapters.limits import (
 )
 from gateway.adapters.mllp_listener import Limits as MllpLimits
 from gateway.adapters.mllp_listener import MllpListener
+from gateway.adapters.ops_http import BACKUPS, LISTENERS, METRICS_PUBLIC
 from gateway.adapters.soap import SoapEndpoints
 from gateway.auth.credentials import CredentialsError, load_credentials
 from gateway.auth.signature import Authenticator
@@ -82,7 +94,8 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 
 def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator: Authenticator | None = None,
-              limits: Limits | None = None, shared: Shared | None = None) -> web.Application:
+              limits: Limits | None = None, shared: Shared | None = None,
+              console_runs: Path | None = None) -> web.Application:
     """`dialects` is asked at every request, so a mapping reload takes effect on the next call. Without an
     authenticator nobody signs anything (the demo); with one, every hospital and county call must."""
     app = web.Application(client_max_size=http_listener.MAX_BODY)
@@ -97,7 +110,8 @@ def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator:
     county_reports.add_routes(app)
     journal_http.add_routes(app)
     sheet_http.add_routes(app)
-    app.router.add_get("/health", _health)
+    ops_http.add_routes(app)  # /health, /metrics
+    console_http.setup(app, console_runs or Path(tempfile.gettempdir()) / "hisgw-simulator-runs")  # /console/
     http_listener.add_routes(app)
     return app
 
@@ -124,20 +138,6 @@ async def _report_unknown(gateway: Gateway) -> None:
     if rows:
         log.warning("journal_unknown", count=len(rows), note="outcome never committed; nothing of them was applied",
                     exchanges=[f"{r.fixmedins_code}/{r.msgid}/{r.infno}" for r in rows[:20]])
-
-
-BACKUPS = web.AppKey("backups", BackupSchedule)
-
-
-async def _health(request: web.Request) -> web.Response:
-    lost = request.app[http_listener.GATEWAY].store_lost()
-    if lost is not None:
-        return web.json_response({"status": "store_lost", "err_code": lost.code, "problem": lost.detail}, status=503)
-    document: dict[str, object] = {"status": "ok"}
-    schedule = request.app.get(BACKUPS)
-    if schedule is not None:
-        document["backup"] = schedule.status.document()
-    return web.json_response(document)
 
 
 def _report(errors: list[MappingError]) -> None:
@@ -174,6 +174,7 @@ async def serve(settings: Settings, *, init: bool = False) -> None:
     def reload() -> None:
         problems = book.reload()
         _report(problems)
+        gateway.metrics.mappings_loaded(problems, len(book.current))
         log.info("mappings_reloaded" if not problems else "mappings_kept", dialects=sorted(book.current))
 
     authenticator = load_authenticator(settings)
@@ -186,17 +187,23 @@ async def serve(settings: Settings, *, init: bool = False) -> None:
         log.error("store_refused", problem=str(exc))
         raise SystemExit(1) from exc
     await _report_unknown(gateway)
+    gateway.metrics.mappings_loaded([], len(book.current))
     shared, limits = resource_limits(settings)
     log_accept_errors(asyncio.get_running_loop(), settings.limits_log_interval)
-    app = build_app(gateway, lambda: book.current, authenticator, limits, shared)
+    app = build_app(gateway, lambda: book.current, authenticator, limits, shared,
+                    console_runs=settings.db_path.parent / "simulator-runs")
     backups = BackupSchedule(gateway, settings.backups(), hour=settings.backup_hour,
                              retry_seconds=settings.backup_retry_seconds)
     app[BACKUPS] = backups
+    app[METRICS_PUBLIC] = settings.metrics_public
+    listeners: dict[str, asyncio.Server | None] = {"dll": None, "hl7": None}  # /health: 503 until each listens
+    app[LISTENERS] = listeners
     runner = web.AppRunner(app, access_log=None, keepalive_timeout=settings.header_timeout,
                            max_headers=HTTP_MAX_HEADERS, read_bufsize=CHUNK)
     await runner.setup()
     site = http_listener.GatedSite(runner, settings.host, settings.http_port, cap=limits.max_connections,
-                                   shared=shared, dialects=lambda: book.current, ssl_context=tls_context(settings))
+                                   shared=shared, dialects=lambda: book.current, ssl_context=tls_context(settings),
+                                   on_refused=lambda: gateway.metrics.busy("http"))
     await site.start()
     dll = await start_dll_listener(gateway, lambda: book.current, settings.host, settings.dll_port,
                                    replace(limits, idle_timeout=settings.dll_idle_timeout), authenticator, shared)
@@ -206,7 +213,9 @@ async def serve(settings: Settings, *, init: bool = False) -> None:
     if settings.hl7_tls and tls_context(settings) is None:
         log.error("settings_refused", problem="[hl7] tls = true needs [http] tls_cert and tls_key")
         raise SystemExit(1)
-    await mllp.start(settings.host, settings.hl7_port, tls_context(settings) if settings.hl7_tls else None)
+    listeners["hl7"] = await mllp.start(settings.host, settings.hl7_port,
+                                        tls_context(settings) if settings.hl7_tls else None)
+    listeners["dll"] = dll
     log.info("listening", listener="https" if settings.tls_cert else "http", host=settings.host,
              port=settings.http_port, signed=authenticator is not None,
              db=str(settings.db_path), policies=[p.policy_id for p in gateway.deps.policies.versions],

@@ -41,6 +41,7 @@ leave no effect to recover: their row is written whole in the batch commit, befo
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ from gateway.journal.callform import call_form
 from gateway.journal.model import Ending, Entry, Exchange, Keys
 from gateway.journal.protect import Protection
 from gateway.journal.recorder import Journal
+from gateway.metrics import Metrics
 from gateway.service.deps import Deps
 from gateway.service.dispatch import handle
 from gateway.store.records import StoredAnswer
@@ -72,6 +74,7 @@ class Outcome:
     body: bytes
     replayed: bool  # True when this is the stored first answer to an earlier call with the same msgid
     error: GatewayError | None = None  # the call failed; `body` is the dialect's error answer
+    answer: Answer | None = None  # what the call answered, when it ran now (for gateway/metrics.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,7 @@ class Gateway:
         self._queue: list[_Job] = []
         self._draining = False
         self._lost: StoreLost | None = None  # once the store's file is gone, for good (until a restart)
+        self.metrics = Metrics()  # this gateway's own registry (GET /metrics)
 
     def now(self) -> datetime:
         return self.deps.now()
@@ -158,6 +162,7 @@ class Gateway:
                     results = await loop.run_in_executor(self._thread, self._write_batch, batch)
                 except BaseException as exc:  # a commit failed: nothing of the batch is durable
                     results = [exc] * len(batch)
+                    self.metrics.commit_failed()
                 for job, result in zip(batch, results, strict=True):
                     if job.future.done():
                         continue
@@ -191,6 +196,10 @@ class Gateway:
                 entry_ids[n] = entry_id
             store.journal_finish([(entry_id, ending) for entry_id, (_, ending) in zip(entry_ids, done, strict=True)
                                   if entry_id is not None and ending is not None])
+            committing = time.perf_counter()  # the rest of the with-block is the commit itself
+        self.metrics.batch_committed(len(batch), writes, time.perf_counter() - committing, [
+            ending.outcome if ending else "unknown"
+            for entry_id, (_, ending) in zip(entry_ids, done, strict=True) if entry_id is not None])
         return [outcome for outcome, _ in done]
 
     def _run(self, job: _Job, batch_keys: dict[tuple[str, str], Keys]) -> tuple[Outcome, Ending | None]:
@@ -227,7 +236,7 @@ class Gateway:
         ctx = call.context
         if not call.changes_state:
             answer = handle(self.deps, call)
-            return Outcome(render(answer), replayed=False), answer
+            return Outcome(render(answer), replayed=False, answer=answer), answer
         prior = store.answer_for(ctx.fixmedins_code, ctx.msgid)
         if prior is not None:
             if prior.infno != ctx.infno or prior.request_digest != digest:
@@ -237,4 +246,4 @@ class Gateway:
         body = render(answer)
         at = self.deps.now().isoformat(sep=" ")
         store.save_answer(ctx.fixmedins_code, ctx.msgid, StoredAnswer(ctx.infno, digest, body), at)
-        return Outcome(body, replayed=False), answer
+        return Outcome(body, replayed=False, answer=answer), answer

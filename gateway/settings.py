@@ -31,6 +31,7 @@ class Settings:
     backup_schedule: bool = True  # `serve` makes last month's archive from the 1st at backup_hour
     backup_hour: int = 1
     backup_retry_seconds: float = 1800.0
+    metrics_public: bool = False  # [metrics] public: GET /metrics without a county token when credentials are on
 
     export_agreements: Path | None = None  # de-identified export agreements (gateway/county/export.py)
 
@@ -59,6 +60,7 @@ class Settings:
                  "log": {"format", "level"}, "auth": {"credentials"},
                  "journal": {"raw", "key_file", "retention_days", "min_retention_days"},
                  "backup": {"folder", "schedule", "hour", "retry_seconds"}, "export": {"agreements"},
+                 "metrics": {"public"},
                  "limits": {"max_connections", "header_timeout", "read_timeout", "dll_idle_timeout",
                             "hl7_idle_timeout", "memory_budget_mb", "budget_wait", "fd_reserve", "log_interval"}}
         for section, values in doc.items():
@@ -101,6 +103,7 @@ class Settings:
             backup_retry_seconds=float(backup.get("retry_seconds", settings.backup_retry_seconds)),
             export_agreements=base / export["agreements"] if "agreements" in export else None,
             journal_min_retention_days=int(journal.get("min_retention_days", settings.journal_min_retention_days)),
+            metrics_public=bool(doc.get("metrics", {}).get("public", settings.metrics_public)),
         )
 
 

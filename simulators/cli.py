@@ -46,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     report.add_argument("--junit", type=Path, help="write JUnit XML here")
     report.add_argument("--html", type=Path, help="write the self-contained HTML report here")
     report.add_argument("--quiet", action="store_true", help="no live progress view")
+    report.add_argument("--progress", type=Path, help="append progress here as JSON lines (the total, then one "
+                                                      "line per scenario played), for the web console")
     housekeeping = parser.add_argument_group("housekeeping")
     housekeeping.add_argument("--list", action="store_true", help="list the scenarios and the dialects, then stop")
     housekeeping.add_argument("--clean", action="store_true",
@@ -157,6 +159,33 @@ async def _main(args: argparse.Namespace, scenarios: list[Any]) -> int:
         return await _play(args, scenarios, [dialects[n] for n in chosen], target)
 
 
+async def _pack_with_progress(path: Path, runners: list[Any], scenarios: list[Any], jobs: int,
+                              total: int) -> list[Any]:
+    """play_pack, with the total and each scenario's result appended to `path` (JSON lines) as they come."""
+    import json
+
+    from simulators.runner import play_pack
+
+    done = 0
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps({"total": total}) + "\n")
+        out.flush()
+
+        def step(_result: Any, _step: Any) -> None:
+            nonlocal done
+            done += 1
+
+        def scenario(result: Any) -> None:
+            out.write(json.dumps({"done": done, "total": total, "dialect": result.dialect,
+                                  "scenario": result.scenario.name, "status": result.status,
+                                  "ms": round(result.seconds * 1000)}, ensure_ascii=False) + "\n")
+            out.flush()
+
+        for runner in runners:
+            runner.on_step = step
+        return list(await play_pack(runners, scenarios, jobs=jobs, on_scenario=scenario))
+
+
 async def _play(args: argparse.Namespace, scenarios: list[Any], dialects: list[Any], target: Any) -> int:
     import aiohttp
     from rich.console import Console
@@ -213,7 +242,9 @@ async def _pack(args: argparse.Namespace, console: Any, runners: list[Any], scen
     console.print(f"hisgw simulate: {len(scenarios)} scenarios × {', '.join(r.driver.name for r in runners)} "
                   f"against {target.url}" + "".join(f" ({name} port {port})" for name, port in
                                                     (("DLL", target.dll_port), ("MLLP", target.hl7_port)) if port))
-    if args.quiet:
+    if args.progress:
+        results = await _pack_with_progress(args.progress, runners, scenarios, args.jobs, total)
+    elif args.quiet:
         results = await play_pack(runners, scenarios, jobs=args.jobs)
     else:
         with live_view(console, total) as view:

@@ -87,6 +87,7 @@ async def call_dialect(gateway: Gateway, dialect: Dialect, raw: Any, action: str
         log.exception("unhandled", dialect=dialect.name)
         failure = exc if isinstance(exc, GatewayError) else InternalError()
         outcome = Outcome(render_error(failure), replayed=False, error=failure)
+    gateway.metrics.exchange(exchange, outcome, time.perf_counter() - started)
     error = outcome.error
     status = status_of(dialect, error)
     log.info(

@@ -69,12 +69,14 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         reason = shared.descriptors.refusal(gate.open, limits.max_connections)
         if reason:
+            gateway.metrics.busy("dll")
             refused.note(open=gate.open, cap=limits.max_connections, reason=reason)
             await refuse(reader, writer, "hisgw: 医保网关繁忙（连接数已满），请稍后重试", None,
                          0.0 if reason == "descriptors" else 0.3)
             writer.close()
             return
         gate.enter()
+        gateway.metrics.opened("dll")
         held = Held(shared.budget)
         try:
             wait = limits.header_timeout
@@ -86,6 +88,7 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
                     await refuse(reader, writer, f"hisgw: frame of {length} bytes is too large", length)
                     break
                 if not await shared.budget.room_for(length):
+                    gateway.metrics.busy("dll")
                     refused.note(reason="bytes in flight", frame=length, in_flight=shared.budget.used)
                     await refuse(reader, writer, BUSY_TEXT, length)
                     break
@@ -93,6 +96,7 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
                     async with asyncio.timeout(limits.read_timeout):
                         payload = await read_charged(reader, length, held)
                 except BudgetSpent:
+                    gateway.metrics.busy("dll")
                     refused.note(reason="bytes in flight", frame=length, in_flight=shared.budget.used)
                     await refuse(reader, writer, BUSY_TEXT, length - held.bytes)
                     break
@@ -103,6 +107,7 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
         finally:
             held.release()
             gate.leave()
+            gateway.metrics.closed("dll")
             writer.close()
 
     async def answer(payload: bytes, writer: asyncio.StreamWriter) -> None:
@@ -118,6 +123,7 @@ async def start_dll_listener(gateway: Gateway, dialects: Callable[[], Mapping[st
             try:
                 hospital = _caller(authenticator, signed, raw)
             except GatewayError as exc:
+                gateway.metrics.refused(dialect.name, dialect.transport, exc)
                 writer.write(frame(int(status_of(dialect, exc)), codec_for(dialect).error(dialect, None, raw, exc)))
             else:
                 status, body = await call_dialect(gateway, dialect, raw, hospital=hospital)

@@ -52,16 +52,20 @@ async def endpoint(request: web.Request) -> web.StreamResponse:
         known = sorted(served_endpoints(request.app[DIALECTS]()))
         return web.json_response({"error": f"no dialect is served at {request.path}", "endpoints": known}, status=404)
     gate = request.app[LIMITS]
+    metrics = request.app[GATEWAY].metrics
     if not gate.enter():
+        metrics.busy("http")
         log.warning("http_busy", path=request.path, in_flight=gate.open)
         body, content_type = busy_answer(dialect)
         return web.Response(status=503, body=body, content_type=content_type, charset=dialect.encoding)
+    metrics.opened("http")
     held = Held(request.app[SHARED].budget)
     try:
         return await _serve(request, dialect, held)
     finally:
         held.release()
         gate.leave()
+        metrics.closed("http")
 
 
 async def _serve(request: web.Request, dialect: Dialect, held: Held) -> web.StreamResponse:
@@ -75,8 +79,11 @@ async def _serve(request: web.Request, dialect: Dialect, held: Held) -> web.Stre
         caller = await authenticated(request, raw)
     busy = isinstance(caller, Busy)
     if busy:
+        request.app[GATEWAY].metrics.busy("http")
         _budget_refusals.note(path=request.path, reason="bytes in flight", in_flight=held.budget.used)
     request[BODY] = raw
+    if isinstance(caller, GatewayError) and not busy:  # refused before it became an exchange (SOAP's fault too)
+        request.app[GATEWAY].metrics.refused(dialect.name, dialect.transport, caller)
     if dialect.transport == "soap":
         if busy:
             body, content_type = busy_answer(dialect)
@@ -155,9 +162,11 @@ class GatedSite(web.BaseSite):
     a connection's opening and from each answer until the next request head is complete (app.serve)."""
 
     def __init__(self, runner: web.BaseRunner, host: str, port: int, *, cap: int, shared: Shared,
-                 dialects: Dialects, ssl_context: ssl.SSLContext | None = None) -> None:
+                 dialects: Dialects, ssl_context: ssl.SSLContext | None = None,
+                 on_refused: Callable[[], None] | None = None) -> None:
         super().__init__(runner, ssl_context=ssl_context)
         self._host, self._port, self._cap, self._shared, self._dialects = host, port, cap, shared, dialects
+        self._on_refused = on_refused  # the metrics' refusal counter (gateway/metrics.py)
         self._refused = Tally("http_busy")
 
     @property
@@ -172,6 +181,8 @@ class GatedSite(web.BaseSite):
         def protocol() -> asyncio.BaseProtocol:
             reason = self._shared.descriptors.refusal(len(server.connections), self._cap)
             if reason:
+                if self._on_refused is not None:
+                    self._on_refused()
                 self._refused.note(open=len(server.connections), cap=self._cap, reason=reason)
                 return _Refused(self._answer, linger=0.0 if reason == "descriptors" else 0.5)
             return server()

@@ -129,11 +129,13 @@ class MllpListener:
         peer = writer.get_extra_info("peername")
         reason = self.shared.descriptors.refusal(len(self._connections), self.limits.max_connections)
         if reason:
+            self.gateway.metrics.busy("hl7")
             self._refused.note(open=len(self._connections), cap=self.limits.max_connections, reason=reason)
             await self._refuse(reader, writer, Busy(), b"", linger=0.0 if reason == "descriptors" else 0.3)
             writer.close()
             return
         self._connections[task] = False
+        self.gateway.metrics.opened("hl7")
         held = Held(self.shared.budget)
         pending = bytearray()  # bytes read past the end of the last message
         try:
@@ -148,6 +150,7 @@ class MllpListener:
                     try:
                         hospital = signed_caller(self.authenticator, block)
                     except GatewayError as exc:
+                        self.gateway.metrics.refused(dialect.name, dialect.transport, exc)
                         body = codec_for(dialect).error(dialect, None, block, exc)
                     else:
                         _status, body = await call_dialect(self.gateway, dialect, block, hospital=hospital)
@@ -167,6 +170,7 @@ class MllpListener:
             await self._refuse(reader, writer, MalformedMessage(f"报文超过 {self.limits.max_message} 字节"), pending,
                                linger=None if pending else 0.0)
         except BudgetSpent:
+            self.gateway.metrics.busy("hl7")
             self._refused.note(reason="bytes in flight", in_flight=self.shared.budget.used)
             held.release()
             await self._refuse(reader, writer, Busy(), pending)
@@ -175,6 +179,7 @@ class MllpListener:
         finally:
             held.release()
             self._connections.pop(task, None)
+            self.gateway.metrics.closed("hl7")
             writer.close()
 
     async def _refuse(self, reader: HL7StreamReader, writer: HL7StreamWriter, error: GatewayError,

@@ -19,6 +19,7 @@ ROLES: dict[str, str] = {
 }
 HOST_ROLE = "host"  # a command on the gateway's own machine, with access to its store file
 DEMO_ROLE = "demo"  # a gateway without credentials (the demo): anybody may do anything, named by X-Operator
+HOSPITAL_ROLE = "hospital"  # a hospital's user in the web console (its paasid and secret): its own rows only
 
 _ALL = frozenset(ROLES)
 
@@ -55,6 +56,11 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     # account, not a token, is who did it; they are audited like any county write.
     "export.make": ("按协议导出脱敏数据（主机命令）", frozenset({HOST_ROLE})),
     "backup.make": ("生成月度备份（主机命令或计划任务）", frozenset({HOST_ROLE})),
+    # the web console (gateway/console/); a hospital's user sees only its own hospital's rows
+    "console.view": ("登录控制台：仪表盘、交换日志、结算、映射文件", _ALL | {HOSPITAL_ROLE}),
+    "console.clear": ("控制台查看身份证号、姓名明文（每次查看都记入审计）",
+                      frozenset({"admin", "reviewer", "second_reviewer"})),
+    "simulator.run": ("控制台发起模拟联调（场景包）", frozenset({"operator", "admin"}) | {HOSPITAL_ROLE}),
 }
 
 

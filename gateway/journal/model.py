@@ -109,6 +109,7 @@ class JournalQuery:
     outcome: str = ""
     limit: int = 100
     raw: bool = False
+    before: int = 0  # keyset paging: only rows with an id below this (0: from the newest)
 
 
 def stamp(moment: datetime) -> str:
@@ -133,7 +134,7 @@ def parse_moment(text: str, *, end: bool, where: str) -> str:
 
 def parse_query(params: Mapping[str, str], *, raw: bool = False) -> JournalQuery:
     """A search from the console's or the command line's parameters; unknown or bad values are refused."""
-    known = {"hospital", "msgid", "person", "stay", "setl", "since", "until", "outcome", "limit", "raw"}
+    known = {"hospital", "msgid", "person", "stay", "setl", "since", "until", "outcome", "limit", "raw", "before"}
     unknown = sorted(set(params) - known)
     if unknown:
         raise InvalidValue(f"未知的查询参数 {', '.join(unknown)}；可用 {', '.join(sorted(known))}", field=unknown[0])
@@ -145,6 +146,9 @@ def parse_query(params: Mapping[str, str], *, raw: bool = False) -> JournalQuery
     if not well_formed or not 1 <= int(limit_text) <= MAX_LIMIT:
         raise InvalidValue(f"limit 应为 1–{MAX_LIMIT}", field="limit")
     since, until = params.get("since", ""), params.get("until", "")
+    before = params.get("before", "").strip()
+    if before and not (before.isascii() and before.isdigit() and len(before) <= 18):
+        raise InvalidValue("before 应为交换记录的编号（整数）", field="before")
     return JournalQuery(
         hospital=params.get("hospital", "").strip(), msgid=params.get("msgid", "").strip(),
         person=params.get("person", "").strip(), stay=params.get("stay", "").strip(),
@@ -152,4 +156,5 @@ def parse_query(params: Mapping[str, str], *, raw: bool = False) -> JournalQuery
         since=parse_moment(since, end=False, where="since") if since.strip() else "",
         until=parse_moment(until, end=True, where="until") if until.strip() else "",
         outcome=outcome, limit=int(limit_text), raw=raw or params.get("raw", "") in ("1", "true", "yes"),
+        before=int(before) if before else 0,
     )

@@ -134,6 +134,9 @@ class Store(CountyLedger, AgencyLedger, Protocol):
     def journal_of_msgid(self, fixmedins_code: str, msgid: str) -> list[JournalRow]:
         """Oldest first."""
 
+    def journal_window(self, since: str, limit: int) -> list[tuple[str, str, str, str, str, float | None]]:
+        """(dialect, infno, outcome, err_code, fixmedins_code, ms) received since `since`, newest first."""
+
     def journal_first_ok(self, fixmedins_code: str, msgid: str) -> JournalRow | None: ...
     def journal_prune(self, before: str, limit: int) -> int: ...
     def journal_prunable(self, before: str) -> tuple[int, str, str]:

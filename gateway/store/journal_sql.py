@@ -49,6 +49,9 @@ def search(conn: sqlite3.Connection, query: JournalQuery) -> list[JournalRow]:
             clauses.append(f"j.id IN (SELECT id FROM journal WHERE {column} = ? "
                            f"UNION ALL SELECT id FROM journal_outcomes WHERE {column} = ? AND {column} <> '')")
             values += [value, value]
+    if query.before:
+        clauses.append("j.id < ?")
+        values.append(query.before)
     if query.since:
         clauses.append("j.received_at >= ?")
         values.append(query.since)
@@ -64,6 +67,15 @@ def search(conn: sqlite3.Connection, query: JournalQuery) -> list[JournalRow]:
     columns = _HEAD + (_BODIES if query.raw else "")
     rows = conn.execute(f"SELECT {columns}{_FROM}{where} ORDER BY j.id DESC LIMIT ?", (*values, query.limit))
     return [_row(row) for row in rows]
+
+
+def window(conn: sqlite3.Connection, since: str, limit: int) -> list[tuple[str, str, str, str, str, float | None]]:
+    """(dialect, infno, outcome, err_code, fixmedins_code, ms) of the newest `limit` exchanges received since
+    `since`, newest first, for the console's dashboard; outcome 'unknown' when none was committed."""
+    rows = conn.execute("SELECT j.dialect, j.infno, coalesce(o.outcome, 'unknown'), coalesce(o.err_code, ''), "
+                        f"j.fixmedins_code, o.ms{_FROM} WHERE j.received_at >= ? ORDER BY j.id DESC LIMIT ?",
+                        (since, limit))
+    return [(str(d), str(i), str(o), str(e), str(h), None if ms is None else float(ms)) for d, i, o, e, h, ms in rows]
 
 
 def of_msgid(conn: sqlite3.Connection, fixmedins_code: str, msgid: str) -> list[JournalRow]:

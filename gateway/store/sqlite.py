@@ -469,6 +469,9 @@ class SqliteStore(CountySql, AgencySql, ClaimsSql):
     def journal_search(self, query: JournalQuery) -> list[JournalRow]:
         return journal_sql.search(self._conn, query)
 
+    def journal_window(self, since: str, limit: int) -> list[tuple[str, str, str, str, str, float | None]]:
+        return journal_sql.window(self._conn, since, limit)
+
     def journal_of_msgid(self, fixmedins_code: str, msgid: str) -> list[JournalRow]:
         return journal_sql.of_msgid(self._conn, fixmedins_code, msgid)
 

@@ -1,0 +1,1 @@
+"""The web console under /console/ (gateway/adapters/console_http.py serves it): pure helpers for its pages."""
