@@ -12,7 +12,15 @@ from datetime import datetime
 import structlog
 from aiohttp import web
 
-from gateway.adapters import county_api, county_http, county_reports, http_listener, journal_http, sheet_http
+from gateway.adapters import (
+    county_api,
+    county_http,
+    county_outpatient,
+    county_reports,
+    http_listener,
+    journal_http,
+    sheet_http,
+)
 from gateway.adapters.dll_listener import start_dll_listener
 from gateway.adapters.limits import (
     CHUNK,
@@ -95,6 +103,7 @@ def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator:
     county_api.add_routes(app)  # before county_http's /county/v1/{kind}
     county_http.add_routes(app)
     county_reports.add_routes(app)
+    county_outpatient.add_routes(app)
     journal_http.add_routes(app)
     sheet_http.add_routes(app)
     app.router.add_get("/health", _health)

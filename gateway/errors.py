@@ -266,3 +266,38 @@ class InternalError(GatewayError):
     """internal error; nothing was written"""
     code = "HG9001"
     title = "网关内部错误，交易未执行"
+
+
+# ---- outpatient and chronic-disease recognition (codes HG2051.., HG3051.. so parallel work keeps its numbers) --
+
+
+class UnknownChronicDisease(NotFoundError):
+    code = "HG2051"
+    title = "不在门诊特殊慢性病病种目录"
+
+
+class UnknownRecognition(NotFoundError):
+    code = "HG2052"
+    title = "慢性病认定记录不存在"
+
+
+class WrongVisitKind(BusinessError):
+    """An inpatient trade on an outpatient visit, or the other way round."""
+
+    code = "HG3051"
+    title = "就诊类型不符"
+
+
+class NotRecognisingHospital(BusinessError):
+    code = "HG3052"
+    title = "医疗机构无慢性病认定资格"
+
+
+class UnqualifiedDoctors(BusinessError):
+    code = "HG3053"
+    title = "认定医师不符合要求"
+
+
+class DuplicateRecognition(BusinessError):
+    code = "HG3054"
+    title = "该病种已有有效认定"

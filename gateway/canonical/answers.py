@@ -30,6 +30,7 @@ class AdmissionAnswer:
     mdtrt_id: str
     psn_no: str
     ipt_otp_no: str
+    warn_msg: str = ""  # accepted, but late (Hunan 三(二)1: 24 h): rendered as the envelope's warn_msg
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,23 @@ class SheetAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class VisitAnswer:
+    """2201 门诊挂号."""
+
+    mdtrt_id: str
+    psn_no: str
+    ipt_otp_no: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecognitionAnswer:
+    """2503 慢特病备案: the recognition's id (trt_dcla_detl_sn), which the agency's cancellation names."""
+
+    recog_id: str
+    psn_no: str
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """A state change with nothing to report beyond success."""
 
@@ -143,5 +161,5 @@ class Done:
 
 Answer = (
     SignInAnswer | PersonAnswer | AdmissionAnswer | FeeUploadAnswer | SettlementAnswer | ReversalAnswer
-    | AccumulatorAnswer | CorrectionAnswer | MessageAnswer | SheetAnswer | Done
+    | AccumulatorAnswer | CorrectionAnswer | MessageAnswer | SheetAnswer | VisitAnswer | RecognitionAnswer | Done
 )

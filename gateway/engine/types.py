@@ -25,6 +25,7 @@ class StayFacts:
     attributes: frozenset[str]  # identity attribute codes held, e.g. {"0001", "0003"}
     totals: FeeTotals
     on: date  # accounting date: selects the policy version
+    visit: str = "inpatient"  # inpatient | outpatient | chronic (gateway.engine.policy.VISITS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from gateway.canonical.calls import (
 )
 from gateway.errors import DuplicateAdmission, InvalidValue
 from gateway.lifecycle import Event, StayState, next_state, with_fees
+from gateway.service import late
 from gateway.service.deps import Deps, hospital_of, person_of, require_insured, stay_of
 from gateway.store.records import StayRecord
 
@@ -29,14 +30,16 @@ def admit(deps: Deps, ctx: CallContext, body: Admission) -> AdmissionAnswer:
     if body.ipt_no and deps.store.open_stay_by_ipt_no(hospital.fixmedins_code, body.ipt_no):
         raise DuplicateAdmission(f"住院号 {body.ipt_no} 已有未结束的住院登记", field="ipt_no")
     mdtrt_id = f"{body.begntime:%Y%m%d}{deps.store.next_serial('mdtrt_id'):010d}"
-    deps.store.insert_stay(StayRecord(
+    stay = StayRecord(
         mdtrt_id=mdtrt_id, fixmedins_code=hospital.fixmedins_code, psn_no=person.psn_no,
         insutype=person.insutype, state=StayState.REGISTERED, hosp_lv=hospital.hosp_lv,
         in_county=hospital.admdvs == person.insuplc_admdvs, begntime=body.begntime, endtime=None,
         ipt_no=body.ipt_no, med_type=body.med_type, admission=_details(body), discharge=None,
         created_msgid=ctx.msgid,
-    ))
-    return AdmissionAnswer(mdtrt_id=mdtrt_id, psn_no=person.psn_no, ipt_otp_no=body.ipt_no)
+    )
+    deps.store.insert_stay(stay)
+    return AdmissionAnswer(mdtrt_id=mdtrt_id, psn_no=person.psn_no, ipt_otp_no=body.ipt_no,
+                           warn_msg=late.record_if_late(deps, ctx, stay))
 
 
 def change_admission(deps: Deps, ctx: CallContext, body: AdmissionChange) -> Done:

@@ -22,6 +22,7 @@ from gateway.store.base import StoreUnavailable
 from gateway.store.county_sql import CountySql
 from gateway.store.figures_json import dump_figures, load_figures
 from gateway.store.migrate import migrate_sqlite
+from gateway.store.outpatient_sql import OutpatientSqlite
 from gateway.store.records import (
     LedgerRow,
     SettlementRecord,
@@ -32,7 +33,7 @@ from gateway.store.records import (
 )
 
 
-class SqliteStore(CountySql):
+class SqliteStore(CountySql, OutpatientSqlite):
     """Implements gateway.store.base.Store. Use from one thread (the gateway's store thread).
 
     `create=False` opens only a database that exists (`hisgw serve` without --init): a missing file is a

@@ -275,6 +275,92 @@ def _sheet_query(payload: Fields, _ctx: c.CallContext) -> c.SheetQuery:
                         files=tuple(dict.fromkeys(files)))
 
 
+# ---- outpatient (门诊) -------------------------------------------------------------------------------------
+
+
+def _outpatient_register(payload: Fields, _ctx: c.CallContext) -> c.OutpatientRegister:
+    info = payload.obj("mdtrtinfo", required=False) or _data(payload)  # national: mdtrtinfo; some HIS: data
+    begntime = info.datetime("begntime")
+    assert begntime is not None
+    return c.OutpatientRegister(
+        psn_no=info.text("psn_no"), insutype=info.text("insutype", required=False), begntime=begntime,
+        ipt_otp_no=info.text("ipt_otp_no", required=False),
+        mdtrt_cert_type=info.text("mdtrt_cert_type", required=False),
+        mdtrt_cert_no=info.text("mdtrt_cert_no", required=False), atddr_no=info.text("atddr_no", required=False),
+        dr_name=info.text("dr_name", required=False), dept_code=info.text("dept_code", required=False),
+        dept_name=info.text("dept_name", required=False), caty=info.text("caty", required=False),
+    )
+
+
+def _outpatient_cancel(payload: Fields, _ctx: c.CallContext) -> c.OutpatientCancel:
+    data = _data(payload)
+    return c.OutpatientCancel(mdtrt_id=data.text("mdtrt_id"), psn_no=data.text("psn_no", required=False),
+                              ipt_otp_no=data.text("ipt_otp_no", required=False))
+
+
+def _visit_info(payload: Fields, _ctx: c.CallContext) -> c.VisitInfo:
+    info = payload.obj("mdtrtinfo")
+    assert info is not None
+    return c.VisitInfo(
+        mdtrt_id=info.text("mdtrt_id"), psn_no=info.text("psn_no", required=False), med_type=info.text("med_type"),
+        begntime=info.datetime("begntime", required=False), main_cond_dscr=info.text("main_cond_dscr", required=False),
+        dise_codg=info.text("dise_codg", required=False), dise_name=info.text("dise_name", required=False),
+        diagnoses=_diagnoses(payload),
+    )
+
+
+def _outpatient_fee_upload(payload: Fields, ctx: c.CallContext) -> c.OutpatientFeeUpload:
+    upload = _fee_upload(payload, ctx)
+    rows = payload.objects("feedetail", max_items=MAX_FEE_LINES)
+    batches = {row.text("chrg_bchno", required=False) for row in rows}
+    if len(batches) > 1:
+        raise InvalidValue("一次上传的明细须属于同一收费批次", field="input.feedetail[].chrg_bchno")
+    return c.OutpatientFeeUpload(upload=upload, chrg_bchno=batches.pop())
+
+
+def _outpatient_fee_revoke(payload: Fields, _ctx: c.CallContext) -> c.OutpatientFeeRevoke:
+    data = _data(payload)
+    return c.OutpatientFeeRevoke(mdtrt_id=data.text("mdtrt_id"), psn_no=data.text("psn_no", required=False),
+                                 chrg_bchno=data.text("chrg_bchno", required=False, default=c.ALL_LINES))
+
+
+def _outpatient_settle(trial: bool) -> Decoder:
+    settle = _settle(trial)
+
+    def decode(payload: Fields, ctx: c.CallContext) -> c.OutpatientSettle:
+        data = _data(payload)
+        body = settle(payload, ctx)
+        assert isinstance(body, c.Settle)
+        return c.OutpatientSettle(settle=body, med_type=data.text("med_type", required=False),
+                                  chrg_bchno=data.text("chrg_bchno", required=False))
+    return decode
+
+
+def _outpatient_settle_reverse(payload: Fields, ctx: c.CallContext) -> c.OutpatientSettleReverse:
+    return c.OutpatientSettleReverse(_settle_reverse(payload, ctx))
+
+
+# 2503 carries one diagnosing doctor (diag_dr_codg/diag_dr_name); the recognition needs two (Guangxi 三(八)), so
+# hisgw reads a second as diag_dr2_codg/diag_dr2_name and each one's title as diag_dr_prfs/diag_dr2_prfs (README).
+_DOCTORS = (("diag_dr_codg", "diag_dr_name", "diag_dr_prfs"), ("diag_dr2_codg", "diag_dr2_name", "diag_dr2_prfs"))
+
+
+def _chronic_recognition(payload: Fields, _ctx: c.CallContext) -> c.ChronicRecognition:
+    data = _data(payload)
+    on = data.datetime("hosp_ide_date")
+    assert on is not None
+    begin = data.datetime("begndate", required=False)
+    doctors = tuple(
+        (data.text(code), data.text(name, required=False), data.text(title, required=False))
+        for code, name, title in _DOCTORS if data.has(code)
+    )
+    return c.ChronicRecognition(
+        psn_no=data.text("psn_no"), opsp_dise_code=data.text("opsp_dise_code"),
+        opsp_dise_name=data.text("opsp_dise_name", required=False), hosp_ide_date=on.date(), doctors=doctors,
+        begndate=begin.date() if begin else None,
+    )
+
+
 def _data(payload: Fields) -> Fields:
     data = payload.obj("data")
     assert data is not None
@@ -300,4 +386,13 @@ DECODERS: dict[str, Decoder] = {
     "2601": _correction,
     "5999": _message_query,  # hisgw extension: 报文处理结果查询 (README)
     "5998": _sheet_query,  # hisgw extension: 一站式结算单 (README)
+    "2201": _outpatient_register,
+    "2202": _outpatient_cancel,
+    "2203": _visit_info,
+    "2204": _outpatient_fee_upload,
+    "2205": _outpatient_fee_revoke,
+    "2206": _outpatient_settle(trial=True),
+    "2207": _outpatient_settle(trial=False),
+    "2208": _outpatient_settle_reverse,
+    "2503": _chronic_recognition,
 }

@@ -196,6 +196,15 @@ def _sheet(answer: a.SheetAnswer) -> Output:
             "html_url": f"/sheet/v1/{sheet.setl_id}.html{query}", "pdf_url": f"/sheet/v1/{sheet.setl_id}.pdf{query}"}
 
 
+def _visit(answer: a.VisitAnswer) -> Output:
+    return {"data": {"mdtrt_id": answer.mdtrt_id, "psn_no": answer.psn_no, "ipt_otp_no": answer.ipt_otp_no,
+                     "exp_content": None}}
+
+
+def _recognition(answer: a.RecognitionAnswer) -> Output:
+    return {"result": {"trt_dcla_detl_sn": answer.recog_id}}
+
+
 def _done(_answer: a.Done) -> Output:
     return {}
 
@@ -211,6 +220,8 @@ RENDERERS: dict[type, Callable[[Any], Output]] = {
     a.CorrectionAnswer: _correction,
     a.MessageAnswer: _message,
     a.SheetAnswer: _sheet,
+    a.VisitAnswer: _visit,
+    a.RecognitionAnswer: _recognition,
     a.Done: _done,
 }
 
