@@ -17,7 +17,7 @@ from simulators.drivers.base import Driver, Envelope, Exchange, Refusal
 from simulators.drivers.mapped import written_paths
 from simulators.national import Journey, Person, request
 from simulators.people import PersonFactory, ProvisionError
-from simulators.scenario import READ_ONLY, TRANSACTIONS, PersonSpec, Scenario, Step
+from simulators.scenario import READ_ONLY, STAYLESS, TRANSACTIONS, PersonSpec, Scenario, Step, twin
 
 PASS, FAIL, SKIP, BLOCKED = "pass", "fail", "skip", "blocked"
 NOT_APPLICABLE, ERROR = "n/a", "error"
@@ -159,12 +159,12 @@ class Runner:
 def _blocked(step: Step, journey: Journey, previous: StepResult | None) -> str:
     if step.resend and (previous is None or previous.exchange is None):
         return "nothing was sent before to send again"
-    if step.infno in ("9001", "9002", "1101", "2401", "5206") or step.mdtrt_id:
+    if step.infno in STAYLESS or twin(step.infno) == "2401" or step.mdtrt_id:
         return ""
     stay = journey.stays.get(step.stay)
     if stay is None or not stay.mdtrt_id:
         return f"stay {step.stay!r} has no mdtrt_id: its admission did not succeed"
-    if step.infno in ("2305", "5203") and not stay.setl_id(step.setl):
+    if twin(step.infno) in ("2305", "5203") and not stay.setl_id(step.setl):
         return f"stay {step.stay!r} has no settlement to name"
     return ""
 
@@ -172,25 +172,32 @@ def _blocked(step: Step, journey: Journey, previous: StepResult | None) -> str:
 def _remember(step: Step, journey: Journey, output: dict[str, Any]) -> None:
     """What the HIS keeps from a successful answer."""
     stay = journey.stays.get(step.stay)
+    kind = twin(step.infno)
     if step.infno == "9001":
         journey.sign_no = str((output.get("signinoutb") or {}).get("sign_no") or "")
     elif stay is None:
         return
-    elif step.infno == "2401":
-        stay.mdtrt_id = str((output.get("result") or {}).get("mdtrt_id") or "")
-    elif step.infno == "2301":
+    elif kind == "2401":
+        holder = output.get("data" if step.infno == "2201" else "result") or {}
+        stay.mdtrt_id = str(holder.get("mdtrt_id") or "")
+    elif kind == "2301":
         for line in step.lines:
             stay.lines[line.sn] = line
-    elif step.infno == "2302":
+            stay.batches[line.sn] = step.batch or "B1"
+    elif step.infno == "2205":
+        for sn in [sn for sn, batch in stay.batches.items() if step.batch in ("", "0000", batch)]:
+            stay.lines.pop(sn, None)
+            stay.batches.pop(sn, None)
+    elif kind == "2302":
         if "0000" in step.revoke:
             stay.lines.clear()
         for sn in step.revoke:
             stay.lines.pop(sn, None)
-    elif step.infno == "2304":
+    elif kind == "2304":
         setl_id = str((output.get("setlinfo") or {}).get("setl_id") or "")
         if setl_id and setl_id not in stay.settlements:
             stay.settlements.append(setl_id)
-    elif step.infno == "2305":
+    elif kind == "2305":
         setl_id = stay.setl_id(step.setl)
         if setl_id in stay.settlements:
             stay.settlements.remove(setl_id)
