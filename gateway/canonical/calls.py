@@ -375,8 +375,8 @@ class ChronicRecognition:
 Transaction = (
     SignIn | SignOut | PersonQuery | Admission | AdmissionChange | AdmissionCancel | FeeUpload | FeeRevoke
     | Settle | SettleReverse | Discharge | DischargeCancel | SettlementQuery | AccumulatorQuery | Correction
-    | MessageQuery | SheetQuery | OutpatientRegister | OutpatientCancel | VisitInfo | OutpatientFeeUpload | OutpatientFeeRevoke
-    | OutpatientSettle | OutpatientSettleReverse | ChronicRecognition
+    | MessageQuery | SheetQuery | OutpatientRegister | OutpatientCancel | VisitInfo | OutpatientFeeUpload
+    | OutpatientFeeRevoke | OutpatientSettle | OutpatientSettleReverse | ChronicRecognition
 )
 
 # Canonical transactions that move money or stay state: journalled before they run, idempotent by msgid.
