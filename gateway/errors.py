@@ -301,3 +301,26 @@ class UnqualifiedDoctors(BusinessError):
 class DuplicateRecognition(BusinessError):
     code = "HG3054"
     title = "该病种已有有效认定"
+
+
+# ---- Gannan 先诊疗后付费 and its arrears register (codes HG2061.., HG3061..) ----------------------------------
+
+
+class UnknownArrears(NotFoundError):
+    code = "HG2061"
+    title = "欠费登记不存在"
+
+
+class ZeroDepositRevoked(BusinessError):
+    """2401 with a zero-deposit agreement for a person on the arrears register (恶意拖欠, not yet paid in full):
+    refused unless the admission is flagged an emergency (`zero_deposit.emgc_flag` 1)."""
+
+    code = "HG3061"
+    title = "先诊疗后付费资格已取消"
+
+
+class ArrearsRefused(BusinessError):
+    """The arrears register refuses the entry: a second report of one stay, a payment beyond what is owed."""
+
+    code = "HG3062"
+    title = "欠费登记不允许此操作"

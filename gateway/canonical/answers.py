@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from gateway.canonical.refdata import IdentityAttribute, Person
@@ -23,6 +23,8 @@ class PersonAnswer:
     person: Person
     attributes: tuple[IdentityAttribute, ...]  # the catalogue entries of the codes the person holds
     age: int
+    arrears_owed: Decimal | None = None  # on the 先诊疗后付费 arrears register (Gannan): what is still owed
+    arrears_since: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,17 @@ class Diagnosis:
 
 
 @dataclass(frozen=True, slots=True)
+class ZeroDeposit:
+    """2401's `input.zero_deposit` (a hisgw extension, README): the 先诊疗后付费 agreement signed on admission
+    (Gannan 附件1: who signed, their relation to the patient, the date) and whether the admission is an emergency."""
+
+    signer_name: str
+    signer_rlts: str  # relation to the patient: 本人, 配偶, 子女…
+    sign_date: date
+    emergency: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Admission:
     """2401 入院办理."""
 
@@ -80,6 +91,7 @@ class Admission:
     dise_codg: str = ""
     dise_name: str = ""
     diagnoses: tuple[Diagnosis, ...] = ()
+    zero_deposit: ZeroDeposit | None = None
 
 
 @dataclass(frozen=True, slots=True)

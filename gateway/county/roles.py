@@ -35,6 +35,9 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "identities.upload": ("上传扶贫办、民政、残联名单", frozenset({"operator", "admin"})),
     "identities.apply": ("应用名单差异（全部或部分）", frozenset({"reviewer"})),
     "identities.refuse": ("退回名单", frozenset({"reviewer", "second_reviewer"})),
+    "arrears.read": ("查看恶意拖欠登记、转院逾期未结算名单", _ALL),
+    "arrears.record": ("登记医院报告的恶意拖欠（先诊疗后付费资格取消）", frozenset({"operator", "admin"})),
+    "arrears.pay": ("登记欠费偿还（结清后恢复资格）", frozenset({"operator", "finance"})),
 }
 
 

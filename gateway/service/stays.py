@@ -16,7 +16,7 @@ from gateway.canonical.calls import (
 )
 from gateway.errors import DuplicateAdmission, InvalidValue
 from gateway.lifecycle import Event, StayState, next_state, with_fees
-from gateway.service import late
+from gateway.service import deposit, late
 from gateway.service.deps import Deps, hospital_of, person_of, require_insured, stay_of
 from gateway.store.records import StayRecord
 
@@ -25,6 +25,7 @@ def admit(deps: Deps, ctx: CallContext, body: Admission) -> AdmissionAnswer:
     hospital = hospital_of(deps, ctx)
     person = person_of(deps, body.psn_no)
     require_insured(person)
+    deposit.check_admission(deps, person.psn_no, body.zero_deposit)
     if body.insutype and body.insutype != person.insutype:
         raise InvalidValue(f"险种类型 {body.insutype} 与参保险种 {person.insutype} 不符", field="insutype")
     if body.ipt_no and deps.store.open_stay_by_ipt_no(hospital.fixmedins_code, body.ipt_no):
@@ -92,6 +93,9 @@ def _details(body: Admission) -> dict[str, object]:
             details[field.name] = value.isoformat(sep=" ")
         elif field.name == "diagnoses":
             details[field.name] = [dataclasses.asdict(d) for d in value]
+        elif field.name == "zero_deposit":
+            if value is not None:  # the 先诊疗后付费 agreement, kept with the admission (Gannan)
+                details[field.name] = deposit.agreement_document(value)
         else:
             details[field.name] = value
     return details

@@ -18,6 +18,7 @@ from gateway.journal.model import Ending, Entry, JournalQuery, JournalRow
 from gateway.lifecycle import StayState
 from gateway.money import from_fen_int, to_fen_int
 from gateway.store import journal_sql
+from gateway.store.arrears_sql import ArrearsSqlite
 from gateway.store.base import StoreUnavailable
 from gateway.store.county_sql import CountySql
 from gateway.store.figures_json import dump_figures, load_figures
@@ -33,7 +34,7 @@ from gateway.store.records import (
 )
 
 
-class SqliteStore(CountySql, OutpatientSqlite):
+class SqliteStore(CountySql, OutpatientSqlite, ArrearsSqlite):
     """Implements gateway.store.base.Store. Use from one thread (the gateway's store thread).
 
     `create=False` opens only a database that exists (`hisgw serve` without --init): a missing file is a

@@ -88,8 +88,21 @@ def _admission(payload: Fields, _ctx: c.CallContext) -> c.Admission:
     return c.Admission(
         psn_no=info.text("psn_no"), insutype=info.text("insutype", required=False), begntime=begntime,
         ipt_no=info.text("ipt_no", required=False) or info.text("ipt_otp_no", required=False),
-        diagnoses=_diagnoses(payload), **texts,
+        diagnoses=_diagnoses(payload), zero_deposit=_zero_deposit(payload), **texts,
     )
+
+
+def _zero_deposit(payload: Fields) -> c.ZeroDeposit | None:
+    block = payload.obj("zero_deposit", required=False)
+    if block is None:
+        return None
+    signed = block.datetime("sign_date")
+    assert signed is not None
+    flag = block.text("emgc_flag", required=False, default="0")
+    if flag not in ("0", "1"):
+        raise InvalidValue("emgc_flag 应为 0 或 1", field="input.zero_deposit.emgc_flag")
+    return c.ZeroDeposit(signer_name=block.text("signer_name"), signer_rlts=block.text("signer_rlts"),
+                         sign_date=signed.date(), emergency=flag == "1")
 
 
 def _admission_change(payload: Fields, _ctx: c.CallContext) -> c.AdmissionChange:

@@ -48,7 +48,17 @@ def _person(answer: a.PersonAnswer) -> Output:
              "idet_type_name": attr.type_name, "begntime": None, "endtime": None}
             for attr in answer.attributes
         ],
-    }
+    } | _zero_deposit(answer)
+
+
+def _zero_deposit(answer: a.PersonAnswer) -> Output:
+    """hisgw extension (Gannan): present only while the person is on the arrears register."""
+    if answer.arrears_owed is None:
+        return {}
+    return {"zero_deposit": {
+        "zero_deposit_flag": "0", "owed_amt": _money(answer.arrears_owed),
+        "arrears_since": answer.arrears_since.isoformat() if answer.arrears_since else None,
+        "memo": "恶意拖欠医疗费用，先诊疗后付费资格已取消（急诊除外），结清后恢复"}}
 
 
 def _person_fields(person: Person) -> Output:

@@ -1,0 +1,18 @@
+-- hisgw schema: Gannan's 先诊疗后付费 arrears register (州医改办发〔2018〕9号 附件1): a hospital's report of a
+-- malicious defaulter (恶意拖欠) ends the person's zero-deposit privilege at every hospital until it is paid in full.
+-- The zero-deposit agreement itself is kept with the admission (stays.admission JSON, key zero_deposit).
+
+CREATE TABLE arrears (
+    arrears_id TEXT PRIMARY KEY,
+    psn_no TEXT NOT NULL,
+    fixmedins_code TEXT NOT NULL,
+    mdtrt_id TEXT NOT NULL REFERENCES stays (mdtrt_id),
+    owed_fen INTEGER NOT NULL CHECK (owed_fen > 0),
+    paid_fen INTEGER NOT NULL DEFAULT 0 CHECK (paid_fen >= 0 AND paid_fen <= owed_fen),
+    reported_on TEXT NOT NULL,   -- the hospital's date of the report
+    recorded_at TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    cleared_on TEXT              -- the date of the payment that settled it in full
+);
+CREATE INDEX arrears_by_person ON arrears (psn_no);
+CREATE UNIQUE INDEX arrears_one_per_stay ON arrears (mdtrt_id);
