@@ -13,6 +13,7 @@ from gateway.engine.types import StayFacts
 from gateway.errors import AmountMismatch, InvalidValue, NoFees, UnknownSettlement
 from gateway.lifecycle import Event, next_state
 from gateway.money import ZERO
+from gateway.service import catalogue_exception
 from gateway.service.deps import Deps, age_on, business_time, person_of, stay_of
 from gateway.store.records import SettlementRecord, StayRecord
 
@@ -40,7 +41,7 @@ def settle(deps: Deps, ctx: CallContext, body: Settle, *, visit: str = "inpatien
         insutype=stay.insutype, hosp_lv=stay.hosp_lv, in_county=stay.in_county,
         attributes=attributes_on(deps.store, person, stay.begntime.date()), totals=totals,
         on=stay.endtime.date() if stay.endtime else at.date(),
-        visit=visit,
+        visit=visit, catalogue_exception=catalogue_exception.approved(deps, stay.mdtrt_id),
     )
     policy = deps.policies.for_date(facts.on)
     figures = run_chain(policy, facts, deps.store.year_to_date(person.psn_no, year))

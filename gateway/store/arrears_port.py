@@ -1,4 +1,5 @@
-"""The store port's Gannan part: the 先诊疗后付费 arrears register (SQLite side: gateway.store.arrears_sql)."""
+"""The store port's part for the registers the county reviews (SQLite side: gateway.store.arrears_sql): Gannan's
+先诊疗后付费 arrears register, and the exceptions to Guangxi's 90% catalogue rule."""
 
 from __future__ import annotations
 
@@ -28,6 +29,18 @@ class ArrearsRecord:
         return self.owed - self.paid
 
 
+@dataclass(frozen=True, slots=True)
+class CatalogueException:
+    mdtrt_id: str
+    fixmedins_code: str
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    status: str = "requested"  # requested | approved | refused
+    decided_by: str = ""
+    decided_at: datetime | None = None
+
+
 class ArrearsStore(Protocol):
     def insert_arrears(self, record: ArrearsRecord) -> None: ...
     def arrears(self, arrears_id: str) -> ArrearsRecord | None: ...
@@ -39,3 +52,8 @@ class ArrearsStore(Protocol):
 
     def discharged_unsettled(self, dscg_way: str, ended_before: datetime) -> list[StayRecord]:
         """Stays discharged (2402) with that 离院方式, ended before the time given, and not settled since."""
+
+    def insert_catalogue_exception(self, record: CatalogueException) -> None: ...
+    def catalogue_exception(self, mdtrt_id: str) -> CatalogueException | None: ...
+    def catalogue_exceptions(self, status: str | None) -> list[CatalogueException]: ...
+    def decide_catalogue_exception(self, mdtrt_id: str, status: str, by: str, at: datetime) -> None: ...

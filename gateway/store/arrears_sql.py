@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.lifecycle import StayState
 from gateway.money import from_fen_int, to_fen_int
-from gateway.store.arrears_port import ArrearsRecord
+from gateway.store.arrears_port import ArrearsRecord, CatalogueException
 from gateway.store.records import StayRecord
 
 _COLUMNS = ("arrears_id, psn_no, fixmedins_code, mdtrt_id, owed_fen, paid_fen, reported_on, recorded_at, "
@@ -21,6 +21,15 @@ def _record(row: tuple[Any, ...]) -> ArrearsRecord:
         arrears_id=row[0], psn_no=row[1], fixmedins_code=row[2], mdtrt_id=row[3], owed=from_fen_int(row[4]),
         paid=from_fen_int(row[5]), reported_on=date.fromisoformat(row[6]), recorded_at=datetime.fromisoformat(row[7]),
         recorded_by=row[8], cleared_on=date.fromisoformat(row[9]) if row[9] else None)
+
+
+_EXCEPTION = "mdtrt_id, fixmedins_code, reason, requested_by, requested_at, status, decided_by, decided_at"
+
+
+def _exception(row: tuple[Any, ...]) -> CatalogueException:
+    return CatalogueException(mdtrt_id=row[0], fixmedins_code=row[1], reason=row[2], requested_by=row[3],
+                              requested_at=datetime.fromisoformat(row[4]), status=row[5], decided_by=row[6] or "",
+                              decided_at=datetime.fromisoformat(row[7]) if row[7] else None)
 
 
 class ArrearsSqlite:
@@ -64,3 +73,23 @@ class ArrearsSqlite:
             " ORDER BY endtime, mdtrt_id",
             (StayState.DISCHARGED.value, ended_before.isoformat(sep=" "), dscg_way)).fetchall()
         return [stay for (mdtrt_id,) in rows if (stay := self.stay(mdtrt_id)) is not None]
+
+    def insert_catalogue_exception(self, record: CatalogueException) -> None:
+        self._conn.execute(f"INSERT INTO catalogue_exceptions ({_EXCEPTION}) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)", (
+            record.mdtrt_id, record.fixmedins_code, record.reason, record.requested_by,
+            record.requested_at.isoformat(sep=" "), record.status))
+
+    def catalogue_exception(self, mdtrt_id: str) -> CatalogueException | None:
+        row = self._conn.execute(f"SELECT {_EXCEPTION} FROM catalogue_exceptions WHERE mdtrt_id = ?",
+                                 (mdtrt_id,)).fetchone()
+        return _exception(row) if row else None
+
+    def catalogue_exceptions(self, status: str | None) -> list[CatalogueException]:
+        sql = f"SELECT {_EXCEPTION} FROM catalogue_exceptions"
+        rows = (self._conn.execute(sql + " WHERE status = ? ORDER BY requested_at", (status,)) if status else
+                self._conn.execute(sql + " ORDER BY requested_at")).fetchall()
+        return [_exception(row) for row in rows]
+
+    def decide_catalogue_exception(self, mdtrt_id: str, status: str, by: str, at: datetime) -> None:
+        self._conn.execute("UPDATE catalogue_exceptions SET status = ?, decided_by = ?, decided_at = ? "
+                           "WHERE mdtrt_id = ?", (status, by, at.isoformat(sep=" "), mdtrt_id))

@@ -16,3 +16,16 @@ CREATE TABLE arrears (
 );
 CREATE INDEX arrears_by_person ON arrears (psn_no);
 CREATE UNIQUE INDEX arrears_one_per_stay ON arrears (mdtrt_id);
+
+-- Guangxi's 90% catalogue rule has exceptions: a hospital asks, the county's reviewer approves (audited); an
+-- approved stay's 全自费 beyond 10% of the total is then not the hospital's (630100) but the backstop's (640100).
+CREATE TABLE catalogue_exceptions (
+    mdtrt_id TEXT PRIMARY KEY REFERENCES stays (mdtrt_id),
+    fixmedins_code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('requested', 'approved', 'refused')),
+    decided_by TEXT,
+    decided_at TEXT
+);
