@@ -57,6 +57,7 @@ class Journey:
     stays: dict[str, Stay] = field(default_factory=dict)
     sign_no: str = ""
     ipt_nos: dict[str, str] = field(default_factory=dict)  # the scenario's 住院号 labels → this play's numbers
+    arrears: dict[str, str] = field(default_factory=dict)  # stay label → the county's arrears_id (C101)
 
     def hospital(self, step: Step) -> str:
         if step.hospital:
@@ -151,7 +152,7 @@ def _admission(step: Step, journey: Journey, now: datetime) -> dict[str, Any]:
                       "dscg_maindiag_code": "J18.900", "dscg_maindiag_name": "肺炎", "dise_codg": "J18.900",
                       "dise_name": "肺炎"},
         "diseinfo": [_diagnosis(person.psn_no, begntime)],
-    }
+    } | ({"zero_deposit": dict(step.zero_deposit)} if step.zero_deposit else {})
 
 
 OUTPATIENT = frozenset({"2202", "2203", "2204", "2205", "2206", "2207", "2208"})

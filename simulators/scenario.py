@@ -45,7 +45,13 @@ TRANSACTIONS: dict[str, tuple[str, str]] = {
     "2206": ("outpatient_trial", "门诊预结算"),
     "2207": ("outpatient_settle", "门诊结算"),
     "2208": ("outpatient_reverse", "门诊结算撤销"),
+    # not HIS trades: the county's side of a rule, over the county API (the runner plays them whatever the dialect)
+    "C101": ("report_arrears", "县医保登记恶意拖欠（先诊疗后付费）"),
+    "C102": ("pay_arrears", "县医保登记欠费偿还"),
+    "C201": ("request_catalogue_exception", "县医保登记目录外费用特例申请"),
+    "C202": ("approve_catalogue_exception", "县医保审核批准目录外费用特例"),
 }
+COUNTY_STEPS = frozenset({"C101", "C102", "C201", "C202"})
 # An outpatient trade plays its inpatient twin's part in the journey (a visit is registered, gets lines, is
 # settled and reversed); only the documents differ (simulators/national.py).
 OUTPATIENT_TWINS = {"2201": "2401", "2202": "2404", "2203": "2403", "2204": "2301", "2205": "2302", "2206": "2303",
@@ -64,6 +70,7 @@ RESEND = "resend"  # not a transaction: the previous step's exact bytes again (s
 # Transactions that change nothing: a dialect without them skips the step; without any other, the scenario
 # cannot be played through that dialect.
 READ_ONLY = frozenset({"9001", "9002", "1101", "2303", "5203", "5206", "2206"})
+ZERO_DEPOSIT_KEYS = ("signer_name", "signer_rlts", "sign_date", "emgc_flag")  # 2401's input.zero_deposit
 MALFORMED = ("truncate", "encoding", "unknown_trade")
 
 # The one-stop funds (national fund_pay_type), in chain order, and the employees' funds (Heyuan).
@@ -155,6 +162,8 @@ class Step:
     malformed: str = ""
     resend: bool = False
     expect: Expect = field(default_factory=Expect)
+    zero_deposit: Mapping[str, str] = field(default_factory=dict)  # 2401: the 先诊疗后付费 agreement (Gannan)
+    county: Mapping[str, str] = field(default_factory=dict)  # C1xx/C2xx: amount, on, reason, operator
 
     @property
     def title(self) -> str:
@@ -416,6 +425,13 @@ class _Reader:
             step = _replace(step, lines=self.fee_lines(table, value_line, flow, step))
         if infno == "2302":
             step = _replace(step, revoke=self.revoke(table, value_line))
+        if infno == "2401" and "zero_deposit" in table:
+            block = self.table(table["zero_deposit"], table.lines["zero_deposit"], ZERO_DEPOSIT_KEYS, "zero_deposit",
+                               required=ZERO_DEPOSIT_KEYS[:3])
+            step = _replace(step, zero_deposit={k: self.text(block, k) for k in block})
+        if infno in COUNTY_STEPS:
+            step = _replace(step, county={k: self.text(table, k) for k in ("amount", "on", "reason", "operator")
+                                          if k in table})
         if infno == "2403":
             changes = self.table(table.get("fields"), table.lines.get("fields", value_line),
                                  ("adm_bed", "adm_dept_codg", "adm_dept_name", "dise_codg", "dise_name", "ipt_no"),
@@ -528,7 +544,9 @@ class _Reader:
 _STEP_KEYS: dict[str, set[str]] = {
     "9001": set(), "9002": set(),
     "1101": {"person"},
-    "2401": {"person", "stay", "ipt_no"},
+    "2401": {"person", "stay", "ipt_no", "zero_deposit"},
+    "C101": {"stay", "amount", "on"}, "C102": {"stay", "amount", "on"},
+    "C201": {"stay", "reason", "operator"}, "C202": {"stay", "operator"},
     "2403": {"stay", "fields", "mdtrt_id", "person"},
     "2404": {"stay", "mdtrt_id", "person"},
     "2405": {"stay", "mdtrt_id", "person"},

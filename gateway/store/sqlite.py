@@ -33,6 +33,9 @@ from gateway.store.records import (
     StoredFeeLine,
 )
 
+# Tables whose rows belong to one stay (besides fee_lines), removed with it by remove_test_persons.
+_STAY_PARTS = ("outpatient_batches", "late_registrations", "catalogue_exceptions")
+
 
 class SqliteStore(CountySql, OutpatientSqlite, ArrearsSqlite):
     """Implements gateway.store.base.Store. Use from one thread (the gateway's store thread).
@@ -223,6 +226,9 @@ class SqliteStore(CountySql, OutpatientSqlite, ArrearsSqlite):
         removed: dict[str, int] = {}
         with self.transaction():
             for table, where in (("fee_lines", f"mdtrt_id IN ({stays})"), ("settlements", f"psn_no IN ({chosen})"),
+                                 *((t, f"mdtrt_id IN ({stays})") for t in _STAY_PARTS),
+                                 ("arrears", f"psn_no IN ({chosen})"),
+                                 ("chronic_recognitions", f"psn_no IN ({chosen})"),
                                  ("stays", f"psn_no IN ({chosen})"), ("accumulators", f"psn_no IN ({chosen})"),
                                  ("persons", f"psn_no IN ({chosen})")):
                 removed[table] = self._conn.execute(f"DELETE FROM {table} WHERE {where}", args).rowcount
