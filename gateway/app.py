@@ -15,6 +15,7 @@ from aiohttp import web
 from gateway.adapters import (
     county_api,
     county_exceptions,
+    county_funding,
     county_gannan,
     county_http,
     county_outpatient,
@@ -105,6 +106,7 @@ def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator:
     county_api.add_routes(app)  # before county_http's /county/v1/{kind}
     county_gannan.add_routes(app)  # so is POST /county/v1/arrears
     county_exceptions.add_routes(app)  # and /county/v1/catalogue-exceptions
+    county_funding.add_routes(app)
     county_http.add_routes(app)
     county_reports.add_routes(app)
     county_outpatient.add_routes(app)
