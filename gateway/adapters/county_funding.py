@@ -11,6 +11,7 @@ from aiohttp import web
 
 from gateway.adapters.county_api import Context, answer, int_param, query_params, route
 from gateway.county import funding
+from gateway.county.errors import bad_input
 from gateway.money import fen
 from gateway.runtime import Gateway
 
@@ -47,4 +48,6 @@ def _report(gateway: Gateway, year: int) -> dict[str, Any]:
 async def funding_report(request: web.Request, ctx: Context) -> web.Response:
     params = query_params(request, {"year"})
     year = int_param(params.get("year") or str(ctx.gateway.now().year), "year")
+    if not 2000 <= year <= 2100:
+        raise bad_input("year 应为 2000 到 2100 之间的年份")
     return answer(await ctx.gateway.run(lambda: _report(ctx.gateway, year)))

@@ -20,6 +20,7 @@ from gateway.adapters.county_api import Context, answer, json_body, query_params
 from gateway.county import audit
 from gateway.county.errors import CountyRefusal, bad_input
 from gateway.errors import AccessError, BusinessError, GatewayError, NotFoundError
+from gateway.money import MAX_AMOUNT
 from gateway.service import deposit
 from gateway.store.arrears_port import ArrearsRecord
 
@@ -50,9 +51,12 @@ def _amount(body: dict[str, Any], name: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise bad_input(f"{name} 应为金额")
     try:
-        return Decimal(str(value))
+        amount = Decimal(str(value))
     except InvalidOperation as exc:
         raise bad_input(f"{name} 应为金额") from exc
+    if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
+        raise bad_input(f"{name} 应为金额")
+    return amount
 
 
 def _day(body: dict[str, Any], name: str) -> date:
