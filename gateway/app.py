@@ -17,7 +17,11 @@ from aiohttp import web
 from gateway.adapters import (
     console_http,
     county_api,
+    county_exceptions,
+    county_funding,
+    county_gannan,
     county_http,
+    county_outpatient,
     county_reports,
     http_listener,
     journal_http,
@@ -106,8 +110,12 @@ def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator:
     app[http_listener.LIMITS] = ConnectionGate(limits or Limits())
     app[http_listener.SHARED] = shared or Shared.default()
     county_api.add_routes(app)  # before county_http's /county/v1/{kind}
+    county_gannan.add_routes(app)  # so is POST /county/v1/arrears
+    county_exceptions.add_routes(app)  # and /county/v1/catalogue-exceptions
+    county_funding.add_routes(app)
     county_http.add_routes(app)
     county_reports.add_routes(app)
+    county_outpatient.add_routes(app)
     journal_http.add_routes(app)
     sheet_http.add_routes(app)
     ops_http.add_routes(app)  # /health, /metrics

@@ -266,3 +266,61 @@ class InternalError(GatewayError):
     """internal error; nothing was written"""
     code = "HG9001"
     title = "网关内部错误，交易未执行"
+
+
+# ---- outpatient and chronic-disease recognition (codes HG2051.., HG3051.. so parallel work keeps its numbers) --
+
+
+class UnknownChronicDisease(NotFoundError):
+    code = "HG2051"
+    title = "不在门诊特殊慢性病病种目录"
+
+
+class UnknownRecognition(NotFoundError):
+    code = "HG2052"
+    title = "慢性病认定记录不存在"
+
+
+class WrongVisitKind(BusinessError):
+    """An inpatient trade on an outpatient visit, or the other way round."""
+
+    code = "HG3051"
+    title = "就诊类型不符"
+
+
+class NotRecognisingHospital(BusinessError):
+    code = "HG3052"
+    title = "医疗机构无慢性病认定资格"
+
+
+class UnqualifiedDoctors(BusinessError):
+    code = "HG3053"
+    title = "认定医师不符合要求"
+
+
+class DuplicateRecognition(BusinessError):
+    code = "HG3054"
+    title = "该病种已有有效认定"
+
+
+# ---- Gannan 先诊疗后付费 and its arrears register (codes HG2061.., HG3061..) ----------------------------------
+
+
+class UnknownArrears(NotFoundError):
+    code = "HG2061"
+    title = "欠费登记不存在"
+
+
+class ZeroDepositRevoked(BusinessError):
+    """2401 with a zero-deposit agreement for a person on the arrears register (恶意拖欠, not yet paid in full):
+    refused unless the admission is flagged an emergency (`zero_deposit.emgc_flag` 1)."""
+
+    code = "HG3061"
+    title = "先诊疗后付费资格已取消"
+
+
+class ArrearsRefused(BusinessError):
+    """The arrears register refuses the entry: a second report of one stay, a payment beyond what is owed."""
+
+    code = "HG3062"
+    title = "欠费登记不允许此操作"

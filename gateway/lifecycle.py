@@ -70,21 +70,42 @@ TRANSITIONS: dict[tuple[StayState, Event], StayState] = {
     (_C, Event.CANCEL_DISCHARGE): _S,
 }
 
+# An outpatient visit (门诊, the 22xx trades): registered (2201), lines by charge batch (2204/2205), settled at
+# once (2207) and reversed (2208). No discharge: the visit ends with its settlement. A subset of the stay's rows,
+# so the fee and settlement services that check the stay's table agree with this one.
+OUTPATIENT_TRANSITIONS: dict[tuple[StayState, Event], StayState] = {
+    (_R, Event.UPLOAD): _F,
+    (_F, Event.UPLOAD): _F,
+    (_R, Event.REVOKE): _R,
+    (_F, Event.REVOKE): _F,
+    (_R, Event.CHANGE): _R,  # 2203 就诊信息上传
+    (_F, Event.CHANGE): _F,
+    (_R, Event.CANCEL): StayState.CANCELLED,
+    (_F, Event.TRIAL): _F,
+    (_F, Event.SETTLE): _S,
+    (_S, Event.REVERSE): _F,
+}
+assert all(TRANSITIONS.get(step) == target for step, target in OUTPATIENT_TRANSITIONS.items())
+
 _HINTS = {
     (_F, Event.CANCEL): "请先撤销全部费用明细（2302，feedetl_sn=0000）",
 }
 
 
-def next_state(state: StayState, event: Event) -> StayState:
+def next_state(state: StayState, event: Event,
+               table: dict[tuple[StayState, Event], StayState] = TRANSITIONS) -> StayState:
     """The state after `event`, or the business error that says why it is not allowed now."""
-    target = TRANSITIONS.get((state, event))
+    target = table.get((state, event))
     if target is not None:
         return target
     if state in (_S, _C) and event in (Event.SETTLE, Event.TRIAL):
-        raise AlreadySettled("该就诊已结算，如需重新结算请先撤销结算（2305）")
+        undo = "2208" if table is OUTPATIENT_TRANSITIONS else "2305"
+        raise AlreadySettled(f"该就诊已结算，如需重新结算请先撤销结算（{undo}）")
     if state == _R and event in (Event.SETTLE, Event.TRIAL):
         raise NoFees("该就诊没有已上传的费用明细")
-    hint = _HINTS.get((state, event), "")
+    hint = _HINTS.get((state, event), "") if table is TRANSITIONS else ""
+    if table is OUTPATIENT_TRANSITIONS and (state, event) == (_F, Event.CANCEL):
+        hint = "请先撤销全部费用明细（2205，chrg_bchno=0000）"
     detail = f"就诊状态为「{STATE_NAMES[state]}」，不能{EVENT_NAMES[event]}"
     raise IllegalTransition(f"{detail}；{hint}" if hint else detail)
 

@@ -178,8 +178,9 @@ def _person(step: Step, journey: Journey, reader: Reader) -> list[Check]:
 
 
 def _admission(step: Step, journey: Journey, reader: Reader) -> list[Check]:
-    mdtrt_id = reader.get("output.result.mdtrt_id")
-    carried = reader.carries("output.result.mdtrt_id")
+    path = "output.data.mdtrt_id" if step.infno == "2201" else "output.result.mdtrt_id"
+    mdtrt_id = reader.get(path)
+    carried = reader.carries(path)
     return [Check("mdtrt_id", "(a new one)", str(mdtrt_id) if carried else "(not carried)",
                   bool(mdtrt_id) if carried else False, carried=True)]
 
@@ -276,7 +277,7 @@ def _identities(reader: Reader) -> list[Check]:
 
 def _settlement(step: Step, journey: Journey, reader: Reader) -> list[Check]:
     checks = sheet_checks(step.expect, reader)
-    if step.infno == "2304" and reader.carries("output.setlinfo.setl_id"):
+    if step.infno in ("2304", "2207") and reader.carries("output.setlinfo.setl_id"):
         setl_id = reader.get("output.setlinfo.setl_id")
         checks.append(Check("setl_id", "(a new one)", str(setl_id or "(empty)"), bool(setl_id)))
     return checks
@@ -289,6 +290,14 @@ def _reversal(step: Step, journey: Journey, reader: Reader) -> list[Check]:
         checks.append(text_check("init_setl_id (the settlement reversed)", stay.setl_id(step.setl),
                                  reader.get("output.setlinfo.init_setl_id")))
     return checks
+
+
+def _recognition(step: Step, journey: Journey, reader: Reader) -> list[Check]:
+    path = "output.result.trt_dcla_detl_sn"
+    recog_id = reader.get(path)
+    carried = reader.carries(path)
+    return [Check("trt_dcla_detl_sn (the recognition)", "(a new one)", str(recog_id) if carried else "(not carried)",
+                  bool(recog_id) if carried else False, carried=True)]
 
 
 def _totals(step: Step, journey: Journey, reader: Reader) -> list[Check]:
@@ -319,4 +328,6 @@ def _reconciliation(step: Step, journey: Journey, reader: Reader) -> list[Check]
 _BY_INFNO: dict[str, Callable[[Step, Journey, Reader], list[Check]]] = {
     "1101": _person, "2401": _admission, "2301": _fees, "2303": _settlement, "2304": _settlement,
     "5203": _settlement, "2305": _reversal, "5206": _totals, "3201": _reconciliation, "3202": _reconciliation,
+    "2201": _admission, "2204": _fees, "2206": _settlement, "2207": _settlement, "2208": _reversal,
+    "2503": _recognition,
 }

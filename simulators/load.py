@@ -92,7 +92,8 @@ async def run_load(runners: Sequence[Runner], scenarios: Sequence[Scenario], *, 
     """`his` virtual HIS, each playing journeys one after another (round robin over the pack and the dialects)."""
     if duration is None and count is None:
         raise ValueError("load mode needs a duration or a count")
-    work = [(runner, scenario) for runner in runners for scenario in scenarios
+    # scenario-major, so every dialect plays from the first journeys on, however large the pack
+    work = [(runner, scenario) for scenario in scenarios for runner in runners
             if not not_applicable(scenario, runner.driver)]
     if not work:
         raise ValueError("no scenario of the pack can be played through the chosen dialects")

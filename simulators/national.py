@@ -35,6 +35,7 @@ class Stay:
     mdtrt_id: str = ""
     ipt_no: str = ""
     lines: dict[str, FeeLineSpec] = field(default_factory=dict)  # what the HIS holds as uploaded, by feedetl_sn
+    batches: dict[str, str] = field(default_factory=dict)  # outpatient: feedetl_sn → 收费批次号
     settlements: list[str] = field(default_factory=list)  # valid setl_id, oldest first
     reversed: list[str] = field(default_factory=list)
 
@@ -74,6 +75,7 @@ class Journey:
     book: list[BookEntry] = field(default_factory=list)
     sign_no: str = ""
     ipt_nos: dict[str, str] = field(default_factory=dict)  # the scenario's 住院号 labels → this play's numbers
+    arrears: dict[str, str] = field(default_factory=dict)  # stay label → the county's arrears_id (C101)
 
     def hospital(self, step: Step) -> str:
         if step.hospital:
@@ -102,6 +104,10 @@ def request(step: Step, journey: Journey, now: datetime) -> tuple[str, dict[str,
                          "begntime": "", "psn_cert_type": "01", "certno": person.certno}}
     elif infno == "2401":
         data = _admission(step, journey, now)
+    elif infno == "2201":
+        data = _registration(step, journey, now)
+    elif infno == "2503":
+        data = _recognition(step, journey, now)
     elif infno == "5206":
         person = journey.persons[step.person]
         data = {"data": {"psn_no": person.psn_no, "cum_ym": step.year or f"{now:%Y}"}}
@@ -114,9 +120,11 @@ def request(step: Step, journey: Journey, now: datetime) -> tuple[str, dict[str,
             psn_no = stay.person.psn_no
         else:  # a literal mdtrt_id (a stay that does not exist): the HIS still names its patient
             psn_no = journey.persons[step.person or next(iter(journey.persons))].psn_no
-        if step.at and infno in ("2303", "2304", "2305", "5203"):
+        if step.at and infno in ("2303", "2304", "2305", "5203", "2206", "2207", "2208"):
             inf_time = _time(step.at, now)  # the HIS's business date (carried where the dialect has inf_time)
-        if infno == "2301":
+        if infno in OUTPATIENT:
+            data = _outpatient(step, stay, mdtrt_id, psn_no, now)
+        elif infno == "2301":
             begun = stay.begntime if stay else now
             default = _time(step.at, begun + timedelta(days=1))
             data = {"feedetail": [_fee_line(line, mdtrt_id, psn_no, default) for line in step.lines]}
@@ -193,7 +201,64 @@ def _admission(step: Step, journey: Journey, now: datetime) -> dict[str, Any]:
                       "dscg_maindiag_code": "J18.900", "dscg_maindiag_name": "肺炎", "dise_codg": "J18.900",
                       "dise_name": "肺炎"},
         "diseinfo": [_diagnosis(person.psn_no, begntime)],
-    }
+    } | ({"zero_deposit": dict(step.zero_deposit)} if step.zero_deposit else {})
+
+
+OUTPATIENT = frozenset({"2202", "2203", "2204", "2205", "2206", "2207", "2208"})
+CHRONIC_DISEASE = "I10"  # 高血压病, on the demo county's list
+
+
+def _registration(step: Step, journey: Journey, now: datetime) -> dict[str, Any]:
+    person = journey.persons[step.person]
+    begntime = _time(step.at, now.replace(hour=9, minute=0, second=0, microsecond=0))
+    otp_no = f"MZ{next(_IPT):08d}"
+    journey.stays[step.stay] = Stay(label=step.stay, person=person, hospital=journey.hospital(step),
+                                    begntime=begntime, ipt_no=otp_no)
+    return {"mdtrtinfo": {"psn_no": person.psn_no, "insutype": person.spec.insutype, "mdtrt_cert_type": "02",
+                          "mdtrt_cert_no": person.certno, "begntime": begntime.strftime(NATIONAL),
+                          "ipt_otp_no": otp_no, "dept_code": "A03", "dept_name": "内科", "atddr_no": "D001",
+                          "dr_name": "主治医师", "caty": "A03"}}
+
+
+def _recognition(step: Step, journey: Journey, now: datetime) -> dict[str, Any]:
+    """Two attending-or-higher doctors (GB/T 8561: 233 主治医师, 231 主任医师), recognised on `at` (default today)."""
+    person = journey.persons[step.person]
+    on = _time(step.at, now).strftime("%Y-%m-%d")
+    return {"data": {"psn_no": person.psn_no, "insutype": person.spec.insutype,
+                     "opsp_dise_code": step.disease or CHRONIC_DISEASE, "opsp_dise_name": "", "tel": "", "addr": "",
+                     "insu_optins": person.spec.area, "ide_fixmedins_no": journey.hospital(step),
+                     "ide_fixmedins_name": "", "hosp_ide_date": on, "diag_dr_codg": "D101", "diag_dr_name": "主治医师",
+                     "diag_dr_prfs": "233", "diag_dr2_codg": "D102", "diag_dr2_name": "主任医师",
+                     "diag_dr2_prfs": "231", "begndate": on, "enddate": ""}}
+
+
+def _outpatient(step: Step, stay: Stay | None, mdtrt_id: str, psn_no: str, now: datetime) -> dict[str, Any]:
+    infno = step.infno
+    holder = stay.person if stay else None
+    if infno == "2203":
+        code = step.disease or f"{CHRONIC_DISEASE}.x00"
+        begun = (stay.begntime if stay else now).strftime(NATIONAL)
+        return {"mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "med_type": step.med_type or "14",
+                              "begntime": begun, "main_cond_dscr": "", "dise_codg": code, "dise_name": "门诊诊断"},
+                "diseinfo": [{"diag_type": "1", "diag_srt_no": "1", "diag_code": code, "diag_name": "门诊诊断",
+                              "diag_dept": "内科", "dise_dor_no": "D001", "dise_dor_name": "主治医师",
+                              "diag_time": begun, "vali_flag": "1"}]}
+    if infno == "2204":
+        visit_begun = stay.begntime if stay else now
+        default = _time(step.at, visit_begun + timedelta(minutes=20))
+        rows = [_fee_line(line, mdtrt_id, psn_no, default) for line in step.lines]
+        return {"feedetail": [{**row, "med_type": "14", "chrg_bchno": step.batch or "B1", "rxno": "",
+                               "rx_circ_flag": "0"} for row in rows]}
+    if infno == "2205":
+        return {"data": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "chrg_bchno": step.batch or "0000"}}
+    if infno in ("2206", "2207"):
+        total = step.medfee_sumamt if step.medfee_sumamt is not None else (stay.total() if stay else None)
+        return {"data": {"psn_no": psn_no, "mdtrt_cert_type": "02", "mdtrt_cert_no": holder.certno if holder else "",
+                         "med_type": "", "medfee_sumamt": total, "psn_setlway": "01", "mdtrt_id": mdtrt_id,
+                         "chrg_bchno": "", "insutype": holder.spec.insutype if holder else "", "acct_used_flag": "0"}}
+    if infno == "2208":
+        return {"data": {"setl_id": stay.setl_id(step.setl) if stay else "", "mdtrt_id": mdtrt_id, "psn_no": psn_no}}
+    return {"data": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "ipt_otp_no": stay.ipt_no if stay else ""}}  # 2202
 
 
 def _diagnosis(psn_no: str, when: datetime) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from simulators.drivers.base import Driver, Envelope, Exchange, Refusal
 from simulators.drivers.mapped import written_paths
 from simulators.national import BookEntry, Journey, Person, Stay, request
 from simulators.people import PersonFactory, ProvisionError
-from simulators.scenario import NO_STAY, READ_ONLY, TRANSACTIONS, PersonSpec, Scenario, Step
+from simulators.scenario import COUNTY_STEPS, READ_ONLY, STAYLESS, TRANSACTIONS, PersonSpec, Scenario, Step, twin
 
 PASS, FAIL, SKIP, BLOCKED = "pass", "fail", "skip", "blocked"
 NOT_APPLICABLE, ERROR = "n/a", "error"
@@ -67,10 +67,15 @@ class ScenarioResult:
 def not_applicable(scenario: Scenario, driver: Driver) -> str:
     """Why the scenario cannot be played through the dialect: a step that changes state has no trade there, or a
     refund line has no place for its original line in the dialect's fee upload."""
-    missing = sorted(infno for infno in scenario.infnos() if infno not in READ_ONLY and driver.trade(infno) is None)
+    missing = sorted(infno for infno in scenario.infnos()
+                     if infno not in READ_ONLY and infno not in COUNTY_STEPS and driver.trade(infno) is None)
     if missing:
         names = ", ".join(f"{infno} {TRANSACTIONS[infno][1]}" for infno in missing)
         return f"{driver.name} has no trade for {names}"
+    agreements = any(step.zero_deposit for step in scenario.steps)
+    admitted = written_paths(trade) if (trade := driver.trade("2401")) is not None else frozenset()
+    if agreements and admitted is not None and "input.zero_deposit.signer_name" not in admitted:
+        return f"{driver.name} has no place for 2401's zero-deposit agreement (input.zero_deposit)"
     refunds = any(line.refund_of for step in scenario.steps if step.infno == "2301" for line in step.lines)
     written = written_paths(trade) if (trade := driver.trade("2301")) is not None else frozenset()
     if refunds and written is not None and "input.feedetail[].init_feedetl_sn" not in written:
@@ -121,6 +126,8 @@ class Runner:
 
     async def step(self, step: Step, journey: Journey, previous: StepResult | None) -> StepResult:
         driver = self.driver
+        if step.infno in COUNTY_STEPS:
+            return await self.county_step(step, journey)
         if driver.trade(step.infno) is None:
             return StepResult(step, SKIP, reason=f"{driver.name} has no trade for {step.infno}")
         blocked = _blocked(step, journey, previous)
@@ -160,15 +167,43 @@ class Runner:
                           refusal=refusal)
 
 
+    async def county_step(self, step: Step, journey: Journey) -> StepResult:
+        """The county's part of a rule over the county API, as its operator (X-Operator: a demo gateway)."""
+        stay = journey.stays.get(step.stay)
+        if stay is None or not stay.mdtrt_id:
+            return StepResult(step, BLOCKED, reason=f"stay {step.stay!r} has no mdtrt_id")
+        args = step.county
+        on = args.get("on", "") or f"{self.clock():%Y-%m-%d}"
+        if step.infno == "C101":
+            path, body = "arrears", {"mdtrt_id": stay.mdtrt_id, "owed_amt": args.get("amount", ""), "reported_on": on}
+        elif step.infno == "C102":
+            path, body = f"arrears/{journey.arrears.get(step.stay, '-')}/payments", {
+                "amount": args.get("amount", ""), "paid_on": on}
+        elif step.infno == "C201":
+            path, body = "catalogue-exceptions", {"mdtrt_id": stay.mdtrt_id, "reason": args.get("reason", "特例")}
+        else:
+            path, body = f"catalogue-exceptions/{stay.mdtrt_id}/approve", {}
+        base = self.factory.url.rsplit("/county/v1/", 1)[0]
+        headers = {"X-Operator": args.get("operator") or ("shenhe" if step.infno == "C202" else "jingban")}
+        async with self.factory.session.post(f"{base}/county/v1/{path}", json=body, headers=headers) as reply:
+            document = await reply.json(content_type=None)
+            status = reply.status
+        if status >= 300:
+            return StepResult(step, FAIL, problems=[f"county API {path}: HTTP {status} {document}"])
+        if step.infno == "C101":
+            journey.arrears[step.stay] = str(document["arrears"]["arrears_id"])
+        return StepResult(step, PASS, checks=[Check(f"county API {path}", "2xx", str(status), True)])
+
+
 def _blocked(step: Step, journey: Journey, previous: StepResult | None) -> str:
     if step.resend and (previous is None or previous.exchange is None):
         return "nothing was sent before to send again"
-    if step.infno in NO_STAY or step.mdtrt_id:
+    if step.infno in STAYLESS or twin(step.infno) == "2401" or step.mdtrt_id:
         return ""
     stay = journey.stays.get(step.stay)
     if stay is None or not stay.mdtrt_id:
         return f"stay {step.stay!r} has no mdtrt_id: its admission did not succeed"
-    if step.infno in ("2305", "5203") and not stay.setl_id(step.setl):
+    if twin(step.infno) in ("2305", "5203") and not stay.setl_id(step.setl):
         return f"stay {step.stay!r} has no settlement to name"
     return ""
 
@@ -178,25 +213,32 @@ def _remember(step: Step, journey: Journey, output: dict[str, Any], sent: Envelo
     stay = journey.stays.get(step.stay)
     if stay is not None and sent is not None and step.infno in ("2304", "2305"):
         _book(step, journey, stay, output, sent)
+    kind = twin(step.infno)
     if step.infno == "9001":
         journey.sign_no = str((output.get("signinoutb") or {}).get("sign_no") or "")
     elif stay is None:
         return
-    elif step.infno == "2401":
-        stay.mdtrt_id = str((output.get("result") or {}).get("mdtrt_id") or "")
-    elif step.infno == "2301":
+    elif kind == "2401":
+        holder = output.get("data" if step.infno == "2201" else "result") or {}
+        stay.mdtrt_id = str(holder.get("mdtrt_id") or "")
+    elif kind == "2301":
         for line in step.lines:
             stay.lines[line.sn] = line
-    elif step.infno == "2302":
+            stay.batches[line.sn] = step.batch or "B1"
+    elif step.infno == "2205":
+        for sn in [sn for sn, batch in stay.batches.items() if step.batch in ("", "0000", batch)]:
+            stay.lines.pop(sn, None)
+            stay.batches.pop(sn, None)
+    elif kind == "2302":
         if "0000" in step.revoke:
             stay.lines.clear()
         for sn in step.revoke:
             stay.lines.pop(sn, None)
-    elif step.infno == "2304":
+    elif kind == "2304":
         setl_id = str((output.get("setlinfo") or {}).get("setl_id") or "")
         if setl_id and setl_id not in stay.settlements:
             stay.settlements.append(setl_id)
-    elif step.infno == "2305":
+    elif kind == "2305":
         setl_id = stay.setl_id(step.setl)
         if setl_id in stay.settlements:
             stay.settlements.remove(setl_id)

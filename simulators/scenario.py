@@ -38,14 +38,41 @@ TRANSACTIONS: dict[str, tuple[str, str]] = {
     "5206": ("query_totals", "人员累计信息查询"),
     "3201": ("reconcile_totals", "医药机构费用结算对总账"),
     "3202": ("reconcile_detail", "医药机构费用结算对明细账"),
+    "2503": ("recognise_chronic", "慢特病备案（门诊特殊慢性病认定）"),
+    "2201": ("register", "门诊挂号"),
+    "2202": ("cancel_registration", "门诊挂号撤销"),
+    "2203": ("visit_info", "门诊就诊信息上传"),
+    "2204": ("upload_outpatient_fees", "门诊费用明细上传"),
+    "2205": ("revoke_outpatient_fees", "门诊费用明细撤销"),
+    "2206": ("outpatient_trial", "门诊预结算"),
+    "2207": ("outpatient_settle", "门诊结算"),
+    "2208": ("outpatient_reverse", "门诊结算撤销"),
+    # not HIS trades: the county's side of a rule, over the county API (the runner plays them whatever the dialect)
+    "C101": ("report_arrears", "县医保登记恶意拖欠（先诊疗后付费）"),
+    "C102": ("pay_arrears", "县医保登记欠费偿还"),
+    "C201": ("request_catalogue_exception", "县医保登记目录外费用特例申请"),
+    "C202": ("approve_catalogue_exception", "县医保审核批准目录外费用特例"),
 }
+COUNTY_STEPS = frozenset({"C101", "C102", "C201", "C202"})
+# An outpatient trade plays its inpatient twin's part in the journey (a visit is registered, gets lines, is
+# settled and reversed); only the documents differ (simulators/national.py).
+OUTPATIENT_TWINS = {"2201": "2401", "2202": "2404", "2203": "2403", "2204": "2301", "2205": "2302", "2206": "2303",
+                    "2207": "2304", "2208": "2305"}
+
+
+def twin(infno: str) -> str:
+    """The inpatient transaction whose part an outpatient one plays (itself for any other)."""
+    return OUTPATIENT_TWINS.get(infno, infno)
+
+
+# Steps that name no stay.
+STAYLESS = frozenset({"9001", "9002", "1101", "5206", "2503", "3201", "3202"})
 BY_NAME = {name: infno for infno, (name, _) in TRANSACTIONS.items()}
 RESEND = "resend"  # not a transaction: the previous step's exact bytes again (same msgid)
 # Transactions that change nothing: a dialect without them skips the step; without any other, the scenario
 # cannot be played through that dialect.
-READ_ONLY = frozenset({"9001", "9002", "1101", "2303", "5203", "5206", "3201", "3202"})
-# Steps about no stay: the person (or nobody) they name is enough.
-NO_STAY = frozenset({"9001", "9002", "1101", "2401", "5206", "3201", "3202"})
+READ_ONLY = frozenset({"9001", "9002", "1101", "2303", "5203", "5206", "2206", "3201", "3202"})
+ZERO_DEPOSIT_KEYS = ("signer_name", "signer_rlts", "sign_date", "emgc_flag")  # 2401's input.zero_deposit
 MALFORMED = ("truncate", "encoding", "unknown_trade")
 
 # The one-stop funds (national fund_pay_type), in chain order, and the employees' funds (Heyuan).
@@ -134,9 +161,14 @@ class Step:
     mdtrt_id: str = ""  # a literal mdtrt_id instead of the stay's (for unknown-stay paths)
     ipt_no: str = ""
     fields: Mapping[str, str] = field(default_factory=dict)  # 2403: admission fields to change
+    disease: str = ""  # 2503: the disease recognised; 2203: the visit's diagnosis
+    med_type: str = ""  # 2203: 14 门诊慢特病 (default), 11 普通门诊
+    batch: str = ""  # 2204/2205: 收费批次号 (2205: 0000 = all)
     malformed: str = ""
     resend: bool = False
     expect: Expect = field(default_factory=Expect)
+    zero_deposit: Mapping[str, str] = field(default_factory=dict)  # 2401: the 先诊疗后付费 agreement (Gannan)
+    county: Mapping[str, str] = field(default_factory=dict)  # C1xx/C2xx: amount, on, reason, operator
 
     @property
     def title(self) -> str:
@@ -386,17 +418,25 @@ class _Reader:
             person=self.text(table, "person"), stay=self.text(table, "stay"), hospital=self.text(table, "hospital"),
             at=self.moment(table, "at"), malformed=malformed, ipt_no=self.text(table, "ipt_no"),
             mdtrt_id=self.text(table, "mdtrt_id"), setl=self.text(table, "setl", "last"),
-            year=self.text(table, "year"),
+            year=self.text(table, "year"), disease=self.text(table, "disease"),
+            med_type=self.text(table, "med_type"), batch=self.text(table, "batch"),
             medfee_sumamt=(self.amount(table["medfee_sumamt"], table.lines["medfee_sumamt"], "medfee_sumamt")
                            if "medfee_sumamt" in table else None),
-            expect=self.expect(table.get("expect"), table.lines.get("expect", value_line), infno),
+            expect=self.expect(table.get("expect"), table.lines.get("expect", value_line), twin(infno)),
         )
         if step.setl not in ("last", "first", "reversed"):
             raise self.fail(table.lines["setl"], "setl: last, first (valid settlements) or reversed")
-        if infno == "2301":
+        if infno in ("2301", "2204"):
             step = _replace(step, lines=self.fee_lines(table, value_line, flow, step))
         if infno == "2302":
             step = _replace(step, revoke=self.revoke(table, value_line))
+        if infno == "2401" and "zero_deposit" in table:
+            block = self.table(table["zero_deposit"], table.lines["zero_deposit"], ZERO_DEPOSIT_KEYS, "zero_deposit",
+                               required=ZERO_DEPOSIT_KEYS[:3])
+            step = _replace(step, zero_deposit={k: self.text(block, k) for k in block})
+        if infno in COUNTY_STEPS:
+            step = _replace(step, county={k: self.text(table, k) for k in ("amount", "on", "reason", "operator")
+                                          if k in table})
         if infno == "2403":
             changes = self.table(table.get("fields"), table.lines.get("fields", value_line),
                                  ("adm_bed", "adm_dept_codg", "adm_dept_name", "dise_codg", "dise_name", "ipt_no"),
@@ -409,7 +449,7 @@ class _Reader:
         if flow.previous is None:
             raise self.fail(line, "resend: there is no previous step to send again")
         previous = flow.previous
-        expect = self.expect(table.get("expect"), table.lines.get("expect", line), previous.infno) \
+        expect = self.expect(table.get("expect"), table.lines.get("expect", line), twin(previous.infno)) \
             if "expect" in table else previous.expect
         step = _replace(previous, number=number, label=self.text(table, "name"), line=line, resend=True,
                         expect=expect)
@@ -513,7 +553,9 @@ class _Reader:
 _STEP_KEYS: dict[str, set[str]] = {
     "9001": set(), "9002": set(),
     "1101": {"person"},
-    "2401": {"person", "stay", "ipt_no"},
+    "2401": {"person", "stay", "ipt_no", "zero_deposit"},
+    "C101": {"stay", "amount", "on"}, "C102": {"stay", "amount", "on"},
+    "C201": {"stay", "reason", "operator"}, "C202": {"stay", "operator"},
     "2403": {"stay", "fields", "mdtrt_id", "person"},
     "2404": {"stay", "mdtrt_id", "person"},
     "2405": {"stay", "mdtrt_id", "person"},
@@ -527,6 +569,15 @@ _STEP_KEYS: dict[str, set[str]] = {
     "5206": {"person", "year"},
     "3201": {"person"},
     "3202": {"person"},
+    "2503": {"person", "disease"},
+    "2201": {"person", "stay"},
+    "2202": {"stay"},
+    "2203": {"stay", "med_type", "disease"},
+    "2204": {"stay", "lines", "batch"},
+    "2205": {"stay", "batch"},
+    "2206": {"stay", "medfee_sumamt"},
+    "2207": {"stay", "medfee_sumamt"},
+    "2208": {"stay", "setl"},
 }
 _SHEET = {"funds", *SETLINFO_AMOUNTS}
 _EXPECT_KEYS: dict[str, set[str]] = {
@@ -566,11 +617,11 @@ class _Flow:
         fail = self.reader.fail
         if step.person and step.person not in self.persons:
             raise fail(table.lines["person"], f"no person {step.person!r} under persons:")
-        if step.infno in ("1101", "2401", "5206", "3201", "3202") and not step.person:
+        if step.infno in ("1101", "2401", "5206", "2201", "2503", "3201", "3202") and not step.person:
             if len(self.persons) != 1:
                 raise fail(step.line, f"{step.infno} needs person: (there are {len(self.persons)})")
             step = _replace(step, person=next(iter(self.persons)))
-        if step.infno == "2401":
+        if twin(step.infno) == "2401":
             label = step.stay or f"stay{len(self.stays) + len(self.refused) + 1}"
             if step.expect.error:
                 self.refused.add(label)  # an admission that must fail: no stay to use afterwards
@@ -578,7 +629,7 @@ class _Flow:
                 self.stays[label] = step.person
                 self.last_stay = label
             step = _replace(step, stay=label)
-        elif step.infno not in NO_STAY and not step.mdtrt_id:
+        elif step.infno not in STAYLESS and not step.mdtrt_id:
             label = step.stay or self.last_stay
             if label not in self.stays:
                 raise fail(step.line, f"stay {label!r} is not admitted by an earlier step" if label else

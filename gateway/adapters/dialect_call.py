@@ -20,7 +20,7 @@ from gateway.errors import GatewayError, HospitalMismatch, InternalError
 from gateway.journal.callform import document_names
 from gateway.journal.model import Exchange
 from gateway.mapping.args import ArgsCodec
-from gateway.mapping.codec import Codec, Inbound, status_of
+from gateway.mapping.codec import WARNING_KEY, Codec, Inbound, status_of
 from gateway.mapping.delimited import DelimitedCodec
 from gateway.mapping.hl7msg import Hl7Codec
 from gateway.mapping.jsondoc import JsonCodec
@@ -72,7 +72,9 @@ async def call_dialect(gateway: Gateway, dialect: Dialect, raw: Any, action: str
 
     def render(answer: Answer) -> bytes:
         assert inbound is not None
-        return codec.answer(inbound, render_output(answer))
+        warning = getattr(answer, "warn_msg", "")
+        held = dataclasses.replace(inbound, envelope={**inbound.envelope, WARNING_KEY: warning}) if warning else inbound
+        return codec.answer(held, render_output(answer))
 
     def render_error(error: GatewayError) -> bytes:
         return error_answer(dialect, inbound, raw, error)

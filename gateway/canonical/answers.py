@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from gateway.canonical.refdata import IdentityAttribute, Person
@@ -23,6 +23,8 @@ class PersonAnswer:
     person: Person
     attributes: tuple[IdentityAttribute, ...]  # the catalogue entries of the codes the person holds
     age: int
+    arrears_owed: Decimal | None = None  # on the 先诊疗后付费 arrears register (Gannan): what is still owed
+    arrears_since: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,7 @@ class AdmissionAnswer:
     mdtrt_id: str
     psn_no: str
     ipt_otp_no: str
+    warn_msg: str = ""  # accepted, but late (Hunan 三(二)1: 24 h): rendered as the envelope's warn_msg
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +179,23 @@ class ReconciliationAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class VisitAnswer:
+    """2201 门诊挂号."""
+
+    mdtrt_id: str
+    psn_no: str
+    ipt_otp_no: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecognitionAnswer:
+    """2503 慢特病备案: the recognition's id (trt_dcla_detl_sn), which the agency's cancellation names."""
+
+    recog_id: str
+    psn_no: str
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """A state change with nothing to report beyond success."""
 
@@ -184,5 +204,6 @@ class Done:
 
 Answer = (
     SignInAnswer | PersonAnswer | AdmissionAnswer | FeeUploadAnswer | SettlementAnswer | ReversalAnswer
-    | AccumulatorAnswer | CorrectionAnswer | MessageAnswer | SheetAnswer | ReconciliationAnswer | Done
+    | AccumulatorAnswer | CorrectionAnswer | MessageAnswer | SheetAnswer | ReconciliationAnswer | VisitAnswer
+    | RecognitionAnswer | Done
 )

@@ -61,6 +61,17 @@ class Diagnosis:
 
 
 @dataclass(frozen=True, slots=True)
+class ZeroDeposit:
+    """2401's `input.zero_deposit` (a hisgw extension, README): the 先诊疗后付费 agreement signed on admission
+    (Gannan 附件1: who signed, their relation to the patient, the date) and whether the admission is an emergency."""
+
+    signer_name: str
+    signer_rlts: str  # relation to the patient: 本人, 配偶, 子女…
+    sign_date: date
+    emergency: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Admission:
     """2401 入院办理."""
 
@@ -80,6 +91,7 @@ class Admission:
     dise_codg: str = ""
     dise_name: str = ""
     diagnoses: tuple[Diagnosis, ...] = ()
+    zero_deposit: ZeroDeposit | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,13 +229,14 @@ class AccumulatorQuery:
     year: int
 
 
-# What 2601 can undo (the national list adds the outpatient 2207/2208, which this gateway does not serve).
-CORRECTABLE_INFNOS = ("2304", "2305", "2401")
+# What 2601 can undo: the national list (2207/2208 are the outpatient settlement and its reversal).
+CORRECTABLE_INFNOS = ("2207", "2208", "2304", "2305", "2401")
 
 
 @dataclass(frozen=True, slots=True)
 class Correction:
-    """2601 冲正: undo what the call sent under `omsgid` did (a 2304, 2305 or 2401 of the same hospital)."""
+    """2601 冲正: undo what the call sent under `omsgid` did (a 2207, 2208, 2304, 2305 or 2401 of the same
+    hospital)."""
 
     omsgid: str
     oinfno: str
@@ -298,10 +311,134 @@ class DetailReconciliation:
     refd_setl_flag: str = "1"
 
 
+# ---- outpatient (门诊): the 22xx trades. Fee lines, settlement and reversal wrap the inpatient calls, so one
+# engine, one ledger and one journal serve both; what differs is the visit's lifecycle (gateway/lifecycle.py).
+
+
+@dataclass(frozen=True, slots=True)
+class OutpatientRegister:
+    """2201 门诊挂号."""
+
+    psn_no: str
+    insutype: str
+    begntime: datetime
+    ipt_otp_no: str = ""  # 门诊号
+    mdtrt_cert_type: str = ""
+    mdtrt_cert_no: str = ""
+    atddr_no: str = ""
+    dr_name: str = ""
+    dept_code: str = ""
+    dept_name: str = ""
+    caty: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutpatientCancel:
+    """2202 挂号撤销."""
+
+    mdtrt_id: str
+    psn_no: str
+    ipt_otp_no: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VisitInfo:
+    """2203 就诊信息上传: the visit's medical type (14 门诊慢特病, 11 普通门诊…) and diagnoses."""
+
+    mdtrt_id: str
+    psn_no: str
+    med_type: str
+    begntime: datetime | None = None
+    main_cond_dscr: str = ""
+    dise_codg: str = ""
+    dise_name: str = ""
+    diagnoses: tuple[Diagnosis, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OutpatientFeeUpload:
+    """2204 门诊费用明细上传: the lines of one charge batch (收费批次号 chrg_bchno)."""
+
+    upload: FeeUpload
+    chrg_bchno: str = ""
+
+    @property
+    def mdtrt_id(self) -> str:
+        return self.upload.mdtrt_id
+
+    @property
+    def psn_no(self) -> str:
+        return self.upload.psn_no
+
+
+@dataclass(frozen=True, slots=True)
+class OutpatientFeeRevoke:
+    """2205 门诊费用明细撤销: every line of one charge batch, or all of the visit's (chrg_bchno "0000")."""
+
+    mdtrt_id: str
+    psn_no: str
+    chrg_bchno: str
+
+    @property
+    def revokes_all(self) -> bool:
+        return self.chrg_bchno in ("", ALL_LINES)
+
+
+@dataclass(frozen=True, slots=True)
+class OutpatientSettle:
+    """2206 门诊预结算 (settle.trial) and 2207 门诊结算."""
+
+    settle: Settle
+    med_type: str = ""
+    chrg_bchno: str = ""
+
+    @property
+    def mdtrt_id(self) -> str:
+        return self.settle.mdtrt_id
+
+    @property
+    def psn_no(self) -> str:
+        return self.settle.psn_no
+
+
+@dataclass(frozen=True, slots=True)
+class OutpatientSettleReverse:
+    """2208 门诊结算撤销."""
+
+    reverse: SettleReverse
+
+    @property
+    def mdtrt_id(self) -> str:
+        return self.reverse.mdtrt_id
+
+    @property
+    def psn_no(self) -> str:
+        return self.reverse.psn_no
+
+    @property
+    def setl_id(self) -> str:
+        return self.reverse.setl_id
+
+
+@dataclass(frozen=True, slots=True)
+class ChronicRecognition:
+    """2503 人员慢特病备案, as 先享受待遇、后备案 (Guangxi 三(八)): a level-2+ hospital records that two
+    attending-or-higher doctors recognised one of the county's chronic diseases; the benefit applies at once."""
+
+    psn_no: str
+    opsp_dise_code: str
+    opsp_dise_name: str
+    hosp_ide_date: date  # 认定日期
+    doctors: tuple[tuple[str, str, str], ...]  # (code, name, professional title) of each recognising doctor
+    begndate: date | None = None
+
+
 Transaction = (
     SignIn | SignOut | PersonQuery | Admission | AdmissionChange | AdmissionCancel | FeeUpload | FeeRevoke
     | Settle | SettleReverse | Discharge | DischargeCancel | SettlementQuery | AccumulatorQuery | Correction
-    | MessageQuery | SheetQuery | TotalReconciliation | DetailReconciliation
+    | MessageQuery | SheetQuery | TotalReconciliation | DetailReconciliation | OutpatientRegister | OutpatientCancel
+    | VisitInfo | OutpatientFeeUpload
+    | OutpatientFeeRevoke | OutpatientSettle | OutpatientSettleReverse | ChronicRecognition
 )
 
 # Canonical transactions that move money or stay state: journalled before they run, idempotent by msgid.
@@ -309,6 +446,8 @@ STATE_CHANGING = (
     Admission, AdmissionChange, AdmissionCancel, FeeUpload, FeeRevoke, SettleReverse, Discharge,
     DischargeCancel, Correction,
     SheetQuery,  # it counts a print: a retry under the same msgid is the same print, not a reprint
+    OutpatientRegister, OutpatientCancel, VisitInfo, OutpatientFeeUpload,
+    OutpatientFeeRevoke, OutpatientSettleReverse, ChronicRecognition,
 )
 
 
@@ -320,7 +459,8 @@ class Call:
     @property
     def changes_state(self) -> bool:
         body = self.body
-        return isinstance(body, STATE_CHANGING) or (isinstance(body, Settle) and not body.trial)
+        return (isinstance(body, STATE_CHANGING) or (isinstance(body, Settle) and not body.trial)
+                or (isinstance(body, OutpatientSettle) and not body.settle.trial))
 
     @property
     def writes(self) -> bool:

@@ -192,7 +192,45 @@ _REPORTS = {
                 _query("unit_name", _TEXT, "填报单位")])},
 }
 
-SECTIONS: list[dict[str, Any]] = [_AUDIT, _POLICIES, _IDENTITIES, _REPORTS, _AGENCY]
+_AMOUNT_TEXT = {"type": "string", "pattern": "^[0-9]{1,9}(\\.[0-9]{1,2})?$", "example": "1234.56"}
+_STAY_ID = _path("mdtrt_id", {**_TEXT, "example": "202603010000000001"})
+_SEED_RULES = {  # Gannan 先诊疗后付费, the 90% rule's exception, Heyuan's funding (README)
+    "/county/v1/arrears": {
+        "get": _op("arrears.read", "The register of malicious defaulters (恶意拖欠)", {"200": _ok("the register")},
+                   params=[_query("psn_no", _TEXT), _query("open", {"type": "string", "enum": ["0", "1"]})]),
+        "post": _op("arrears.record", "Record a hospital's report: the zero-deposit privilege ends everywhere", {
+            "201": _ok("recorded"), "404": _ERROR, "409": _ERROR}, body=_json_body({
+                "type": "object", "required": ["mdtrt_id", "owed_amt", "reported_on"], "properties": {
+                    "mdtrt_id": _TEXT, "owed_amt": _AMOUNT_TEXT, "reported_on": _DATE}})),
+    },
+    "/county/v1/arrears/{arrears_id}/payments": {"post": _op(
+        "arrears.pay", "Record a repayment; paid in full, the privilege comes back", {
+            "200": _ok("recorded"), "404": _ERROR, "409": _ERROR},
+        params=[_path("arrears_id", {**_TEXT, "example": "QF20260402000001"})], body=_json_body({
+            "type": "object", "required": ["amount", "paid_on"], "properties": {
+                "amount": _AMOUNT_TEXT, "paid_on": _DATE}}))},
+    "/county/v1/referrals/overdue": {"get": _op(
+        "arrears.read", "Stays discharged as 转院 over 3 days ago and not settled", {"200": _ok("the stays")})},
+    "/county/v1/catalogue-exceptions": {
+        "get": _op("policy.read", "Requests for an exception to the 90% catalogue rule", {"200": _ok("requests")},
+                   params=[_query("status", {"type": "string", "enum": ["requested", "approved", "refused"]})]),
+        "post": _op("catalogue_exception.request", "Record a hospital's request for one open stay", {
+            "201": _ok("recorded"), "404": _ERROR, "409": _ERROR}, body=_json_body({
+                "type": "object", "required": ["mdtrt_id", "reason"], "properties": {
+                    "mdtrt_id": _TEXT, "reason": {"type": "string", "maxLength": 500}}})),
+    },
+    "/county/v1/catalogue-exceptions/{mdtrt_id}/approve": {"post": _op(
+        "catalogue_exception.decide", "Approve (not by the requester): the excess goes to the backstop", {
+            "200": _ok("approved"), "404": _ERROR, "409": _ERROR}, params=[_STAY_ID])},
+    "/county/v1/catalogue-exceptions/{mdtrt_id}/refuse": {"post": _op(
+        "catalogue_exception.decide", "Refuse (not by the requester)", {
+            "200": _ok("refused"), "404": _ERROR, "409": _ERROR}, params=[_STAY_ID])},
+    "/county/v1/reports/funding": {"get": _op(
+        "status.read", "Heyuan: the assistance prepayment and the 扶贫保险 clearing account", {"200": _ok("figures")},
+        params=[_query("year", {"type": "integer", "minimum": 2000, "maximum": 2100})])},
+}
+
+SECTIONS: list[dict[str, Any]] = [_AUDIT, _POLICIES, _IDENTITIES, _REPORTS, _AGENCY, _SEED_RULES]
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["code", "message"],

@@ -61,6 +61,11 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "console.clear": ("控制台查看身份证号、姓名明文（每次查看都记入审计）",
                       frozenset({"admin", "reviewer", "second_reviewer"})),
     "simulator.run": ("控制台发起模拟联调（场景包）", frozenset({"operator", "admin"}) | {HOSPITAL_ROLE}),
+    "arrears.read": ("查看恶意拖欠登记、转院逾期未结算名单", _ALL),
+    "arrears.record": ("登记医院报告的恶意拖欠（先诊疗后付费资格取消）", frozenset({"operator", "admin"})),
+    "arrears.pay": ("登记欠费偿还（结清后恢复资格）", frozenset({"operator", "finance"})),
+    "catalogue_exception.request": ("登记医院的目录外费用特例申请", frozenset({"operator", "admin"})),
+    "catalogue_exception.decide": ("批准或退回目录外费用特例（超出10%部分转财政兜底）", frozenset({"reviewer"})),
 }
 
 

@@ -42,7 +42,7 @@ def matching_rules(policy: Policy, facts: StayFacts) -> list[tuple[Fund, Rule]]:
     """The funds that pay such a stay, in chain order, each with the rule that applies."""
     found = []
     for fund in policy.funds:
-        rule = fund.rule_for(facts.insutype, facts.attributes, facts.in_county)
+        rule = fund.rule_for(facts.insutype, facts.attributes, facts.in_county, facts.visit, facts.catalogue_exception)
         if rule is not None:
             found.append((fund, rule))
     return found

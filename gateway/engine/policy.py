@@ -42,6 +42,11 @@ STAGES: dict[str, str] = {
     "backstop": "财政兜底",
 }
 _STAGE_ORDER = {name: n for n, name in enumerate(STAGES)}
+# What kind of visit a rule is for (its `when.visit`): a stay (住院), an ordinary outpatient visit (普通门诊), or
+# the outpatient visit of a recognised special chronic disease (门诊特殊慢性病, Guangxi). A rule that names
+# none is for stays, so a county's inpatient rules never pay an outpatient visit by accident.
+VISITS = ("inpatient", "outpatient", "chronic")
+DEFAULT_VISITS = frozenset({"inpatient"})
 
 
 class PolicyFileError(ValueError):
@@ -59,11 +64,18 @@ class Condition:
     insutypes: frozenset[str]
     attributes_any: frozenset[str]
     in_county: bool | None
+    visits: frozenset[str] = DEFAULT_VISITS
+    # `when.catalogue_exception`: the stay has (true) or has not (false) the county's approval of an exception to
+    # Guangxi's 90% catalogue rule; None matches either
+    catalogue_exception: bool | None = None
 
-    def matches(self, insutype: str, attributes: frozenset[str], in_county: bool) -> bool:
+    def matches(self, insutype: str, attributes: frozenset[str], in_county: bool, visit: str = "inpatient",
+                catalogue_exception: bool = False) -> bool:
         return ((not self.insutypes or insutype in self.insutypes)
                 and (not self.attributes_any or bool(self.attributes_any & attributes))
-                and (self.in_county is None or self.in_county == in_county))
+                and (self.in_county is None or self.in_county == in_county)
+                and visit in self.visits
+                and (self.catalogue_exception is None or self.catalogue_exception == catalogue_exception))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +103,10 @@ class Fund:
     rules: tuple[Rule, ...]
     stage: str = ""  # STAGES key; "" in files written before stages (no order check for that fund)
 
-    def rule_for(self, insutype: str, attributes: frozenset[str], in_county: bool) -> Rule | None:
-        return next((r for r in self.rules if r.when.matches(insutype, attributes, in_county)), None)
+    def rule_for(self, insutype: str, attributes: frozenset[str], in_county: bool,
+                 visit: str = "inpatient", catalogue_exception: bool = False) -> Rule | None:
+        return next((r for r in self.rules
+                     if r.when.matches(insutype, attributes, in_county, visit, catalogue_exception)), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,7 +342,7 @@ class _Reader:
                                                          rate=True))
 
     def condition(self, doc: object, where: str, groups: Mapping[str, frozenset[str]]) -> Condition:
-        table = self.table(doc, where, {"insutype", "attributes_any", "in_county"})
+        table = self.table(doc, where, {"insutype", "attributes_any", "in_county", "visit", "catalogue_exception"})
         insutypes = table.get("insutype", [])
         if not isinstance(insutypes, list) or not all(isinstance(t, str) for t in insutypes):
             raise self.fail(f"{where}.insutype", "应为险种编码列表，如 [\"390\"]")
@@ -348,7 +362,14 @@ class _Reader:
         in_county = table.get("in_county")
         if in_county is not None and not isinstance(in_county, bool):
             raise self.fail(f"{where}.in_county", "应为 true 或 false")
-        return Condition(frozenset(insutypes), frozenset(attributes), in_county)
+        visits = table.get("visit", sorted(DEFAULT_VISITS))
+        if (not isinstance(visits, list) or not visits
+                or not all(isinstance(v, str) and v in VISITS for v in visits)):
+            raise self.fail(f"{where}.visit", f"应为就诊类型列表，取值 {list(VISITS)}")
+        exception = table.get("catalogue_exception")
+        if exception is not None and not isinstance(exception, bool):
+            raise self.fail(f"{where}.catalogue_exception", "应为 true 或 false")
+        return Condition(frozenset(insutypes), frozenset(attributes), in_county, frozenset(visits), exception)
 
     def segments(self, doc: object, where: str) -> tuple[tuple[Decimal | None, Decimal], ...]:
         if not isinstance(doc, list) or not doc:

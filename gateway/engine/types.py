@@ -25,6 +25,8 @@ class StayFacts:
     attributes: frozenset[str]  # identity attribute codes held, e.g. {"0001", "0003"}
     totals: FeeTotals
     on: date  # accounting date: selects the policy version
+    visit: str = "inpatient"  # inpatient | outpatient | chronic (gateway.engine.policy.VISITS)
+    catalogue_exception: bool = False  # the county approved an exception to the 90% catalogue rule for this stay
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,8 +78,10 @@ def answer_keys(answer: a.Answer) -> Keys:
             return Keys(answer.person.psn_no, answer.mdtrt_id, answer.setl_id)
         case a.ReversalAnswer():
             return Keys(answer.person.psn_no, answer.mdtrt_id, answer.reversed_setl_id)
-        case a.AdmissionAnswer():
+        case a.AdmissionAnswer() | a.VisitAnswer():
             return Keys(answer.psn_no, answer.mdtrt_id)
+        case a.RecognitionAnswer():
+            return Keys(answer.psn_no)
         case a.PersonAnswer():
             return Keys(answer.person.psn_no)
         case a.AccumulatorAnswer():

@@ -111,13 +111,20 @@ def envelope_value(source: str, dialect: Dialect, request: dict[str, str], error
         return datetime.now().strftime(source[5:])
     if source.startswith("const:"):
         return source[6:]
+    if source == "warning":
+        return request.get(WARNING_KEY) or None
     return None
 
 
-ENVELOPE_SOURCES = ("output, serial, status, message, error, null, millis, echo.<request field>, time:<strftime> "
-                    "or const:<text>")
+# Where an answer's warning (warn_msg: accepted, but the HIS should know) rides to the envelope: the request's
+# envelope fields as the codec holds them, under a key no dialect field can have.
+WARNING_KEY = "\x00warning"
+
+
+ENVELOPE_SOURCES = ("output, serial, status, message, error, null, millis, warning, echo.<request field>, "
+                    "time:<strftime> or const:<text>")
 
 
 def known_source(source: str) -> bool:
-    return (source in ("output", "serial", "status", "message", "error", "null", "millis")
+    return (source in ("output", "serial", "status", "message", "error", "null", "millis", "warning")
             or source.startswith(("echo.", "time:", "const:")))

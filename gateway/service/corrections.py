@@ -5,7 +5,8 @@ does not want it (dll/PROTOCOL.md):
 
 - 2304 结算 → the settlement is reversed, exactly as 2305 would reverse it;
 - 2305 结算撤销 → the reversal is undone: the settlement is valid again, its accumulators back;
-- 2401 入院办理 → the admission is cancelled, exactly as 2404 would cancel it.
+- 2401 入院办理 → the admission is cancelled, exactly as 2404 would cancel it;
+- 2207 门诊结算 and 2208 门诊结算撤销 → as 2304 and 2305 (gateway/service/outpatient.py).
 
 Refused, each saying why: a msgid never received from this hospital (HG2007: another hospital's too), another
 transaction (HG3015), a msgid whose call failed or never completed (HG3014: nothing happened, nothing to
@@ -38,8 +39,8 @@ from gateway.service.messages import original_of
 def correct(deps: Deps, ctx: CallContext, body: Correction) -> CorrectionAnswer:
     hospital_of(deps, ctx)
     if body.oinfno not in CORRECTABLE_INFNOS:
-        raise NotCorrectable(f"交易 {body.oinfno} 不可冲正；可冲正的交易：2304 结算、2305 结算撤销、2401 入院办理",
-                             field="oinfno")
+        raise NotCorrectable(f"交易 {body.oinfno} 不可冲正；可冲正的交易：2207 门诊结算、2208 门诊结算撤销、"
+                             "2304 结算、2305 结算撤销、2401 入院办理", field="oinfno")
     original = original_of(deps, ctx, body.omsgid, must_exist=True)
     if original.infno and original.infno != body.oinfno:
         raise InvalidValue(f"报文 {body.omsgid} 的交易为 {original.infno}，不是 {body.oinfno}", field="oinfno")
@@ -108,6 +109,8 @@ def _same_person(body: Correction, psn_no: str) -> None:
 
 
 UNDO: dict[str, Callable[[Deps, CallContext, Correction], CorrectionAnswer]] = {
+    "2207": _undo_settlement,  # the outpatient settlement and its reversal are the same records
+    "2208": _undo_reversal,
     "2304": _undo_settlement,
     "2305": _undo_reversal,
     "2401": _undo_admission,

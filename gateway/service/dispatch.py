@@ -7,7 +7,18 @@ from typing import Any
 
 from gateway.canonical import calls as c
 from gateway.canonical.answers import Answer
-from gateway.service import corrections, fees, messages, people, reconcile, settlement, sheets, stays
+from gateway.service import (
+    chronic,
+    corrections,
+    fees,
+    messages,
+    outpatient,
+    people,
+    reconcile,
+    settlement,
+    sheets,
+    stays,
+)
 from gateway.service.deps import Deps
 
 Handler = Callable[[Deps, c.CallContext, Any], Answer]
@@ -32,8 +43,17 @@ HANDLERS: dict[type, Handler] = {
     c.SheetQuery: sheets.sheet,
     c.TotalReconciliation: reconcile.total,
     c.DetailReconciliation: reconcile.detail,
+    c.OutpatientRegister: outpatient.register,
+    c.OutpatientCancel: outpatient.cancel,
+    c.VisitInfo: outpatient.visit_info,
+    c.OutpatientFeeUpload: outpatient.upload,
+    c.OutpatientFeeRevoke: outpatient.revoke,
+    c.OutpatientSettle: outpatient.settle,
+    c.OutpatientSettleReverse: outpatient.reverse,
+    c.ChronicRecognition: chronic.recognise,
 }
 
 
 def handle(deps: Deps, call: c.Call) -> Answer:
+    outpatient.refuse_crossed(deps, call.body)
     return HANDLERS[type(call.body)](deps, call.context, call.body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from gateway.canonical.answers import Accumulator, AccumulatorAnswer, Done, PersonAnswer, SignInAnswer
 from gateway.canonical.calls import AccumulatorQuery, CallContext, PersonQuery, SignIn, SignOut
 from gateway.errors import InvalidValue, MissingField, UnknownPerson
+from gateway.service import deposit
 from gateway.service.deps import Deps, age_on, business_time, hospital_of, person_of
 from gateway.store.records import SignInRecord
 
@@ -39,7 +40,9 @@ def person_info(deps: Deps, ctx: CallContext, body: PersonQuery) -> PersonAnswer
         raise InvalidValue("姓名与证件号码不符", field="psn_name")
     catalogue = deps.store.identity_attributes()
     attributes = tuple(catalogue[code] for code in person.identities if code in catalogue)
-    return PersonAnswer(person=person, attributes=attributes, age=age_on(person.brdy, business_time(deps, ctx).date()))
+    status = deposit.privilege(deps, person.psn_no)
+    return PersonAnswer(person=person, attributes=attributes, age=age_on(person.brdy, business_time(deps, ctx).date()),
+                        arrears_owed=None if status.allowed else status.owed, arrears_since=status.since)
 
 
 def accumulators(deps: Deps, ctx: CallContext, body: AccumulatorQuery) -> AccumulatorAnswer:

@@ -13,12 +13,14 @@ from gateway.engine.types import StayFacts
 from gateway.errors import AmountMismatch, InvalidValue, NoFees, UnknownSettlement
 from gateway.lifecycle import Event, next_state
 from gateway.money import ZERO
+from gateway.service import catalogue_exception
 from gateway.service.deps import Deps, age_on, business_time, person_of, stay_of
 from gateway.store.records import SettlementRecord, StayRecord
 
 
-def settle(deps: Deps, ctx: CallContext, body: Settle) -> SettlementAnswer:
-    """Run the one-stop chain on the stay's uploaded lines; a trial writes nothing."""
+def settle(deps: Deps, ctx: CallContext, body: Settle, *, visit: str = "inpatient") -> SettlementAnswer:
+    """Run the one-stop chain on the stay's uploaded lines; a trial writes nothing. `visit` is the policy's visit
+    kind (an outpatient visit's is worked out by gateway.service.outpatient)."""
     stay = stay_of(deps, ctx, body.mdtrt_id, body.psn_no)
     state = next_state(stay.state, Event.TRIAL if body.trial else Event.SETTLE)
     count, totals = deps.store.fee_totals(stay.mdtrt_id)
@@ -39,6 +41,7 @@ def settle(deps: Deps, ctx: CallContext, body: Settle) -> SettlementAnswer:
         insutype=stay.insutype, hosp_lv=stay.hosp_lv, in_county=stay.in_county,
         attributes=attributes_on(deps.store, person, stay.begntime.date()), totals=totals,
         on=stay.endtime.date() if stay.endtime else at.date(),
+        visit=visit, catalogue_exception=catalogue_exception.approved(deps, stay.mdtrt_id),
     )
     policy = deps.policies.for_date(facts.on)
     figures = run_chain(policy, facts, deps.store.year_to_date(person.psn_no, year))

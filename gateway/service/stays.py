@@ -16,6 +16,7 @@ from gateway.canonical.calls import (
 )
 from gateway.errors import DuplicateAdmission, InvalidValue
 from gateway.lifecycle import Event, StayState, next_state, with_fees
+from gateway.service import deposit, late
 from gateway.service.deps import Deps, hospital_of, person_of, require_insured, stay_of
 from gateway.store.records import StayRecord
 
@@ -24,19 +25,22 @@ def admit(deps: Deps, ctx: CallContext, body: Admission) -> AdmissionAnswer:
     hospital = hospital_of(deps, ctx)
     person = person_of(deps, body.psn_no)
     require_insured(person)
+    deposit.check_admission(deps, person.psn_no, body.zero_deposit)
     if body.insutype and body.insutype != person.insutype:
         raise InvalidValue(f"险种类型 {body.insutype} 与参保险种 {person.insutype} 不符", field="insutype")
     if body.ipt_no and deps.store.open_stay_by_ipt_no(hospital.fixmedins_code, body.ipt_no):
         raise DuplicateAdmission(f"住院号 {body.ipt_no} 已有未结束的住院登记", field="ipt_no")
     mdtrt_id = f"{body.begntime:%Y%m%d}{deps.store.next_serial('mdtrt_id'):010d}"
-    deps.store.insert_stay(StayRecord(
+    stay = StayRecord(
         mdtrt_id=mdtrt_id, fixmedins_code=hospital.fixmedins_code, psn_no=person.psn_no,
         insutype=person.insutype, state=StayState.REGISTERED, hosp_lv=hospital.hosp_lv,
         in_county=hospital.admdvs == person.insuplc_admdvs, begntime=body.begntime, endtime=None,
         ipt_no=body.ipt_no, med_type=body.med_type, admission=_details(body), discharge=None,
         created_msgid=ctx.msgid,
-    ))
-    return AdmissionAnswer(mdtrt_id=mdtrt_id, psn_no=person.psn_no, ipt_otp_no=body.ipt_no)
+    )
+    deps.store.insert_stay(stay)
+    return AdmissionAnswer(mdtrt_id=mdtrt_id, psn_no=person.psn_no, ipt_otp_no=body.ipt_no,
+                           warn_msg=late.record_if_late(deps, ctx, stay))
 
 
 def change_admission(deps: Deps, ctx: CallContext, body: AdmissionChange) -> Done:
@@ -89,6 +93,9 @@ def _details(body: Admission) -> dict[str, object]:
             details[field.name] = value.isoformat(sep=" ")
         elif field.name == "diagnoses":
             details[field.name] = [dataclasses.asdict(d) for d in value]
+        elif field.name == "zero_deposit":
+            if value is not None:  # the 先诊疗后付费 agreement, kept with the admission (Gannan)
+                details[field.name] = deposit.agreement_document(value)
         else:
             details[field.name] = value
     return details

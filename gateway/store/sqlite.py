@@ -19,11 +19,13 @@ from gateway.lifecycle import StayState
 from gateway.money import from_fen_int, to_fen_int
 from gateway.store import journal_sql
 from gateway.store.agency_sql import AgencySql
+from gateway.store.arrears_sql import ArrearsSqlite
 from gateway.store.base import StoreUnavailable
 from gateway.store.claims_sql import ClaimsSql
 from gateway.store.county_sql import CountySql
 from gateway.store.figures_json import dump_figures, load_figures
 from gateway.store.migrate import migrate_sqlite
+from gateway.store.outpatient_sql import OutpatientSqlite
 from gateway.store.records import (
     LedgerRow,
     SettlementRecord,
@@ -33,8 +35,10 @@ from gateway.store.records import (
     StoredFeeLine,
 )
 
+# Tables whose rows belong to one stay (besides fee_lines), removed with it by remove_test_persons.
+_STAY_PARTS = ("outpatient_batches", "late_registrations", "catalogue_exceptions")
 
-class SqliteStore(CountySql, AgencySql, ClaimsSql):
+class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqlite):
     """Implements gateway.store.base.Store. Use from one thread (the gateway's store thread).
 
     `create=False` opens only a database that exists (`hisgw serve` without --init): a missing file is a
@@ -223,6 +227,9 @@ class SqliteStore(CountySql, AgencySql, ClaimsSql):
         removed: dict[str, int] = {}
         with self.transaction():
             for table, where in (("fee_lines", f"mdtrt_id IN ({stays})"), ("settlements", f"psn_no IN ({chosen})"),
+                                 *((t, f"mdtrt_id IN ({stays})") for t in _STAY_PARTS),
+                                 ("arrears", f"psn_no IN ({chosen})"),
+                                 ("chronic_recognitions", f"psn_no IN ({chosen})"),
                                  ("stays", f"psn_no IN ({chosen})"), ("accumulators", f"psn_no IN ({chosen})"),
                                  ("persons", f"psn_no IN ({chosen})")):
                 removed[table] = self._conn.execute(f"DELETE FROM {table} WHERE {where}", args).rowcount

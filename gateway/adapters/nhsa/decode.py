@@ -88,8 +88,21 @@ def _admission(payload: Fields, _ctx: c.CallContext) -> c.Admission:
     return c.Admission(
         psn_no=info.text("psn_no"), insutype=info.text("insutype", required=False), begntime=begntime,
         ipt_no=info.text("ipt_no", required=False) or info.text("ipt_otp_no", required=False),
-        diagnoses=_diagnoses(payload), **texts,
+        diagnoses=_diagnoses(payload), zero_deposit=_zero_deposit(payload), **texts,
     )
+
+
+def _zero_deposit(payload: Fields) -> c.ZeroDeposit | None:
+    block = payload.obj("zero_deposit", required=False)
+    if block is None:
+        return None
+    signed = block.datetime("sign_date")
+    assert signed is not None
+    flag = block.text("emgc_flag", required=False, default="0")
+    if flag not in ("0", "1"):
+        raise InvalidValue("emgc_flag 应为 0 或 1", field="input.zero_deposit.emgc_flag")
+    return c.ZeroDeposit(signer_name=block.text("signer_name"), signer_rlts=block.text("signer_rlts"),
+                         sign_date=signed.date(), emergency=flag == "1")
 
 
 def _admission_change(payload: Fields, _ctx: c.CallContext) -> c.AdmissionChange:
@@ -327,6 +340,90 @@ def _detail_reconciliation(payload: Fields, _ctx: c.CallContext) -> c.DetailReco
         fixmedins_setl_cnt=_count(data, "fixmedins_setl_cnt"), lines=tuple(lines),
         file_qury_no=data.text("file_qury_no", required=False),
         refd_setl_flag=data.text("refd_setl_flag", required=False, default="1"))
+# ---- outpatient (门诊) -------------------------------------------------------------------------------------
+
+
+def _outpatient_register(payload: Fields, _ctx: c.CallContext) -> c.OutpatientRegister:
+    info = payload.obj("mdtrtinfo", required=False) or _data(payload)  # national: mdtrtinfo; some HIS: data
+    begntime = info.datetime("begntime")
+    assert begntime is not None
+    return c.OutpatientRegister(
+        psn_no=info.text("psn_no"), insutype=info.text("insutype", required=False), begntime=begntime,
+        ipt_otp_no=info.text("ipt_otp_no", required=False),
+        mdtrt_cert_type=info.text("mdtrt_cert_type", required=False),
+        mdtrt_cert_no=info.text("mdtrt_cert_no", required=False), atddr_no=info.text("atddr_no", required=False),
+        dr_name=info.text("dr_name", required=False), dept_code=info.text("dept_code", required=False),
+        dept_name=info.text("dept_name", required=False), caty=info.text("caty", required=False),
+    )
+
+
+def _outpatient_cancel(payload: Fields, _ctx: c.CallContext) -> c.OutpatientCancel:
+    data = _data(payload)
+    return c.OutpatientCancel(mdtrt_id=data.text("mdtrt_id"), psn_no=data.text("psn_no", required=False),
+                              ipt_otp_no=data.text("ipt_otp_no", required=False))
+
+
+def _visit_info(payload: Fields, _ctx: c.CallContext) -> c.VisitInfo:
+    info = payload.obj("mdtrtinfo")
+    assert info is not None
+    return c.VisitInfo(
+        mdtrt_id=info.text("mdtrt_id"), psn_no=info.text("psn_no", required=False), med_type=info.text("med_type"),
+        begntime=info.datetime("begntime", required=False), main_cond_dscr=info.text("main_cond_dscr", required=False),
+        dise_codg=info.text("dise_codg", required=False), dise_name=info.text("dise_name", required=False),
+        diagnoses=_diagnoses(payload),
+    )
+
+
+def _outpatient_fee_upload(payload: Fields, ctx: c.CallContext) -> c.OutpatientFeeUpload:
+    upload = _fee_upload(payload, ctx)
+    rows = payload.objects("feedetail", max_items=MAX_FEE_LINES)
+    batches = {row.text("chrg_bchno", required=False) for row in rows}
+    if len(batches) > 1:
+        raise InvalidValue("一次上传的明细须属于同一收费批次", field="input.feedetail[].chrg_bchno")
+    return c.OutpatientFeeUpload(upload=upload, chrg_bchno=batches.pop())
+
+
+def _outpatient_fee_revoke(payload: Fields, _ctx: c.CallContext) -> c.OutpatientFeeRevoke:
+    data = _data(payload)
+    return c.OutpatientFeeRevoke(mdtrt_id=data.text("mdtrt_id"), psn_no=data.text("psn_no", required=False),
+                                 chrg_bchno=data.text("chrg_bchno", required=False, default=c.ALL_LINES))
+
+
+def _outpatient_settle(trial: bool) -> Decoder:
+    settle = _settle(trial)
+
+    def decode(payload: Fields, ctx: c.CallContext) -> c.OutpatientSettle:
+        data = _data(payload)
+        body = settle(payload, ctx)
+        assert isinstance(body, c.Settle)
+        return c.OutpatientSettle(settle=body, med_type=data.text("med_type", required=False),
+                                  chrg_bchno=data.text("chrg_bchno", required=False))
+    return decode
+
+
+def _outpatient_settle_reverse(payload: Fields, ctx: c.CallContext) -> c.OutpatientSettleReverse:
+    return c.OutpatientSettleReverse(_settle_reverse(payload, ctx))
+
+
+# 2503 carries one diagnosing doctor (diag_dr_codg/diag_dr_name); the recognition needs two (Guangxi 三(八)), so
+# hisgw reads a second as diag_dr2_codg/diag_dr2_name and each one's title as diag_dr_prfs/diag_dr2_prfs (README).
+_DOCTORS = (("diag_dr_codg", "diag_dr_name", "diag_dr_prfs"), ("diag_dr2_codg", "diag_dr2_name", "diag_dr2_prfs"))
+
+
+def _chronic_recognition(payload: Fields, _ctx: c.CallContext) -> c.ChronicRecognition:
+    data = _data(payload)
+    on = data.datetime("hosp_ide_date")
+    assert on is not None
+    begin = data.datetime("begndate", required=False)
+    doctors = tuple(
+        (data.text(code), data.text(name, required=False), data.text(title, required=False))
+        for code, name, title in _DOCTORS if data.has(code)
+    )
+    return c.ChronicRecognition(
+        psn_no=data.text("psn_no"), opsp_dise_code=data.text("opsp_dise_code"),
+        opsp_dise_name=data.text("opsp_dise_name", required=False), hosp_ide_date=on.date(), doctors=doctors,
+        begndate=begin.date() if begin else None,
+    )
 
 
 def _data(payload: Fields) -> Fields:
@@ -356,4 +453,13 @@ DECODERS: dict[str, Decoder] = {
     "5998": _sheet_query,  # hisgw extension: 一站式结算单 (README)
     "3201": _total_reconciliation,
     "3202": _detail_reconciliation,  # the detail rows inline in input.detail (no 9101 file upload)
+    "2201": _outpatient_register,
+    "2202": _outpatient_cancel,
+    "2203": _visit_info,
+    "2204": _outpatient_fee_upload,
+    "2205": _outpatient_fee_revoke,
+    "2206": _outpatient_settle(trial=True),
+    "2207": _outpatient_settle(trial=False),
+    "2208": _outpatient_settle_reverse,
+    "2503": _chronic_recognition,
 }

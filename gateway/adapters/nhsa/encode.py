@@ -48,7 +48,17 @@ def _person(answer: a.PersonAnswer) -> Output:
              "idet_type_name": attr.type_name, "begntime": None, "endtime": None}
             for attr in answer.attributes
         ],
-    }
+    } | _zero_deposit(answer)
+
+
+def _zero_deposit(answer: a.PersonAnswer) -> Output:
+    """hisgw extension (Gannan): present only while the person is on the arrears register."""
+    if answer.arrears_owed is None:
+        return {}
+    return {"zero_deposit": {
+        "zero_deposit_flag": "0", "owed_amt": _money(answer.arrears_owed),
+        "arrears_since": answer.arrears_since.isoformat() if answer.arrears_since else None,
+        "memo": "恶意拖欠医疗费用，先诊疗后付费资格已取消（急诊除外），结清后恢复"}}
 
 
 def _person_fields(person: Person) -> Output:
@@ -225,6 +235,13 @@ def _reconciliation(answer: a.ReconciliationAnswer) -> Output:
             "hosp_medfee_sumamt": _money(theirs.medfee_sumamt) if theirs else None,
             "hosp_fund_pay_sumamt": _money(theirs.fund_pay_sumamt) if theirs else None})
     return {"stmtinfo": info, "stmtdetail": rows}
+def _visit(answer: a.VisitAnswer) -> Output:
+    return {"data": {"mdtrt_id": answer.mdtrt_id, "psn_no": answer.psn_no, "ipt_otp_no": answer.ipt_otp_no,
+                     "exp_content": None}}
+
+
+def _recognition(answer: a.RecognitionAnswer) -> Output:
+    return {"result": {"trt_dcla_detl_sn": answer.recog_id}}
 
 
 def _done(_answer: a.Done) -> Output:
@@ -243,6 +260,8 @@ RENDERERS: dict[type, Callable[[Any], Output]] = {
     a.MessageAnswer: _message,
     a.SheetAnswer: _sheet,
     a.ReconciliationAnswer: _reconciliation,
+    a.VisitAnswer: _visit,
+    a.RecognitionAnswer: _recognition,
     a.Done: _done,
 }
 
