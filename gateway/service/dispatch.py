@@ -8,6 +8,7 @@ from typing import Any
 from gateway.canonical import calls as c
 from gateway.canonical.answers import Answer
 from gateway.service import corrections, fees, messages, people, reconcile, settlement, sheets, stays
+from gateway.referral import service as referral
 from gateway.service.deps import Deps
 
 Handler = Callable[[Deps, c.CallContext, Any], Answer]
@@ -32,6 +33,8 @@ HANDLERS: dict[type, Handler] = {
     c.SheetQuery: sheets.sheet,
     c.TotalReconciliation: reconcile.total,
     c.DetailReconciliation: reconcile.detail,
+    c.ReferralFiling: referral.file_referral,
+    c.ReferralCancel: referral.cancel_referral,
 }
 
 

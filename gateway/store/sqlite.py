@@ -24,6 +24,7 @@ from gateway.store.claims_sql import ClaimsSql
 from gateway.store.county_sql import CountySql
 from gateway.store.figures_json import dump_figures, load_figures
 from gateway.store.migrate import migrate_sqlite
+from gateway.store.referral_sql import ReferralSql
 from gateway.store.records import (
     LedgerRow,
     SettlementRecord,
@@ -34,7 +35,7 @@ from gateway.store.records import (
 )
 
 
-class SqliteStore(CountySql, AgencySql, ClaimsSql):
+class SqliteStore(CountySql, AgencySql, ClaimsSql, ReferralSql):
     """Implements gateway.store.base.Store. Use from one thread (the gateway's store thread).
 
     `create=False` opens only a database that exists (`hisgw serve` without --init): a missing file is a

@@ -329,6 +329,29 @@ def _detail_reconciliation(payload: Fields, _ctx: c.CallContext) -> c.DetailReco
         refd_setl_flag=data.text("refd_setl_flag", required=False, default="1"))
 
 
+_REFERRAL_TEXT = ("refl_fil_type", "dise_codg", "dise_name", "reflin_medins_no", "reflin_medins_name",
+                  "mdtrtarea_admdvs", "hosp_agre_refl_flag", "refl_rea", "refl_opnn", "tel", "addr")
+
+
+def _referral(payload: Fields, _ctx: c.CallContext) -> c.ReferralFiling:
+    """2501 转院备案: input.refmedin (gateway/referral/)."""
+    data = payload.obj("refmedin")
+    assert data is not None
+    enddate = data.datetime("enddate", required=False)
+    texts = {key: data.text(key, required=False) for key in _REFERRAL_TEXT}
+    if not texts["reflin_medins_name"]:
+        texts["reflin_medins_name"] = data.text("refl_hosp_name", required=False)  # an older spelling
+    return c.ReferralFiling(psn_no=data.text("psn_no"), insutype=data.text("insutype", required=False),
+                            begndate=_date(data, "begndate"), enddate=enddate.date() if enddate else None,
+                            **{key: value for key, value in texts.items() if value})
+
+
+def _referral_cancel(payload: Fields, _ctx: c.CallContext) -> c.ReferralCancel:
+    data = _data(payload)
+    return c.ReferralCancel(trt_dcla_detl_sn=data.text("trt_dcla_detl_sn"), psn_no=data.text("psn_no", required=False),
+                            memo=data.text("memo", required=False))
+
+
 def _data(payload: Fields) -> Fields:
     data = payload.obj("data")
     assert data is not None
@@ -356,4 +379,6 @@ DECODERS: dict[str, Decoder] = {
     "5998": _sheet_query,  # hisgw extension: 一站式结算单 (README)
     "3201": _total_reconciliation,
     "3202": _detail_reconciliation,  # the detail rows inline in input.detail (no 9101 file upload)
+    "2501": _referral,  # 转院备案 (README "Cross-province referral")
+    "2502": _referral_cancel,
 }

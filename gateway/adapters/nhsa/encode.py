@@ -231,6 +231,11 @@ def _done(_answer: a.Done) -> Output:
     return {}
 
 
+def _referral(answer: a.ReferralAnswer) -> Output:
+    return {"result": {"trt_dcla_detl_sn": answer.trt_dcla_detl_sn, "psn_no": answer.psn_no,
+                       "vali_flag": answer.status}}
+
+
 RENDERERS: dict[type, Callable[[Any], Output]] = {
     a.SignInAnswer: _sign_in,
     a.PersonAnswer: _person,
@@ -244,6 +249,7 @@ RENDERERS: dict[type, Callable[[Any], Output]] = {
     a.SheetAnswer: _sheet,
     a.ReconciliationAnswer: _reconciliation,
     a.Done: _done,
+    a.ReferralAnswer: _referral,
 }
 
 
