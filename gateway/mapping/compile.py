@@ -27,7 +27,7 @@ from gateway.mapping.model import (
 
 TRANSPORTS = frozenset({"dll", "http", "soap", "hl7"})
 NATIONAL_INFNOS = frozenset({"9001", "9002", "1101", "2401", "2402", "2403", "2404", "2405", "2301", "2302", "2303",
-                             "2304", "2305", "5203", "5206", "2601", "3201", "3202",
+                             "2304", "2305", "5203", "5206", "2601", "3201", "3202", "2501", "2502",
                              "5999",  # 5999: hisgw's 报文处理结果查询, an extension (README)
                              "5998"})  # 5998: hisgw's 一站式结算单 (the settlement sheet), an extension (README)
 CONTEXT_KEYS = frozenset({"msgid", "fixmedins_code", "opter", "opter_name", "inf_time", "sign_no"})

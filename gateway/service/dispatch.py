@@ -7,8 +7,8 @@ from typing import Any
 
 from gateway.canonical import calls as c
 from gateway.canonical.answers import Answer
-from gateway.service import corrections, fees, messages, people, reconcile, settlement, sheets, stays
 from gateway.referral import service as referral
+from gateway.service import corrections, fees, messages, people, reconcile, settlement, sheets, stays
 from gateway.service.deps import Deps
 
 Handler = Callable[[Deps, c.CallContext, Any], Answer]
