@@ -58,7 +58,8 @@ THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("console_throttle", LoginThrott
 _KEYLESS = Protection()  # opens masked and clear bodies, never encrypted ones
 MENU = (("dashboard", "仪表盘", "console.view"), ("journal", "交换日志", "console.view"),
         ("mappings", "映射文件", "console.view"), ("simulator", "模拟联调", "console.view"),
-        ("county", "县级业务", "policy.read"))
+        ("county", "县级业务", "policy.read"), ("claims", "申报审核", "claims.read"),
+        ("account", "一站式专户", "account.read"), ("reports", "报表下载", "reports.read"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,9 @@ def setup(app: web.Application, runs_folder: Path) -> None:
     routes.add_get(r"/simulator/{run}/report", run_report)
     routes.add_get("/county", county_page)
     routes.add_post(r"/county/import/{import_id:\d{1,9}}/{event:apply|refuse}", county_decide)
+    from gateway.adapters import console_money  # its handlers use this module's session helpers
+
+    console_money.add_routes(routes)
     console.on_cleanup.append(_close_runs)
     app.add_subapp(f"{PREFIX}/", console)
 
