@@ -188,7 +188,8 @@ def _claim_flow(browser: Any, served: Served, claim_id: int) -> None:
     finance.fill("#pay-reference", "PAY-0001")
     finance.click("#step-pay")
     finance.wait_for_load_state()
-    assert "与结算金额" in finance.locator("#problem").inner_text() and "不符" in finance.locator("#problem").inner_text()
+    problem = finance.locator("#problem").inner_text()
+    assert "与结算金额" in problem and "不符" in problem
     assert finance.locator("#state").inner_text() == "已结算"
     _shot(finance, "claim-pay-refused")
     finance.fill("#pay-amount", f"{accepted}")
@@ -237,7 +238,8 @@ def _reader(browser: Any, served: Served, claim_id: int) -> None:
     csrf = reader.locator("input[name=csrf]").first.get_attribute("value")
     for path, form in ((f"/console/claims/{claim_id}/step/settle", {}),
                        (f"/console/claims/{claim_id}/lines/1/decision", {"decision": "accept"}),
-                       ("/console/account/receipts", {"source": "fiscal", "amount": "1.00", "received_on": "2026-01-01"})):
+                       ("/console/account/receipts",
+                        {"source": "fiscal", "amount": "1.00", "received_on": "2026-01-01"})):
         response = reader.request.post(f"{served.url}{path}", form={"csrf": csrf, **form})
         assert response.status == 403 and "无权访问" in response.text(), path
     reader.goto(f"{served.url}/console/reports")
