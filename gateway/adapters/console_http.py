@@ -58,7 +58,8 @@ THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("console_throttle", LoginThrott
 _KEYLESS = Protection()  # opens masked and clear bodies, never encrypted ones
 MENU = (("dashboard", "仪表盘", "console.view"), ("journal", "交换日志", "console.view"),
         ("mappings", "映射文件", "console.view"), ("simulator", "模拟联调", "console.view"),
-        ("county", "县级业务", "policy.read"))
+        ("county", "县级业务", "policy.read"), ("claims", "申报审核", "claims.read"),
+        ("account", "一站式专户", "account.read"), ("reports", "报表下载", "reports.read"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,9 @@ def setup(app: web.Application, runs_folder: Path) -> None:
     routes.add_get(r"/simulator/{run}/report", run_report)
     routes.add_get("/county", county_page)
     routes.add_post(r"/county/import/{import_id:\d{1,9}}/{event:apply|refuse}", county_decide)
+    from gateway.adapters import console_money  # its handlers use this module's session helpers
+
+    console_money.add_routes(routes)
     console.on_cleanup.append(_close_runs)
     app.add_subapp(f"{PREFIX}/", console)
 
@@ -155,7 +159,7 @@ def _user_of(session: Any) -> User | None:
     return User(str(entry["name"]), str(entry["role"]), str(entry.get("hospital", "")))
 
 
-async def _require(request: web.Request, action: str = "console.view") -> User:
+async def require(request: web.Request, action: str = "console.view") -> User:
     """The logged-in user allowed `action`; else to the login page, or a 403 page naming what is missing."""
     user = _user_of(await get_session(request))
     if user is None:
@@ -166,7 +170,7 @@ async def _require(request: web.Request, action: str = "console.view") -> User:
     return user
 
 
-async def _check_csrf(request: web.Request, form: Any) -> None:
+async def check_csrf(request: web.Request, form: Any) -> None:
     session = await get_session(request)
     expected, given = str(session.get("csrf", "")), str(form.get("csrf", ""))
     if not expected or not hmac.compare_digest(expected, given):
@@ -188,7 +192,7 @@ def _next(target: str) -> str:
 
 async def login(request: web.Request) -> web.Response:
     form = await request.post()
-    await _check_csrf(request, form)
+    await check_csrf(request, form)
     account, password = str(form.get("account", "")).strip()[:64], str(form.get("password", ""))
     throttle = request.app[THROTTLE]
     user = None if throttle.locked(account) else _authenticate(request, account, password)
@@ -221,7 +225,7 @@ def _authenticate(request: web.Request, account: str, password: str) -> User | N
 
 
 async def logout(request: web.Request) -> web.Response:
-    await _check_csrf(request, await request.post())
+    await check_csrf(request, await request.post())
     (await get_session(request)).invalidate()
     raise web.HTTPSeeOther(f"{PREFIX}/login")
 
@@ -229,7 +233,7 @@ async def logout(request: web.Request) -> web.Response:
 # ---- dashboard ----------------------------------------------------------------------------------------------
 
 async def dashboard_page(request: web.Request) -> web.Response:
-    user = await _require(request)
+    user = await require(request)
     window = request.query.get("window", "1h")
     if window not in dashboard.WINDOWS:
         window = "1h"
@@ -255,7 +259,7 @@ JOURNAL_FIELDS = (("hospital", "医疗机构"), ("msgid", "报文ID"), ("person"
 
 
 async def journal_page(request: web.Request) -> web.Response:
-    user = await _require(request)
+    user = await require(request)
     params = {key: value for key, value in request.query.items() if value.strip()}
     if user.hospital:
         params["hospital"] = user.hospital
@@ -290,7 +294,7 @@ async def _exchange(request: web.Request, user: User, entry_id: int) -> JournalR
 
 async def exchange_page(request: web.Request, replay: dict[str, Any] | None = None,
                         status: int = 200) -> web.Response:
-    user = await _require(request)
+    user = await require(request)
     entry_id = int(request.match_info["id"])
     row = await _exchange(request, user, entry_id)
     if row is None:
@@ -322,9 +326,9 @@ REPLAY_MAX = 4 * 1024 * 1024  # bytes of the test gateway's answer read at most
 async def exchange_replay(request: web.Request) -> web.Response:
     """The exchange's request, as the journal keeps it, sent to a test gateway (never this one) at the
     dialect's endpoint; the page shows its answer beside the recorded one, and their difference."""
-    user = await _require(request, "simulator.run")
+    user = await require(request, "simulator.run")
     form = await request.post()
-    await _check_csrf(request, form)
+    await check_csrf(request, form)
     entry_id = int(request.match_info["id"])
     target = str(form.get("target", "")).strip().rstrip("/")
     row = await _exchange(request, user, entry_id)
@@ -394,7 +398,7 @@ async def _clear_view(request: web.Request, user: User, subject: str) -> bool:
 # ---- a settlement -------------------------------------------------------------------------------------------
 
 async def settlement_page(request: web.Request) -> web.Response:
-    user = await _require(request)
+    user = await require(request)
     setl_id = request.match_info["setl_id"]
     gateway = request.config_dict[GATEWAY]
     store = gateway.deps.store
@@ -418,7 +422,7 @@ async def settlement_page(request: web.Request) -> web.Response:
 async def sheet_page(request: web.Request) -> web.Response:
     """The printable sheet (one more print, 补打 from the second on, as at /sheet/v1/): who the console's user is
     decides as it does there (a hospital its own; the county any, the whole ID number for an admin)."""
-    user = await _require(request)
+    user = await require(request)
     setl_id = request.match_info["setl_id"]
     gateway = request.config_dict[GATEWAY]
     asker = (Asker.of_hospital(user.hospital) if user.hospital else
@@ -438,7 +442,7 @@ async def sheet_page(request: web.Request) -> web.Response:
 # ---- mapping files ------------------------------------------------------------------------------------------
 
 async def mappings_page(request: web.Request) -> web.Response:
-    await _require(request)
+    await require(request)
     dialects = request.config_dict[DIALECTS]()
     reload = request.config_dict[GATEWAY].metrics.reload_state
     chosen = dialects.get(request.query.get("dialect", ""))
@@ -449,7 +453,7 @@ async def mappings_page(request: web.Request) -> web.Response:
 # ---- simulator ----------------------------------------------------------------------------------------------
 
 async def simulator_page(request: web.Request, problem: str = "") -> web.Response:
-    user = await _require(request)
+    user = await require(request)
     runs = request.app[RUNS]
     return aiohttp_jinja2.render_template("simulator.html", request, {
         "runs": runs.listing(), "busy": runs.busy(), "may_run": user.may("simulator.run"), "problem": problem,
@@ -457,9 +461,9 @@ async def simulator_page(request: web.Request, problem: str = "") -> web.Respons
 
 
 async def simulator_start(request: web.Request) -> web.Response:
-    user = await _require(request, "simulator.run")
+    user = await require(request, "simulator.run")
     form = await request.post()
-    await _check_csrf(request, form)
+    await check_csrf(request, form)
     runs = request.app[RUNS]
     own = f"{request.scheme}://{request.host}"
     target = str(form.get("target", "")).strip()
@@ -475,7 +479,7 @@ async def simulator_start(request: web.Request) -> web.Response:
 
 
 async def run_page(request: web.Request) -> web.Response:
-    await _require(request)
+    await require(request)
     info = request.app[RUNS].get(request.match_info["run"])
     if info is None:
         raise PageError("missing.html", {"what": "该模拟运行"}, status=404)
@@ -483,7 +487,7 @@ async def run_page(request: web.Request) -> web.Response:
 
 
 async def run_progress(request: web.Request) -> web.Response:
-    await _require(request)
+    await require(request)
     runs = request.app[RUNS]
     info = runs.get(request.match_info["run"])
     if info is None:
@@ -493,7 +497,7 @@ async def run_progress(request: web.Request) -> web.Response:
 
 
 async def run_report(request: web.Request) -> web.StreamResponse:
-    await _require(request)
+    await require(request)
     path = request.app[RUNS].report(request.match_info["run"])
     if path is None:
         raise web.HTTPNotFound(text="报告尚未生成")
@@ -503,7 +507,7 @@ async def run_report(request: web.Request) -> web.StreamResponse:
 # ---- county work --------------------------------------------------------------------------------------------
 
 async def county_page(request: web.Request, outcome: str = "", status: int = 200) -> web.Response:
-    user = await _require(request, "policy.read")
+    user = await require(request, "policy.read")
     gateway = request.config_dict[GATEWAY]
     store = gateway.deps.store
     versions = await gateway.run(store.policy_versions)
@@ -544,9 +548,9 @@ async def county_decide(request: web.Request) -> web.Response:
     """Apply or refuse an identity list's diff (审核), as POST /county/v1/identities/imports/{id}/… does: the
     same service, its separation of duties (never by the uploader) and its audit entry."""
     event = ReviewEvent(request.match_info["event"])
-    user = await _require(request, f"identities.{event.value}")
+    user = await require(request, f"identities.{event.value}")
     form = await request.post()
-    await _check_csrf(request, form)
+    await check_csrf(request, form)
     note = str(form.get("note", ""))[:500]
     gateway = request.config_dict[GATEWAY]
     import_id = int(request.match_info["import_id"])
