@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).absolute().parent  # not resolve(): a linked checkout builds its own build/
 ROOT = HERE.parent.parent
 OUT_SIZE = 8192  # = out_size in the .ini: the library never writes past it
 
