@@ -14,12 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
+from typing import Any
 
 from gateway.canonical.refdata import Person
 from gateway.county.agency import MODES, AgencyEntry, fee_lines, settle_entry, totals_of
 from gateway.county.agency_port import AgencyRecord
 from gateway.county.attributes import attributes_on
 from gateway.county.audit import jsonable, record
+from gateway.county.claims import paid_elsewhere
 from gateway.county.roles import Actor
 from gateway.engine.policy import PolicyBook
 from gateway.engine.types import ChainResult, StayFacts
@@ -171,6 +173,33 @@ def show(store: Store, setl_id: str) -> AgencyResult:
                         age=age_on(person.brdy, settlement.setl_time.date()), setl_time=settlement.setl_time,
                         year=settlement.year, figures=settlement.figures, medins_setl_id=settlement.medins_setl_id,
                         status=settlement.status)
+
+
+MAX_PAGE = 500
+
+
+def listing(store: Store, since: datetime, until: datetime, limit: int, offset: int) -> dict[str, Any]:
+    """The window settlements booked in [since, until), a page of them: what each fund paid, which of it went
+    through the county's account (`paid_here`: what the agency window claims and pays the patient) and which
+    the out-of-county hospital paid (`paid_elsewhere`: basic, for basic_settled), and the claim holding it."""
+    total, found = store.agency_listing(since, until, limit, offset)
+    rows = []
+    for listed in found:
+        settlement = store.settlement(listed.record.setl_id)
+        assert settlement is not None
+        figures, mode = settlement.figures, listed.record.mode
+        here = {p.fund_pay_type: f"{p.fund_payamt:.2f}" for p in figures.payments
+                if p.counts_as_fund and p.fund_payamt and not paid_elsewhere(p, mode)}
+        there = {p.fund_pay_type: f"{p.fund_payamt:.2f}" for p in figures.payments
+                 if p.fund_payamt and paid_elsewhere(p, mode)}
+        rows.append({"setl_id": listed.record.setl_id, "mode": mode, "mode_name": MODES[mode],
+                     "psn_no": listed.record.psn_no, "fixmedins_code": listed.record.fixmedins_code,
+                     "begndate": listed.record.begndate.isoformat(), "enddate": listed.record.enddate.isoformat(),
+                     "setl_time": listed.setl_time.isoformat(sep=" ", timespec="seconds"), "status": listed.status,
+                     "medfee_sumamt": f"{figures.totals.medfee_sumamt:.2f}", "paid_here": here,
+                     "paid_here_total": f"{sum((Decimal(v) for v in here.values()), Decimal(0)):.2f}",
+                     "paid_elsewhere": there, "operator": listed.record.operator, "claim_id": listed.claim_id})
+    return {"code": 0, "total": total, "limit": limit, "offset": offset, "settlements": rows}
 
 
 def _paid(figures: ChainResult) -> dict[str, Decimal]:
