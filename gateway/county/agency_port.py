@@ -52,10 +52,10 @@ class AgencyLedger(Protocol):
     def agency_duplicate(self, psn_no: str, fixmedins_code: str, begndate: date, enddate: date) -> str | None:
         """The valid agency settlement of the same person, hospital and dates, if there is one."""
 
-    def agency_listing(self, since: datetime, until: datetime, limit: int, offset: int
+    def agency_listing(self, since: datetime, until: datetime, status: str, limit: int, offset: int
                        ) -> tuple[int, list[AgencyListed]]:
-        """How many window settlements were booked in [since, until), and `limit` of them from `offset`, oldest
-        first (reversed ones included, with their status)."""
+        """How many window settlements were booked in [since, until) with `status` (valid | reversed; "": either),
+        and `limit` of them from `offset`, oldest first."""
 
     def recon_rows(self, fixmedins_code: str, since: datetime, until: datetime) -> Iterator[ReconRow]:
         """The hospital's own settlements and standing reversals booked in [since, until), oldest first; the
