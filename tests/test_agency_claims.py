@@ -17,6 +17,7 @@ tests/test_agency.py's header), with the arithmetic written out as code, never r
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -26,6 +27,7 @@ from gateway.refdata.idcard import mask_certno, mask_name
 from tests.county_support import County, county_gateway
 from tests.support import PERSONS
 from tests.test_agency import STAY_A, STAY_B
+from tests.test_county_cli import hisgw
 
 D = Decimal
 BASIC, CRITICAL, POVERTY, ASSISTANCE, FISCAL = "390100", "390200", "620100", "610100", "640100"
@@ -246,3 +248,20 @@ async def test_agency_claims_the_account_and_annex4(tmp_path: Path) -> None:
         # the year's 结余 is the account's balance once both claims are paid: every payout went through 专户
         assert year["balance"] == f"{after_claim2:.2f}"
         assert date(2026, 7, 6) <= clock.at.date()
+
+        # the same listing from the command line
+        code, out, err = await hisgw(county, "duzhe1", "agency", "list", "--since", "2026-05-01",
+                                     "--until", "2026-06-30")
+        assert code == 0, err
+        lines = out.splitlines()
+        assert lines[0] == "2026-05-01 ~ 2026-06-30: 3 window settlements (showing 1–3)"
+        shown = {line.split()[2]: line for line in lines[1:]}
+        assert set(shown) == {a["setl_id"], b["setl_id"], a2["setl_id"]}
+        assert " reversed " in shown[a["setl_id"]] and f"他处基本 9800.00  claim {claim1['claim_id']}" in \
+            shown[a["setl_id"]] and f"付患者 {total(A_HERE):.2f}" in shown[a["setl_id"]]
+        assert f"付患者 {total(B_ALL):.2f}" in shown[b["setl_id"]] and "他处基本" not in shown[b["setl_id"]]
+        assert f"claim {claim2['claim_id']}" in shown[a2["setl_id"]] and mask_name("测试poor") in shown[a2["setl_id"]]
+        assert "测试poor" not in out
+        code, out, err = await hisgw(county, "duzhe1", "agency", "list", "--month", "2026-06", "--status", "valid",
+                                     "--json")
+        assert code == 0 and [r["setl_id"] for r in json.loads(out)["settlements"]] == [a2["setl_id"]], err
