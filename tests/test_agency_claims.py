@@ -23,7 +23,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gateway.refdata.idcard import mask_certno, mask_name
+from gateway.refdata.parse import RefdataRejected, parse_hospitals
 from tests.county_support import County, county_gateway
 from tests.support import PERSONS
 from tests.test_agency import STAY_A, STAY_B
@@ -265,3 +268,10 @@ async def test_agency_claims_the_account_and_annex4(tmp_path: Path) -> None:
         code, out, err = await hisgw(county, "duzhe1", "agency", "list", "--month", "2026-06", "--status", "valid",
                                      "--json")
         assert code == 0 and [r["setl_id"] for r in json.loads(out)["settlements"]] == [a2["setl_id"]], err
+
+
+def test_no_hospital_may_be_registered_under_the_agency_claimant_code() -> None:
+    """AGENCY names the agency window's claims: a hospital of that code would mix its claims with the window's."""
+    with pytest.raises(RefdataRejected, match="经办窗口申报单的代码"):
+        parse_hospitals([{"fixmedins_code": "agency", "fixmedins_name": "某医院", "hosp_lv": "2",
+                          "admdvs": "430521"}])
