@@ -12,7 +12,10 @@ the period) and 本年度累计 (1 January to the period's last day), so 上次�
 - 附件4 clears the one-stop account (统收统付): only money that goes through 专户 is spending. An agency-window
   settlement with basic settled elsewhere (`basic_settled`) counts its whole stay in 医疗总费用 and once in
   结算人次, but its basic (paid by the out-of-county hospital) is neither in 结算费用 nor in 基本医疗保险's
-  报销人次/报销金额; a `self_paid` one counts every fund, as the gateway settled all of them.
+  报销人次/报销金额; a `self_paid` one counts every fund, as the gateway settled all of them. Why so, from the seed's
+  layout: 结算费用 and the 一站式费用构成 columns under it are money (what 专户 pays, set against its income for the
+  结余), while 医疗总费用 and 结算人次 describe the one-stop settlements made here — the window did settle that stay,
+  as 附件5 counts it — so the stay is counted whole and once, and only the money paid elsewhere is left out.
 - 一站式费用构成, per department, 报销人次 (settlements in which the department paid more than 0, less such
   reversals) and 报销金额: 基本医疗保险 (390100, 310100); 保险公司 大病 (390200, 330100) and 特惠保 (620100);
   民政 医疗救助 (610100) and 其它补助 (every other 61xxxx fund); 财政 (640100); 其它 (every fund not named);
