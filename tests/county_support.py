@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,10 +89,11 @@ def write_credentials(path: Path, hospitals: tuple[str, ...] = ()) -> Path:
 
 @asynccontextmanager
 async def county_gateway(tmp_path: Path, *, signed: bool, persons: list[dict[str, Any]] | None = None,
-                         policy_files: tuple[Path, ...] = (), hospitals: tuple[str, ...] = ()
-                         ) -> AsyncIterator[County]:
+                         policy_files: tuple[Path, ...] = (), hospitals: tuple[str, ...] = (),
+                         now: Callable[[], datetime] = datetime.now) -> AsyncIterator[County]:
+    """`now`: the gateway's clock (a test moving through months sets it; the default is the wall clock)."""
     settings = Settings(db_path=tmp_path / "hisgw.sqlite", policy_files=policy_files)
-    gateway = build_gateway(settings)
+    gateway = build_gateway(settings, now)
     authenticator = Authenticator(load_credentials(write_credentials(tmp_path / "credentials.toml", hospitals))) \
         if signed else None
     server = TestServer(build_app(gateway, lambda: DIALECTS, authenticator), host="127.0.0.1")

@@ -14,10 +14,13 @@ from openpyxl import load_workbook
 
 from gateway.canonical import calls as c
 from gateway.canonical.answers import AdmissionAnswer, ReversalAnswer, SettlementAnswer
+from gateway.county import agency_service
 from gateway.county.account_service import annex4_of
+from gateway.county.agency import AgencyEntry, EntryLine
 from gateway.county.annex4_render import render
 from gateway.county.claim_records import AccountEntry
 from gateway.county.period import month
+from gateway.county.roles import Actor
 from tests.support import PERSONS
 from tests.test_annex5 import INSURED, ClockedHospital
 from tests.test_settlement_properties import lines_strategy, service
@@ -68,19 +71,59 @@ def expected_row(told: list[Told], receipts: list[tuple[date, str, Decimal]], si
 
 
 amounts = st.integers(-50_000, 20_000_000).filter(bool).map(lambda fen: Decimal(fen) / 100)
+WINDOW_PEOPLE = [key for key in INSURED if PERSONS[key].area != "440106"]
+# an agency-window stay: mode, person, 甲 and 丙 amounts (fen), the share of 甲 basic paid there (basic_settled)
+window_stays = st.tuples(st.sampled_from(["basic_settled", "self_paid"]), st.sampled_from(WINDOW_PEOPLE),
+                         st.integers(1, 5_000_000), st.integers(0, 1_000_000), st.integers(0, 90),
+                         st.integers(-80, 40), st.booleans(), st.integers(0, 40))
+
+
+def window_entry(mode: str, person_key: str, class_a: Decimal, class_c: Decimal, share: int, n: int,
+                 discharged: date) -> AgencyEntry:
+    """A stay at an out-of-county level-3 hospital not in the registry (area 440106)."""
+    lines = [EntryLine("09", "01", class_a)] + ([EntryLine("08", "03", class_c)] if class_c else [])
+    basic = (class_a * share / 100).quantize(Decimal("0.01")) if mode == "basic_settled" else None
+    return AgencyEntry(mode=mode, psn_no=PERSONS[person_key].psn_no, fixmedins_code="G440106001",
+                       fixmedins_name="某省外三甲医院", hosp_lv=3, admdvs="440106",
+                       begndate=discharged - timedelta(days=3 + n), enddate=discharged, lines=tuple(lines),
+                       hifp_pay=basic)
+
+
+def through_account(mode: str, funds: list[tuple[str, Decimal]]) -> list[tuple[str, Decimal]]:
+    """What of a window settlement went through 专户: with basic settled elsewhere, every fund but basic (the
+    other hospital paid it); fully self-paid, every fund."""
+    return [(code, a) for code, a in funds if not (mode == "basic_settled" and code in DEPARTMENTS["basic"])]
 
 
 @settings(max_examples=20, deadline=None)
 @given(stays=st.lists(st.tuples(st.sampled_from(INSURED), st.sampled_from(["T1", "T2", "T3", "TX"]), lines_strategy,
                                 st.integers(-80, 40), st.booleans(), st.integers(0, 40)), min_size=1, max_size=6),
        receipts=st.lists(st.tuples(st.integers(0, 150), st.sampled_from([*FUND_SOURCES, "prior_interest",
-                                                                         "prior_carryover"]), amounts), max_size=6))
+                                                                         "prior_carryover"]), amounts), max_size=6),
+       windows=st.lists(window_stays, max_size=4))
 def test_every_cell_is_the_sum_of_what_was_told_and_received(
         stays: list[tuple[str, str, list[tuple[str, Decimal]], int, bool, int]],
-        receipts: list[tuple[int, str, Decimal]]) -> None:
-    """Settlements and reversals before, inside and after April; receipts from January to May."""
+        receipts: list[tuple[int, str, Decimal]],
+        windows: list[tuple[str, str, int, int, int, int, bool, int]]) -> None:
+    """Settlements and reversals before, inside and after April, at hospitals and at the agency window (only what
+    went through 专户 counted); receipts from January to May."""
     with service() as deps:
         told: list[Told] = []
+        operator = Actor("jingban1", "operator")
+        for n, (mode, person_key, class_a, class_c, share, day_offset, reverse, reverse_after) in enumerate(windows):
+            at = datetime(2026, 4, 15, 14, 0) + timedelta(days=day_offset)
+            entry = window_entry(mode, person_key, Decimal(class_a) / 100, Decimal(class_c) / 100, share, n,
+                                 at.date() - timedelta(days=1))
+            with deps.store.transaction():
+                result = agency_service.settle(deps.store, deps.policies, operator, entry, f"w{n}", at)
+            funds = through_account(mode, [(p.fund_pay_type, p.fund_payamt) for p in result.figures.payments])
+            medfee = sum((line.amount for line in entry.lines), Decimal(0))
+            told.append(Told(at, 1, medfee, funds))
+            if reverse:
+                with deps.store.transaction():
+                    agency_service.reverse(deps.store, operator, result.setl_id, f"w{n}r",
+                                           at + timedelta(days=reverse_after))
+                told.append(Told(at + timedelta(days=reverse_after), -1, medfee, funds))
         for person_key, hospital, lines, day_offset, reverse, reverse_after in stays:
             person = PERSONS[person_key]
             at = datetime(2026, 4, 15, 10, 0) + timedelta(days=day_offset)

@@ -11,13 +11,14 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.adapters.county_api import Context, route
+from gateway.adapters.county_api import Context, answer, int_param, query_params, route
 from gateway.adapters.nhsa.encode import settlement_output
 from gateway.adapters.nhsa.fields import Fields
 from gateway.county import agency_service
 from gateway.county.agency import MODES, AgencyEntry, EntryLine
 from gateway.county.agency_service import CALLER, AgencyResult
 from gateway.county.errors import CountyRefusal, bad_input
+from gateway.county.period import period_of
 from gateway.errors import BusinessError, GatewayError, InputError, InvalidValue, NotFoundError
 from gateway.journal.model import Exchange, Keys
 from gateway.mapping.jsondoc import dumps, parse_json
@@ -173,8 +174,28 @@ async def show(request: web.Request, ctx: Context) -> web.Response:
     return web.Response(body=_encode(result), content_type="application/json", charset="utf-8")
 
 
+@route("agency.read")
+async def listing(request: web.Request, ctx: Context) -> web.Response:
+    """The window settlements booked in a period (month=YYYY-MM or since/until; none: this month), paged."""
+    params = query_params(request, {"month", "since", "until", "status", "limit", "offset"})
+    limit = int_param(params.get("limit", "100"), "limit")
+    offset = int_param(params.get("offset", "0"), "offset")
+    store = ctx.gateway.deps.store
+    try:
+        dated = {"month_text": params.get("month"), "since": params.get("since"), "until": params.get("until")}
+        if not any(dated.values()):
+            dated["month_text"] = f"{ctx.gateway.now():%Y-%m}"
+        period = period_of(**dated)
+        document = await ctx.gateway.run(
+            lambda: agency_service.listing(store, period, params.get("status", ""), limit, offset))
+    except GatewayError as exc:
+        raise _refusal(exc) from exc
+    return answer(document)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/county/v1/agency/settlements", settle)
+    app.router.add_get("/county/v1/agency/settlements", listing)
     app.router.add_get("/county/v1/agency/settlements/{setl_id}", show)
     app.router.add_post("/county/v1/agency/settlements/{setl_id}/reverse", reverse)
 

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from gateway.county.claim_records import AccountEntry
+from gateway.county.claim_records import AGENCY_CLAIMANT, AccountEntry
 
 # source -> (name, the 附件4 income column it is in)
 SOURCES: dict[str, tuple[str, str]] = {
@@ -62,7 +62,8 @@ def statement(entries: Iterable[AccountEntry], since: date, until: date) -> Stat
 
 def entry_document(entry: AccountEntry) -> dict[str, Any]:
     return {"id": entry.id, "on_date": entry.on_date.isoformat(), "kind": entry.kind, "source": entry.source,
-            "source_name": SOURCES[entry.source][0] if entry.kind == "receipt" else f"拨付 {entry.source}",
+            "source_name": SOURCES[entry.source][0] if entry.kind == "receipt" else
+            "拨付 经办窗口（付患者）" if entry.source == AGENCY_CLAIMANT else f"拨付 {entry.source}",
             "amount": f"{entry.amount:.2f}", "reference": entry.reference, "claim_id": entry.claim_id,
             "note": entry.note, "by": entry.by, "at": entry.at.isoformat(sep=" ", timespec="seconds")}
 

@@ -26,6 +26,17 @@ class AgencyRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AgencyListed:
+    """A window settlement as the listing shows it: what was entered, when it was booked, whether it stands and
+    the claim (of the agency window, gateway/county/claims.py AGENCY_CLAIMANT) that holds it, if any."""
+
+    record: AgencyRecord
+    setl_time: datetime
+    status: str  # valid | reversed
+    claim_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class ReconRow:
     """One settlement record of a hospital as its daily reconciliation (3201/3202) reads it."""
 
@@ -40,6 +51,11 @@ class AgencyLedger(Protocol):
     def agency_record(self, setl_id: str) -> AgencyRecord | None: ...
     def agency_duplicate(self, psn_no: str, fixmedins_code: str, begndate: date, enddate: date) -> str | None:
         """The valid agency settlement of the same person, hospital and dates, if there is one."""
+
+    def agency_listing(self, since: datetime, until: datetime, status: str, limit: int, offset: int
+                       ) -> tuple[int, list[AgencyListed]]:
+        """How many window settlements were booked in [since, until) with `status` (valid | reversed; "": either),
+        and `limit` of them from `offset`, oldest first."""
 
     def recon_rows(self, fixmedins_code: str, since: datetime, until: datetime) -> Iterator[ReconRow]:
         """The hospital's own settlements and standing reversals booked in [since, until), oldest first; the

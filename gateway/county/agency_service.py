@@ -14,12 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
+from typing import Any
 
 from gateway.canonical.refdata import Person
 from gateway.county.agency import MODES, AgencyEntry, fee_lines, settle_entry, totals_of
 from gateway.county.agency_port import AgencyRecord
 from gateway.county.attributes import attributes_on
 from gateway.county.audit import jsonable, record
+from gateway.county.claims import paid_elsewhere
+from gateway.county.period import Period
 from gateway.county.roles import Actor
 from gateway.engine.policy import PolicyBook
 from gateway.engine.types import ChainResult, StayFacts
@@ -38,6 +41,7 @@ from gateway.journal.model import Exchange, Keys
 from gateway.journal.recorder import Journal
 from gateway.lifecycle import StayState
 from gateway.money import ZERO
+from gateway.refdata.idcard import mask_certno, mask_name
 from gateway.service.deps import age_on, require_insured
 from gateway.store.base import Store
 from gateway.store.records import SettlementRecord, StayRecord, StoredAnswer
@@ -171,6 +175,46 @@ def show(store: Store, setl_id: str) -> AgencyResult:
                         age=age_on(person.brdy, settlement.setl_time.date()), setl_time=settlement.setl_time,
                         year=settlement.year, figures=settlement.figures, medins_setl_id=settlement.medins_setl_id,
                         status=settlement.status)
+
+
+MAX_PAGE = 500
+STATUSES = ("valid", "reversed")
+
+
+def listing(store: Store, period: Period, status: str, limit: int, offset: int) -> dict[str, Any]:
+    """The window settlements booked in the period, a page of them: what each fund paid, which of it went
+    through the county's account (`paid_here`: what the agency window claims and pays the patient) and which
+    the out-of-county hospital paid (`paid_elsewhere`: basic, for basic_settled), and the claim holding it.
+    Names and ID numbers are masked for every role: the clear text is only in the console's audited view."""
+    if status and status not in STATUSES:
+        raise InvalidValue(f"status 应为 {' 或 '.join(STATUSES)}", field="status")
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise InvalidValue(f"limit 应在 1 到 {MAX_PAGE} 之间，offset 不小于 0", field="limit")
+    if period.until.year > 9998:
+        raise InvalidValue("until 超出范围", field="until")
+    since, until = period.bounds()
+    total, found = store.agency_listing(since, until, status, limit, offset)
+    rows = []
+    for listed in found:
+        settlement = store.settlement(listed.record.setl_id)
+        person = store.person(listed.record.psn_no)
+        assert settlement is not None and person is not None  # an agency record names both
+        figures, mode = settlement.figures, listed.record.mode
+        here = {p.fund_pay_type: f"{p.fund_payamt:.2f}" for p in figures.payments
+                if p.counts_as_fund and p.fund_payamt and not paid_elsewhere(p, mode)}
+        there = {p.fund_pay_type: f"{p.fund_payamt:.2f}" for p in figures.payments
+                 if p.fund_payamt and paid_elsewhere(p, mode)}
+        rows.append({"setl_id": listed.record.setl_id, "mode": mode, "mode_name": MODES[mode],
+                     "psn_no": listed.record.psn_no, "psn_name": mask_name(person.psn_name),
+                     "certno": mask_certno(person.certno), "fixmedins_code": listed.record.fixmedins_code,
+                     "begndate": listed.record.begndate.isoformat(), "enddate": listed.record.enddate.isoformat(),
+                     "setl_time": listed.setl_time.isoformat(sep=" ", timespec="seconds"), "status": listed.status,
+                     "medfee_sumamt": f"{figures.totals.medfee_sumamt:.2f}", "paid_here": here,
+                     "paid_here_total": f"{sum((Decimal(v) for v in here.values()), Decimal(0)):.2f}",
+                     "paid_elsewhere": there, "psn_part_amt": f"{figures.psn_part_amt:.2f}",
+                     "operator": listed.record.operator, "claim_id": listed.claim_id})
+    return {"code": 0, "since": period.since.isoformat(), "until": period.until.isoformat(), "status": status,
+            "total": total, "limit": limit, "offset": offset, "settlements": rows}
 
 
 def _paid(figures: ChainResult) -> dict[str, Decimal]:

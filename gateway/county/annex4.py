@@ -7,7 +7,15 @@ the period) and 本年度累计 (1 January to the period's last day), so 上次�
   财政), 上年资金利息分割, 上年结转资金, and their 合计 (gateway/county/account.py SOURCES).
 - Spending (结算资金支出) from the ledger, counted as 附件5 counts it: a settlement in the period of its booking,
   a standing reversal negated in the period it was made. 医疗总费用 = Σ medfee_sumamt; 结算人次 = settlements −
-  reversals; 结算费用 = what the funds paid (fund_pay_sumamt), the money the account owes the hospitals.
+  reversals; 结算费用 = what the funds paid through the account (fund_pay_sumamt), the money it owes the
+  hospitals and, for the agency window's settlements, the patients.
+- 附件4 clears the one-stop account (统收统付): only money that goes through 专户 is spending. An agency-window
+  settlement with basic settled elsewhere (`basic_settled`) counts its whole stay in 医疗总费用 and once in
+  结算人次, but its basic (paid by the out-of-county hospital) is neither in 结算费用 nor in 基本医疗保险's
+  报销人次/报销金额; a `self_paid` one counts every fund, as the gateway settled all of them. Why so, from the seed's
+  layout: 结算费用 and the 一站式费用构成 columns under it are money (what 专户 pays, set against its income for the
+  结余), while 医疗总费用 and 结算人次 describe the one-stop settlements made here — the window did settle that stay,
+  as 附件5 counts it — so the stay is counted whole and once, and only the money paid elsewhere is left out.
 - 一站式费用构成, per department, 报销人次 (settlements in which the department paid more than 0, less such
   reversals) and 报销金额: 基本医疗保险 (390100, 310100); 保险公司 大病 (390200, 330100) and 特惠保 (620100);
   民政 医疗救助 (610100) and 其它补助 (every other 61xxxx fund); 财政 (640100); 其它 (every fund not named);
@@ -24,6 +32,7 @@ from decimal import Decimal
 
 from gateway.county.account import SOURCES
 from gateway.county.claim_records import AccountEntry
+from gateway.county.claims import paid_elsewhere
 from gateway.store.records import LedgerRow
 
 ROW_TITLES = ("本次合计", "上次累计", "本年度累计")
@@ -106,10 +115,13 @@ def _row(title: str, since: date, until: date, ledger: list[LedgerRow], entries:
         figures, sign = row.record.figures, row.sign
         counts["settlements"] += sign
         money["medfee"] += sign * figures.totals.medfee_sumamt
-        money["settled"] += sign * figures.fund_pay_sumamt
         paid: dict[str, Decimal] = {key: Decimal(0) for key in GROUPS}
         for payment in figures.payments:
+            if paid_elsewhere(payment, row.agency):
+                continue  # basic paid by the out-of-county hospital: never in this account
             paid[fund_group(payment.fund_pay_type)] += payment.fund_payamt
+            if payment.counts_as_fund:
+                money["settled"] += sign * payment.fund_payamt
         for key, amount in paid.items():
             if amount > 0:
                 counts[f"{key}_times"] += sign

@@ -8,6 +8,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+# The agency window's own claimant code: its settlements (Hunan 三(二)3) are one claim a period, the agency paying
+# each patient what the funds owe (not a hospital: the registry never holds this code as a hospital's).
+AGENCY_CLAIMANT = "AGENCY"
+
 Funds = tuple[tuple[str, Decimal], ...]  # (fund_pay_type, amount), chain order, signed like the line
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gateway.county.audit import record, record_refusal
-from gateway.county.claim_records import AccountEntry, ClaimEvent, ClaimLine, ClaimRecord
+from gateway.county.claim_records import AGENCY_CLAIMANT, AccountEntry, ClaimEvent, ClaimLine, ClaimRecord
 from gateway.county.claims import (
     DECIDING,
     EXPLAINING,
@@ -60,7 +60,7 @@ def submit(store: Store, actor: Actor, fixmedins_code: str, period: Period, requ
     if period.until >= at.date():
         raise conflict(f"申报期间须已结束：{period.label()} 的最后一天不早于今天 {at.date()}")
     with store.transaction():
-        if store.hospital(fixmedins_code) is None:
+        if fixmedins_code != AGENCY_CLAIMANT and store.hospital(fixmedins_code) is None:
             raise not_found(f"定点医疗机构 {fixmedins_code} 不存在")
         existing = store.claim_for(fixmedins_code, period.since, period.until)
         if existing is not None:
@@ -103,8 +103,10 @@ def _new_lines(store: Store, fixmedins_code: str, until: datetime) -> list[Claim
     for setl_id in store.unclaimed_settlements(fixmedins_code, until):
         settled = store.settlement(setl_id)
         assert settled is not None
-        if settlement_funds(settled.figures):
-            add("settlement", setl_id, settlement_funds(settled.figures))
+        agency = store.agency_record(setl_id) if fixmedins_code == AGENCY_CLAIMANT else None
+        funds = settlement_funds(settled.figures, agency.mode if agency else "")
+        if funds:
+            add("settlement", setl_id, funds)
     for setl_id, origin, funds in carry.reclaims:
         add("reclaim", setl_id, funds, origin)
     for setl_id, origin, funds in carry.reversals:
@@ -237,8 +239,11 @@ def _step_detail(store: Store, actor: Actor, claim: ClaimRecord, done: Step, bod
         settled = Decimal(figures["accepted"])
         if amount != settled:
             raise conflict(f"拨付金额 {amount:.2f} 与结算金额 {settled:.2f} 不符")
+        note = f"申报单 {claim.claim_id} {claim.since}～{claim.until}"
+        if claim.fixmedins_code == AGENCY_CLAIMANT:  # one entry for the claim; its payees are in the claim
+            note = f"经办窗口{note}：付患者 {len(payees(store, claim))} 人"
         entry = AccountEntry(paid_on, "payment", claim.fixmedins_code, amount, reference, actor.name, at,
-                             claim.claim_id, f"申报单 {claim.claim_id} {claim.since}～{claim.until}")
+                             claim.claim_id, note)
         detail.update(paid_on=paid_on.isoformat(), amount=_money(amount), reference=reference,
                       account_entry=store.account_add(entry))
     return detail
@@ -279,6 +284,17 @@ def totals(store: Store, claim: ClaimRecord) -> dict[str, Any]:
     }
 
 
+def payees(store: Store, claim: ClaimRecord) -> dict[str, Decimal]:
+    """An agency-window claim's payees: what each patient is paid (accepted, net of carried reversals), by psn_no
+    in the order the lines name them; the agency pays the patient, not a hospital."""
+    standing = decisions(store.claim_events(claim.fixmedins_code, claim.claim_id))
+    found: dict[str, Decimal] = {}
+    for line in store.claim_lines(claim.fixmedins_code, claim.claim_id):
+        accepted = outcome(line, standing.get((claim.claim_id, line.line_no)))[0]
+        found[line.psn_no] = found.get(line.psn_no, Decimal(0)) + total(accepted)
+    return found
+
+
 def _line_document(store: Store, claim: ClaimRecord, line_no: int) -> dict[str, Any]:
     """One line as a reviewer sees it after deciding it (not the whole claim: a claim can have thousands)."""
     events = store.claim_events(claim.fixmedins_code, claim.claim_id)
@@ -316,6 +332,9 @@ def document(store: Store, claim: ClaimRecord, *, lines: bool = True) -> dict[st
                    "by": e.by, "at": e.at.isoformat(sep=" ", timespec="seconds"), "detail": e.detail}
                   for e in events if e.line_no == 0],
     }
+    if claim.fixmedins_code == AGENCY_CLAIMANT:
+        doc["payees"] = [{"psn_no": psn_no, "amount": _money(amount)}
+                         for psn_no, amount in payees(store, claim).items()]
     if lines:
         standing = decisions(events)
         line_events = [e for e in events if e.event == "explain"]

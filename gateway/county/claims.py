@@ -25,7 +25,7 @@ from enum import StrEnum
 
 from gateway.county.claim_records import ClaimEvent, ClaimLine, Funds
 from gateway.county.errors import bad_input, conflict
-from gateway.engine.types import ChainResult
+from gateway.engine.types import ChainResult, FundPayment
 
 
 class ClaimState(StrEnum):
@@ -91,9 +91,17 @@ def next_state(state: ClaimState, step: Step) -> ClaimState:
     return target
 
 
-def settlement_funds(figures: ChainResult) -> Funds:
-    """What the funds owe the hospital for a settlement: every fund that paid, not the hospital's own reduction."""
-    return tuple((p.fund_pay_type, p.fund_payamt) for p in figures.payments if p.counts_as_fund and p.fund_payamt)
+def settlement_funds(figures: ChainResult, agency: str = "") -> Funds:
+    """What the funds owe the claimant for a settlement: every fund that paid, not the hospital's own reduction;
+    for one made at the agency window with basic settled elsewhere (`agency` basic_settled) not basic either: the
+    out-of-county hospital was paid it there, it never went through this county's account."""
+    return tuple((p.fund_pay_type, p.fund_payamt) for p in figures.payments
+                 if p.counts_as_fund and p.fund_payamt and not paid_elsewhere(p, agency))
+
+
+def paid_elsewhere(payment: FundPayment, agency: str) -> bool:
+    """Whether this fund's share was paid outside the county (the basic of a `basic_settled` agency settlement)."""
+    return agency == "basic_settled" and payment.setlinfo_field == "hifp_pay"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -65,11 +66,17 @@ def add_arguments(commands: Any, default_url: str) -> None:
     connection(audit)
 
     agency = commands.add_parser("agency", help="the agency window (县外住院): settle FILE.json | show SETL_ID | "
-                                                "reverse SETL_ID on the gateway")
-    agency.add_argument("action", choices=("settle", "show", "reverse"))
-    agency.add_argument("args", nargs=1, help="settle: the entry (JSON, as POST /county/v1/agency/settlements); "
-                                              "show/reverse: SETL_ID")
+                                                "reverse SETL_ID | list on the gateway")
+    agency.add_argument("action", choices=("settle", "show", "reverse", "list"))
+    agency.add_argument("args", nargs="*", help="settle: the entry (JSON, as POST /county/v1/agency/settlements); "
+                                                "show/reverse: SETL_ID; list: none")
     agency.add_argument("--request-id", default="", help="settle/reverse: reuse it to retry safely (default: new)")
+    agency.add_argument("--month", default="", help="list: YYYY-MM (default this month; or --since and --until)")
+    agency.add_argument("--since", default="", help="list: first day, YYYY-MM-DD")
+    agency.add_argument("--until", default="", help="list: last day, YYYY-MM-DD")
+    agency.add_argument("--status", default="", choices=("", "valid", "reversed"), help="list: only these")
+    agency.add_argument("--limit", default="100", help="list: rows per page (at most 500)")
+    agency.add_argument("--offset", default="0", help="list: rows to skip")
     connection(agency)
 
     coverage = commands.add_parser("coverage", help="应保尽保、未保有因: the month's comparison")
@@ -305,7 +312,10 @@ async def _identities(client: _Client, args: argparse.Namespace) -> int:
 async def _agency(client: _Client, args: argparse.Namespace) -> int:
     import uuid
 
-    (what,) = args.args
+    if args.action == "list":
+        _need(args, 0, "[--month YYYY-MM | --since D --until D] [--status valid|reversed]")
+        return await _agency_list(client, args)
+    (what,) = _need(args, 1, "FILE.json" if args.action == "settle" else "SETL_ID")
     request_id = args.request_id or f"cli-{uuid.uuid4().hex[:24]}"
     headers = {"X-Request-Id": request_id}
     if args.action == "settle":
@@ -327,6 +337,21 @@ async def _agency(client: _Client, args: argparse.Namespace) -> int:
         print(f"  总费用 {info['medfee_sumamt']:.2f}  个人自付 {info['psn_part_amt']:.2f}  结算单 {body['sheet_url']}")
     elif status >= 300:
         print(f"request id {request_id} (retry with --request-id {request_id})", file=sys.stderr)
+    return client.done(status, body)
+
+
+async def _agency_list(client: _Client, args: argparse.Namespace) -> int:
+    params = {k: getattr(args, k) for k in ("month", "since", "until", "status", "limit", "offset") if getattr(args, k)}
+    status, body = await client.call("GET", "county/v1/agency/settlements", params=params)
+    if status == 200 and not client.raw:
+        shown = f"{body['offset'] + 1}–{body['offset'] + len(body['settlements'])}" if body["settlements"] else "0"
+        print(f"{body['since']} ~ {body['until']}: {body['total']} window settlements (showing {shown})")
+        for row in body["settlements"]:
+            claim = f"claim {row['claim_id']}" if row["claim_id"] else "unclaimed"
+            elsewhere = sum((Decimal(v) for v in row["paid_elsewhere"].values()), Decimal(0))
+            print(f"  {row['setl_time']}  {row['setl_id']}  {row['status']:8}  {row['mode']:13}  {row['psn_no']} "
+                  f"{row['psn_name']}  {row['fixmedins_code']}  总费用 {row['medfee_sumamt']}  "
+                  f"付患者 {row['paid_here_total']}  " + (f"他处基本 {elsewhere:.2f}  " if elsewhere else "") + claim)
     return client.done(status, body)
 
 

@@ -164,10 +164,34 @@ _ENTRY = {"type": "object", "required": ["mode", "psn_no", "fixmedins_code", "be
                       "selfpay_prop": {"type": "number", "minimum": 0, "maximum": 1},
                       "preselfpay_amt": _AMOUNT}}}}}
 _SETTLED = _ok("the settlement: setlinfo and setldetail with the national field names, sheet_url")
+_FUNDS = {"type": "object", "additionalProperties": {"type": "string", "example": "3350.00"}}
+_LISTED = {"type": "object", "properties": {
+    "code": {"type": "integer"}, "since": _DATE, "until": _DATE, "status": {"type": "string"},
+    "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
+    "settlements": {"type": "array", "items": {"type": "object", "properties": {
+        "setl_id": _TEXT, "mode": {"type": "string", "enum": ["basic_settled", "self_paid"]}, "mode_name": _TEXT,
+        "psn_no": _TEXT, "psn_name": {"type": "string", "description": "masked: 张*"},
+        "certno": {"type": "string", "description": "masked: 430521********013X"},
+        "fixmedins_code": _TEXT, "begndate": _DATE, "enddate": _DATE, "setl_time": {"type": "string"},
+        "status": {"type": "string", "enum": ["valid", "reversed"]}, "medfee_sumamt": {"type": "string"},
+        "paid_here": {**_FUNDS, "description": "by fund: through 专户, claimed by AGENCY and paid to the patient"},
+        "paid_here_total": {"type": "string"},
+        "paid_elsewhere": {**_FUNDS, "description": "basic paid by the out-of-county hospital (basic_settled)"},
+        "psn_part_amt": {"type": "string"}, "operator": _TEXT,
+        "claim_id": {"type": "integer", "nullable": True, "description": "the AGENCY claim holding it"}}}}}}
 _AGENCY = {
     "/county/v1/agency/settlements": {"post": _op(
         "agency.settle", "Settle an out-of-county stay at the agency window (Hunan 三(二)3)", {
-            "200": _SETTLED, "404": _ERROR, "409": _ERROR}, params=[_REQUEST_ID], body=_json_body(_ENTRY))},
+            "200": _SETTLED, "404": _ERROR, "409": _ERROR}, params=[_REQUEST_ID], body=_json_body(_ENTRY)),
+        "get": _op("agency.read", "List the window settlements booked in a period (none named: this month), oldest "
+                   "first, paged; names and ID numbers masked", {"200": _ok("settlements", _LISTED)}, params=[
+                       _query("month", {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2026-05"},
+                              "YYYY-MM (or since and until)"),
+                       _query("since", _DATE, "inclusive"), _query("until", {**_DATE, "example": "2026-07-31"},
+                                                                   "inclusive"),
+                       _query("status", {"type": "string", "enum": ["valid", "reversed"]}),
+                       _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                       _query("offset", {"type": "integer", "minimum": 0, "maximum": 99999999})])},
     "/county/v1/agency/settlements/{setl_id}": {"get": _op(
         "agency.read", "A window settlement", {"200": _SETTLED, "404": _ERROR}, params=[_SETL_ID])},
     "/county/v1/agency/settlements/{setl_id}/reverse": {"post": _op(

@@ -32,7 +32,9 @@ def section() -> dict[str, Any]:
                         "or since/until; the same period again answers that claim", {
                 "201": _ok("the claim and its lines"), "200": _ok("the claim already made"), "404": _ERROR,
                 "409": _ERROR}, body=_json_body({"type": "object", "required": ["fixmedins_code"], "properties": {
-                    "fixmedins_code": {**_TEXT, "example": "T2"}, "month": month, "since": _DATE, "until": _DATE}})),
+                    "fixmedins_code": {**_TEXT, "example": "T2", "description": "the hospital, or AGENCY: the agency "
+                                      "window's own settlements (paid to the patients)"},
+                    "month": month, "since": _DATE, "until": _DATE}})),
             "get": _op("claims.read", "List claims, newest first", {"200": _ok("claims")}, params=[
                 _query("fixmedins_code", {**_TEXT, "example": "T2"}),
                 _query("state", {"type": "string", "enum": [s.value for s in ClaimState]}),

@@ -74,7 +74,9 @@ class CountyLedger(Protocol):
 
     def unclaimed_settlements(self, fixmedins_code: str, until: datetime) -> list[str]:
         """setl_ids of the hospital's valid settlements booked before `until` that no claim has a line of; not
-        those made at the agency's window (the agency paid them: no hospital advanced anything)."""
+        those made at the agency's window (the agency paid them: no hospital advanced anything). The agency
+        window's own claimant (gateway/county/claims.py AGENCY_CLAIMANT) gets exactly those: every valid
+        settlement made at the window, whatever its hospital."""
 
     def account_add(self, entry: AccountEntry) -> int: ...
     def account_entries(self, until: date) -> list[AccountEntry]:

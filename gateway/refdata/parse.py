@@ -19,6 +19,7 @@ from gateway.canonical.refdata import (
     IdentityAttribute,
     Person,
 )
+from gateway.county.claim_records import AGENCY_CLAIMANT
 from gateway.errors import GatewayError, InvalidIdentity, InvalidValue
 from gateway.money import parse_decimal
 from gateway.refdata.idcard import check_certno
@@ -101,6 +102,8 @@ def parse_hospitals(rows: Iterable[Mapping[str, object]]) -> list[Hospital]:
         level = row.text("hosp_lv")
         if level not in ("1", "2", "3"):
             raise InvalidValue(f"医院等级应为 1、2 或 3，而不是 {level!r}", field="hosp_lv")
+        if row.text("fixmedins_code").upper() == AGENCY_CLAIMANT:  # the agency window's claimant, never a hospital
+            raise InvalidValue(f"{AGENCY_CLAIMANT} 是经办窗口申报单的代码，不能用作医院编号", field="fixmedins_code")
         return Hospital(row.text("fixmedins_code"), row.text("fixmedins_name"), int(level), _area(row, "admdvs"))
 
     return _parse_all(rows, "hospitals", parse, lambda h: [h.fixmedins_code])

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime
 
-from gateway.county.agency_port import AgencyRecord, ReconRow
+from gateway.county.agency_port import AgencyListed, AgencyRecord, ReconRow
 
 
 class AgencySql:
@@ -28,6 +28,24 @@ class AgencySql:
         return AgencyRecord(setl_id=row[0], mode=row[1], psn_no=row[2], fixmedins_code=row[3],
                             begndate=date.fromisoformat(row[4]), enddate=date.fromisoformat(row[5]),
                             operator=row[6], request_id=row[7], entry=json.loads(row[8]))
+
+    def agency_listing(self, since: datetime, until: datetime, status: str, limit: int, offset: int
+                       ) -> tuple[int, list[AgencyListed]]:
+        where = ("FROM agency_settlements a JOIN settlements s ON s.setl_id = a.setl_id "
+                 "WHERE s.setl_time >= ? AND s.setl_time < ? AND (? = '' OR s.status = ?)")
+        bounds = (since.isoformat(sep=" "), until.isoformat(sep=" "), status, status)
+        count = int(self._conn.execute(f"SELECT count(*) {where}", bounds).fetchone()[0])
+        rows = self._conn.execute(
+            f"SELECT a.setl_id, s.setl_time, s.status, (SELECT min(l.claim_id) FROM claim_lines l "
+            f"WHERE l.setl_id = a.setl_id AND l.kind = 'settlement') {where} ORDER BY s.setl_time, a.setl_id "
+            "LIMIT ? OFFSET ?", (*bounds, limit, offset)).fetchall()
+        listed = []
+        for setl_id, setl_time, standing, claim_id in rows:
+            record = self.agency_record(setl_id)
+            assert record is not None
+            listed.append(AgencyListed(record, datetime.fromisoformat(setl_time), standing,
+                                       None if claim_id is None else int(claim_id)))
+        return count, listed
 
     def agency_duplicate(self, psn_no: str, fixmedins_code: str, begndate: date, enddate: date) -> str | None:
         row = self._conn.execute(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from gateway.county.claim_records import AccountEntry, ClaimEvent, ClaimLine, ClaimRecord
+from gateway.county.claim_records import AGENCY_CLAIMANT, AccountEntry, ClaimEvent, ClaimLine, ClaimRecord
 
 
 def _time(value: datetime) -> str:
@@ -77,6 +77,13 @@ class ClaimsSql:
                            at=datetime.fromisoformat(r[5]), detail=json.loads(r[6])) for r in rows]
 
     def unclaimed_settlements(self, fixmedins_code: str, until: datetime) -> list[str]:
+        if fixmedins_code == AGENCY_CLAIMANT:
+            rows = self._conn.execute(
+                "SELECT s.setl_id FROM settlements s JOIN agency_settlements a ON a.setl_id = s.setl_id "
+                "WHERE s.kind = 'settlement' AND s.status = 'valid' AND s.setl_time < ? "
+                "AND NOT EXISTS (SELECT 1 FROM claim_lines l WHERE l.setl_id = s.setl_id) "
+                "ORDER BY s.setl_time, s.setl_id", (until.isoformat(sep=" "),))
+            return [str(r[0]) for r in rows]
         rows = self._conn.execute(
             "SELECT setl_id FROM settlements s WHERE fixmedins_code = ? AND kind = 'settlement' AND status = 'valid' "
             "AND setl_time < ? AND NOT EXISTS (SELECT 1 FROM claim_lines l WHERE l.setl_id = s.setl_id) "
