@@ -14,6 +14,7 @@ from gateway.errors import AmountMismatch, InvalidValue, NoFees, UnknownSettleme
 from gateway.lifecycle import Event, next_state
 from gateway.money import ZERO
 from gateway.service import catalogue_exception
+from gateway.referral.service import with_imports
 from gateway.service.deps import Deps, age_on, business_time, person_of, stay_of
 from gateway.store.records import SettlementRecord, StayRecord
 
@@ -44,7 +45,9 @@ def settle(deps: Deps, ctx: CallContext, body: Settle, *, visit: str = "inpatien
         visit=visit, catalogue_exception=catalogue_exception.approved(deps, stay.mdtrt_id),
     )
     policy = deps.policies.for_date(facts.on)
-    figures = run_chain(policy, facts, deps.store.year_to_date(person.psn_no, year))
+    ytd = with_imports(deps.store, policy, facts, person.psn_no, year,  # + partner gateways' records (referral)
+                       deps.store.year_to_date(person.psn_no, year))
+    figures = run_chain(policy, facts, ytd)
     setl_id = ""
     medins_setl_id = body.medins_setl_id or ctx.msgid  # 医药机构结算ID: what the HIS sent, else its message id
     if not body.trial:

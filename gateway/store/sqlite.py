@@ -26,6 +26,7 @@ from gateway.store.county_sql import CountySql
 from gateway.store.figures_json import dump_figures, load_figures
 from gateway.store.migrate import migrate_sqlite
 from gateway.store.outpatient_sql import OutpatientSqlite
+from gateway.store.referral_sql import ReferralSql
 from gateway.store.records import (
     LedgerRow,
     SettlementRecord,
@@ -38,7 +39,7 @@ from gateway.store.records import (
 # Tables whose rows belong to one stay (besides fee_lines), removed with it by remove_test_persons.
 _STAY_PARTS = ("outpatient_batches", "late_registrations", "catalogue_exceptions")
 
-class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqlite):
+class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqlite, ReferralSql):
     """Implements gateway.store.base.Store. Use from one thread (the gateway's store thread).
 
     `create=False` opens only a database that exists (`hisgw serve` without --init): a missing file is a
