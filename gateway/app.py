@@ -55,9 +55,9 @@ from gateway.journal.protect import JournalKeyError, load_protection
 from gateway.mapping.compile import MappingError
 from gateway.mapping.registry import DialectBook
 from gateway.ports import port_problem
+from gateway.referral.partners import Partners, load_partners
 from gateway.runtime import Gateway
 from gateway.service.deps import Deps
-from gateway.referral.partners import Partners, load_partners
 from gateway.settings import Settings
 from gateway.store.base import StoreUnavailable
 from gateway.store.sqlite import SqliteStore

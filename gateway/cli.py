@@ -19,8 +19,8 @@ from gateway.log import configure_logging, install_excepthook
 from gateway.maintenance import prune_command, store_command
 from gateway.mapping.registry import check_all
 from gateway.refdata.parse import RefdataRejected
-from gateway.referral import cli as referral_cli
 from gateway.refdata.read import read_rows
+from gateway.referral import cli as referral_cli
 from gateway.service.refdata import KINDS, import_rows
 from gateway.service.verify import verify_accumulators
 from gateway.settings import Settings

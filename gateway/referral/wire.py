@@ -40,10 +40,10 @@ def fetch(partner: Partner, self_id: str, sn: str, now: float, timeout: float = 
         "X-Hisgw-Partner": self_id, "X-Hisgw-Time": moment,
         "X-Hisgw-Signature": request_signature(partner.key, "GET", path, moment)})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 (configured partner URL)
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
             return bytes(answer.read(1024 * 1024))
     except urllib.error.HTTPError as exc:
-        raise ReferralRecordRejected(f"{partner.gateway_id} 答复 {exc.code}: {exc.read(2000).decode('utf-8', 'replace')}"
-                                     ) from None
+        body = exc.read(2000).decode("utf-8", "replace")
+        raise ReferralRecordRejected(f"{partner.gateway_id} 答复 {exc.code}: {body}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise ReferralRecordRejected(f"{partner.gateway_id} 不可达: {exc.__class__.__name__}") from None
