@@ -17,9 +17,9 @@ from gateway.county.agency_port import AgencyLedger
 from gateway.county.port import CountyLedger
 from gateway.engine.fees import FeeTotals
 from gateway.journal.model import Ending, Entry, JournalQuery, JournalRow
+from gateway.referral.port import ReferralLedger
 from gateway.store.arrears_port import ArrearsStore
 from gateway.store.outpatient_port import OutpatientStore
-from gateway.referral.port import ReferralLedger
 from gateway.store.records import (
     LedgerRow,
     SettlementRecord,

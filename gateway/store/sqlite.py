@@ -26,7 +26,6 @@ from gateway.store.county_sql import CountySql
 from gateway.store.figures_json import dump_figures, load_figures
 from gateway.store.migrate import migrate_sqlite
 from gateway.store.outpatient_sql import OutpatientSqlite
-from gateway.store.referral_sql import ReferralSql
 from gateway.store.records import (
     LedgerRow,
     SettlementRecord,
@@ -35,6 +34,7 @@ from gateway.store.records import (
     StoredAnswer,
     StoredFeeLine,
 )
+from gateway.store.referral_sql import ReferralSql
 
 # Tables whose rows belong to one stay (besides fee_lines), removed with it by remove_test_persons.
 _STAY_PARTS = ("outpatient_batches", "late_registrations", "catalogue_exceptions")
