@@ -123,7 +123,8 @@ def two_counties(tmp_path: Path) -> Iterator[tuple[County, County]]:
 @pytest.fixture
 async def counties(tmp_path: Path) -> AsyncIterator[tuple[County, County, aiohttp.ClientSession]]:
     with two_counties(tmp_path) as (a, b):
-        async with aiohttp.ClientSession() as session:
+        # A fresh connection per call: the CLI steps between calls outlast the listener's keep-alive idle limit.
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as session:
             await load_reference_data(session, a.url)
             await load_reference_data(session, b.url)  # the same person, known to B by the ID number
             yield a, b, session
@@ -215,7 +216,8 @@ async def test_second_stay_in_another_county_settles_on_the_cumulative_base(
     html = base64.b64decode(sheet["html"]).decode("utf-8")
     for label, figure in (("基本农合起付线", "1,000.00"), ("基本农合封顶线", "150,000.00"),
                           ("转入累计合规费用", "60,000.00"), ("转入基本农合累计补偿", "44,625.00"),
-                          ("转入大病累计补偿", "225.00"), ("大病累计可补费用", "34,375.00")):
+                          ("转入大病累计补偿", "225.00"), ("大病累计可补费用", "34,375.00"),
+                          ("基本农合累计补偿", "65,625.00")):  # 44,625 carried in + 21,000 here
         assert label in html and figure in html.split(label, 1)[1][:200], label
 
     # Over HTTP: B fetches A's record (signed request); an unchanged record is stale, not counted twice.

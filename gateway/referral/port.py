@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 
@@ -29,6 +30,17 @@ class ImportRow:
     record: str  # JSON as received
 
 
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """What one settlement took over from partners' records: their sums, as the sheet shows them."""
+
+    issuers: tuple[str, ...]
+    cum_cmpl_fee: Decimal  # 转入累计合规费用
+    cum_basic_pay: Decimal  # 转入基本累计补偿
+    cum_crit_pay: Decimal  # 转入大病累计补偿
+    cum_crit_base: Decimal  # 转入大病累计合规自付
+
+
 class ReferralLedger(Protocol):
     def referral_insert(self, row: ReferralRow) -> None: ...
     def referral(self, sn: str) -> ReferralRow | None: ...
@@ -37,3 +49,5 @@ class ReferralLedger(Protocol):
     def referral_import_put(self, row: ImportRow, imported_at: str) -> None: ...
     def referral_import_drop(self, issuer: str, psn_no: str, year: int) -> None: ...
     def referral_imports(self, psn_no: str | None = None, year: int | None = None) -> Iterator[ImportRow]: ...
+    def referral_carried_put(self, setl_id: str, carried: Carried) -> None: ...
+    def referral_carried(self, setl_id: str) -> Carried | None: ...

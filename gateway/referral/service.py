@@ -16,7 +16,7 @@ from gateway.engine.types import StayFacts
 from gateway.errors import InvalidValue, ReferralRecordRejected, UnknownReferral
 from gateway.money import ZERO
 from gateway.referral.partners import Partners
-from gateway.referral.port import ImportRow, ReferralRow
+from gateway.referral.port import Carried, ImportRow, ReferralRow
 from gateway.referral.record import AccumulatorRecord, from_json, signature_ok, signed, to_json
 from gateway.service.deps import Deps, business_time, hospital_of, person_of, require_insured
 from gateway.store.base import Store
@@ -119,20 +119,29 @@ def imported_records(store: Store, psn_no: str, year: int) -> list[AccumulatorRe
     return [from_json(row.record.encode("utf-8")) for row in store.referral_imports(psn_no, year)]
 
 
-def with_imports(store: Store, policy: Policy, facts: StayFacts, psn_no: str, year: int,
-                 ytd: Mapping[str, Decimal]) -> dict[str, Decimal]:
-    """This gateway's year-to-date figures plus every partner's latest record, onto the funds of this policy
-    that pay such a stay: basic (stay_deductible) and critical illness (annual_segments, and its base)."""
-    merged = dict(ytd)
+def carried_in(store: Store, psn_no: str, year: int) -> Carried | None:
+    """The sum of every partner's latest record for the person's year; None when there is none."""
     records = imported_records(store, psn_no, year)
     if not records:
+        return None
+    return Carried(tuple(r.issuer for r in records), sum((r.cum_cmpl_fee for r in records), ZERO),
+                   sum((r.cum_basic_pay for r in records), ZERO), sum((r.cum_crit_pay for r in records), ZERO),
+                   sum((r.cum_crit_base for r in records), ZERO))
+
+
+def with_imports(policy: Policy, facts: StayFacts, carried: Carried | None,
+                 ytd: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """This gateway's year-to-date figures plus what partners' records carry in, onto the funds of this policy
+    that pay such a stay: basic "already paid" (its annual cap counts both counties), critical illness "already
+    paid" and its cumulative base (合规自付 of both counties' stays, so its annual deductible is met once)."""
+    merged = dict(ytd)
+    if carried is None:
         return merged
     kinds = {fund.kind: fund.code for fund, _rule in reversed(matching_rules(policy, facts))}
     basic, critical = kinds.get("stay_deductible"), kinds.get("annual_segments")
-    for record in records:
-        if basic is not None:
-            merged[basic] = merged.get(basic, ZERO) + record.cum_basic_pay
-        if critical is not None:
-            merged[critical] = merged.get(critical, ZERO) + record.cum_crit_pay
-            merged[f"{critical}:base"] = merged.get(f"{critical}:base", ZERO) + record.cum_crit_base
+    if basic is not None:
+        merged[basic] = merged.get(basic, ZERO) + carried.cum_basic_pay
+    if critical is not None:
+        merged[critical] = merged.get(critical, ZERO) + carried.cum_crit_pay
+        merged[f"{critical}:base"] = merged.get(f"{critical}:base", ZERO) + carried.cum_crit_base
     return merged

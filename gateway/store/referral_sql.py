@@ -6,7 +6,9 @@ import json
 import sqlite3
 from collections.abc import Iterator
 
-from gateway.referral.port import ImportRow, ReferralRow
+from decimal import Decimal
+
+from gateway.referral.port import Carried, ImportRow, ReferralRow
 
 
 class ReferralSql:
@@ -49,6 +51,19 @@ class ReferralSql:
             rows = self._conn.execute(f"{query} ORDER BY issuer, psn_no, year")
         for found in rows.fetchall():
             yield _import(found)
+
+    def referral_carried_put(self, setl_id: str, carried: Carried) -> None:
+        self._conn.execute("INSERT INTO referral_carried VALUES (?, ?, ?, ?, ?, ?)", (
+            setl_id, ",".join(carried.issuers), f"{carried.cum_cmpl_fee:.2f}", f"{carried.cum_basic_pay:.2f}",
+            f"{carried.cum_crit_pay:.2f}", f"{carried.cum_crit_base:.2f}"))
+
+    def referral_carried(self, setl_id: str) -> Carried | None:
+        found = self._conn.execute(
+            "SELECT issuers, cum_cmpl_fee, cum_basic_pay, cum_crit_pay, cum_crit_base FROM referral_carried "
+            "WHERE setl_id = ?", (setl_id,)).fetchone()
+        if found is None:
+            return None
+        return Carried(tuple(str(found[0]).split(",")), *(Decimal(str(value)) for value in found[1:]))
 
 
 def _import(found: tuple[object, ...]) -> ImportRow:

@@ -227,7 +227,10 @@ class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqli
         stays = f"SELECT mdtrt_id FROM stays WHERE psn_no IN ({chosen})"
         removed: dict[str, int] = {}
         with self.transaction():
-            for table, where in (("fee_lines", f"mdtrt_id IN ({stays})"), ("settlements", f"psn_no IN ({chosen})"),
+            carried = f"setl_id IN (SELECT setl_id FROM settlements WHERE psn_no IN ({chosen}))"
+            for table, where in (("fee_lines", f"mdtrt_id IN ({stays})"), ("referral_carried", carried),
+                                 ("referrals", f"psn_no IN ({chosen})"), ("referral_imports", f"psn_no IN ({chosen})"),
+                                 ("settlements", f"psn_no IN ({chosen})"),
                                  *((t, f"mdtrt_id IN ({stays})") for t in _STAY_PARTS),
                                  ("arrears", f"psn_no IN ({chosen})"),
                                  ("chronic_recognitions", f"psn_no IN ({chosen})"),

@@ -23,3 +23,13 @@ CREATE TABLE referral_imports (
     record TEXT NOT NULL,              -- the record exactly as received (JSON, signature included)
     PRIMARY KEY (issuer, psn_no, year)
 );
+-- referral_carried: what a settlement took over from partners' records (the sum of the records it used), so the
+-- sheet shows the year's line carried in as it stood at that settlement, a pure read of ledger rows.
+CREATE TABLE referral_carried (
+    setl_id TEXT PRIMARY KEY,          -- the settlement (no foreign key: removed with it, remove_test_persons)
+    issuers TEXT NOT NULL,             -- the partner gateways' ids, comma-separated
+    cum_cmpl_fee TEXT NOT NULL,        -- money as decimal text, to the fen
+    cum_basic_pay TEXT NOT NULL,
+    cum_crit_pay TEXT NOT NULL,
+    cum_crit_base TEXT NOT NULL
+);
