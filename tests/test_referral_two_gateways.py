@@ -30,9 +30,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from simulators.nhsa_client import NhsaClient
 from tests.processes import free_port, serve_command
 from tests.support import PERSONS, Journey, failed, load_reference_data, ok
-from simulators.nhsa_client import NhsaClient
 
 ROOT = Path(__file__).resolve().parent.parent
 A_ID, B_ID = "430521", "430100"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-
 from decimal import Decimal
 
 from gateway.referral.port import Carried, ImportRow, ReferralRow

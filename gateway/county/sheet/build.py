@@ -38,8 +38,8 @@ from gateway.county.sheet.model import (
 from gateway.engine.policy import Fund, Policy, Rule
 from gateway.engine.types import ChainResult, FundPayment
 from gateway.money import ZERO, fen
-from gateway.referral.port import Carried
 from gateway.refdata.idcard import mask_certno
+from gateway.referral.port import Carried
 from gateway.store.records import SettlementRecord, StayRecord, StoredFeeLine
 
 LEVELS = {1: "一级", 2: "二级", 3: "三级"}
