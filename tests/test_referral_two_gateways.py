@@ -31,6 +31,7 @@ import aiohttp
 import pytest
 
 from simulators.nhsa_client import NhsaClient
+from tests import support
 from tests.processes import free_port, serve_command
 from tests.support import PERSONS, Journey, failed, load_reference_data, ok
 
@@ -130,12 +131,18 @@ async def counties(tmp_path: Path) -> AsyncIterator[tuple[County, County, aiohtt
             yield a, b, session
 
 
-async def stay(session: aiohttp.ClientSession, url: str, hospital: str, amount: str, begin: str,
-               end: str) -> tuple[Journey, dict[str, Any]]:
-    journey = Journey(NhsaClient(session, url, hospital), PERSON)
+async def admitted(session: aiohttp.ClientSession, url: str, hospital: str, amount: str, begin: str, end: str,
+                   person: support.TestPerson = PERSON) -> Journey:
+    journey = Journey(NhsaClient(session, url, hospital), person)
     ok(await journey.admit(f"{begin} 08:00:00"))
     ok(await journey.upload(journey.line("A", amount)))  # 甲类: all of it in policy
     ok(await journey.discharge(f"{end} 09:00:00"))
+    return journey
+
+
+async def stay(session: aiohttp.ClientSession, url: str, hospital: str, amount: str, begin: str, end: str,
+               person: support.TestPerson = PERSON) -> tuple[Journey, dict[str, Any]]:
+    journey = await admitted(session, url, hospital, amount, begin, end, person)
     return journey, ok(await journey.settle(amount))
 
 
@@ -143,9 +150,10 @@ def funds(output: dict[str, Any]) -> dict[str, Decimal]:
     return {row["fund_pay_type"]: Decimal(str(row["fund_payamt"])) for row in output["setldetail"]}
 
 
-async def refer(session: aiohttp.ClientSession, url: str, hospital: str, to: str) -> str:
+async def refer(session: aiohttp.ClientSession, url: str, hospital: str, to: str,
+                person: support.TestPerson = PERSON) -> str:
     answer = ok(await NhsaClient(session, url, hospital).call("2501", {"refmedin": {
-        "psn_no": PERSON.psn_no, "insutype": "390", "begndate": "2026-04-01", "enddate": "2026-12-31",
+        "psn_no": person.psn_no, "insutype": "390", "begndate": "2026-04-01", "enddate": "2026-12-31",
         "dise_codg": "C34.900", "dise_name": "肺恶性肿瘤", "reflin_medins_name": "对方县人民医院",
         "mdtrtarea_admdvs": to, "refl_rea": "病情需要", "hosp_agre_refl_flag": "1"}}))
     sn: str = answer["result"]["trt_dcla_detl_sn"]
@@ -258,3 +266,39 @@ async def test_second_stay_in_another_county_settles_on_the_cumulative_base(
     assert b.cli("referral", "list").stdout == ""
     unknown = await NhsaClient(session, a.url, "T3").call("2502", {"data": {"trt_dcla_detl_sn": sn}})
     failed(unknown, "HG2050")  # another hospital's referral is unknown to it
+
+
+async def test_basic_cap_counts_both_counties_and_the_record_travels_over_http(
+        counties: tuple[County, County, aiohttp.ClientSession]) -> None:
+    a, b, session = counties
+    person = PERSONS["ordinary2"]
+
+    # Stay 1 in A at T3 (level 3, in county): 甲 250,000.00.
+    basic1 = fen((Decimal("250000") - Decimal("1000")) * Decimal("0.60"))  # 149,400.00: 600.00 of the cap left
+    compliant1 = Decimal("250000") - basic1  # 100,600.00
+    critical1 = critical_due(compliant1)  # 50,000 × 60% + 35,600 × 70% = 54,920.00
+    _j1, first = await stay(session, a.url, "T3", "250000.00", "2026-02-01", "2026-02-20", person)
+    assert funds(first) == {"390100": basic1, "390200": critical1} and critical1 == Decimal("54920.00")
+    sn = await refer(session, a.url, "T3", B_ID, person)
+
+    # Stay 2 in B at TX (level 3, out of county): 甲 10,000.00. Before B holds A's record, B alone would pay
+    # basic (10,000 − 1,000 转外自付 − 1,000) × 60% = 4,800.00 and no critical illness (5,200 < 15,000).
+    j2 = await admitted(session, b.url, "TX", "10000.00", "2026-03-01", "2026-03-09", person)
+    alone = ok(await j2.trial("10000.00"))
+    assert funds(alone) == {"390100": Decimal("4800.00")}  # a fund paying 0 is not listed
+
+    # The record over HTTP: an unsigned request is refused; B's signed fetch imports it.
+    async with session.get(f"{a.url}/referral/v1/records/{sn}") as response:
+        assert response.status == 401 and (await response.json())["code"] == "HG4002"
+    fetched = b.cli("referral", "fetch", A_ID, sn)
+    assert fetched.returncode == 0 and fetched.stdout.startswith("imported"), fetched
+
+    due2 = fen((Decimal("9000") - Decimal("1000")) * Decimal("0.60"))  # 4,800.00 before the cap
+    basic2 = min(due2, Decimal("150000") - basic1)  # the annual cap across both counties: 600.00
+    compliant2 = Decimal("10000") - basic2  # 9,400.00
+    # cumulative 110,000: excess 95,000 → 50,000 × 60% + 45,000 × 70% = 61,500.00, less A's 54,920.00
+    critical2 = min(critical_due(compliant1 + compliant2) - critical1, compliant2)
+    assert (basic2, critical2) == (Decimal("600.00"), Decimal("6580.00"))
+    settled = ok(await j2.settle("10000.00"))
+    assert funds(settled) == {"390100": basic2, "390200": critical2}
+    assert Decimal(str(settled["setlinfo"]["psn_part_amt"])) == Decimal("10000") - basic2 - critical2  # 2,820.00
