@@ -244,6 +244,9 @@ async def test_second_stay_in_another_county_settles_on_the_cumulative_base(
         assert (await response.json())["outcome"] == "replaced"
     listed = b.cli("referral", "list").stdout
     assert "合规0.00" in listed and "大病基数0.00" in listed, listed
+    trail = b.cli("audit", "--url", b.url, "--action", "referral.import")  # every record taken in is in B's audit trail
+    assert trail.returncode == 0 and trail.stdout.count("referral.import") == 3, trail  # file, fetch, push
+    assert f"partner:{A_ID}" in trail.stdout, trail
 
     # Reversal in B: B refers the person back to A; B's record carries stay 2, and after 2305 it does not.
     back = await refer(session, b.url, "TX", A_ID)

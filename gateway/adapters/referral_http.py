@@ -51,7 +51,7 @@ async def push(request: web.Request) -> web.Response:
 
         def job() -> str:
             with store.transaction():
-                return import_record(store, partners, data, gateway.now())[0]
+                return import_record(store, partners, data, gateway.now(), pushed=True)[0]
         outcome = await gateway.run(job)
     except GatewayError as exc:
         return _error(exc)

@@ -4,12 +4,16 @@ settlement works on (its own accumulators plus what partner gateways' latest rec
 from __future__ import annotations
 
 import dataclasses
+import getpass
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
 from gateway.canonical.answers import ReferralAnswer
 from gateway.canonical.calls import CallContext, ReferralCancel, ReferralFiling
+from gateway.county import audit
+from gateway.county.roles import HOST_ROLE, Actor
 from gateway.engine.chain import matching_rules
 from gateway.engine.policy import Policy
 from gateway.engine.types import StayFacts
@@ -89,8 +93,21 @@ def issue_record(store: Store, partners: Partners, sn: str, audience: str, now: 
     return signed(record, partner.key)
 
 
-def import_record(store: Store, partners: Partners, data: bytes, now: datetime) -> tuple[str, AccumulatorRecord]:
-    """Verify and keep a partner's record: (imported | replaced | dropped | stale, record). Raises HG3050."""
+def import_record(store: Store, partners: Partners, data: bytes, now: datetime,
+                  *, pushed: bool = False) -> tuple[str, AccumulatorRecord]:
+    """Verify and keep a partner's record: (imported | replaced | dropped | stale, record). Raises HG3050. A
+    change is audited (`referral.import`, in the caller's transaction) by the host account or the pushing partner."""
+    outcome, record = _import_record(store, partners, data, now)
+    if outcome != "stale":
+        actor = Actor(f"partner:{record.issuer}" if pushed else getpass.getuser(), HOST_ROLE)
+        audit.record(store, actor, "referral.import", f"{record.issuer}/{record.trt_dcla_detl_sn}", None, {
+            "outcome": outcome, "issuer": record.issuer, "year": record.year, "issued_at": record.issued_at,
+            "cum_cmpl_fee": record.cum_cmpl_fee, "cum_basic_pay": record.cum_basic_pay,
+            "cum_crit_pay": record.cum_crit_pay, "cum_crit_base": record.cum_crit_base}, uuid.uuid4().hex, now)
+    return outcome, record
+
+
+def _import_record(store: Store, partners: Partners, data: bytes, now: datetime) -> tuple[str, AccumulatorRecord]:
     record = from_json(data)
     partner = partners.get(record.issuer)
     if partner is None:
