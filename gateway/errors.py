@@ -230,8 +230,8 @@ class LaterActivity(BusinessError):
 # HG4001 (another hospital's stay) and HG4005 (another hospital's msgid) are retired, not to be reused: another
 # hospital's identifiers are answered exactly as unknown ones (HG2004, HG2005, HG2007), so none can be probed.
 class ReferralRecordRejected(BusinessError):
-    """a referral accumulator record refused: bad signature, unknown issuer, another addressee, older than the
-    one held, or a person this gateway does not know"""
+    """a referral accumulator record refused: bad signature, unknown issuer, another addressee, malformed, or a
+    person this gateway does not know (one older than the record held is not refused: it changes nothing)"""
     code = "HG3050"
     title = "转诊累计记录不予接收"
 
