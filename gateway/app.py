@@ -26,6 +26,7 @@ from gateway.adapters import (
     http_listener,
     journal_http,
     ops_http,
+    referral_http,
     sheet_http,
 )
 from gateway.adapters.dll_listener import start_dll_listener
@@ -54,6 +55,7 @@ from gateway.journal.protect import JournalKeyError, load_protection
 from gateway.mapping.compile import MappingError
 from gateway.mapping.registry import DialectBook
 from gateway.ports import port_problem
+from gateway.referral.partners import Partners, load_partners
 from gateway.runtime import Gateway
 from gateway.service.deps import Deps
 from gateway.settings import Settings
@@ -99,7 +101,7 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator: Authenticator | None = None,
               limits: Limits | None = None, shared: Shared | None = None,
-              console_runs: Path | None = None) -> web.Application:
+              console_runs: Path | None = None, referral_partners: Partners | None = None) -> web.Application:
     """`dialects` is asked at every request, so a mapping reload takes effect on the next call. Without an
     authenticator nobody signs anything (the demo); with one, every hospital and county call must."""
     app = web.Application(client_max_size=http_listener.MAX_BODY)
@@ -119,6 +121,7 @@ def build_app(gateway: Gateway, dialects: http_listener.Dialects, authenticator:
     journal_http.add_routes(app)
     sheet_http.add_routes(app)
     ops_http.add_routes(app)  # /health, /metrics
+    referral_http.add_routes(app, referral_partners)  # /referral/v1/records: partner gateways (gateway/referral/)
     console_http.setup(app, console_runs or Path(tempfile.gettempdir()) / "hisgw-simulator-runs")  # /console/
     http_listener.add_routes(app)
     return app
@@ -199,7 +202,8 @@ async def serve(settings: Settings, *, init: bool = False) -> None:
     shared, limits = resource_limits(settings)
     log_accept_errors(asyncio.get_running_loop(), settings.limits_log_interval)
     app = build_app(gateway, lambda: book.current, authenticator, limits, shared,
-                    console_runs=settings.db_path.parent / "simulator-runs")
+                    console_runs=settings.db_path.parent / "simulator-runs",
+                    referral_partners=load_partners(settings.referral_partners) if settings.referral_partners else None)
     backups = BackupSchedule(gateway, settings.backups(), hour=settings.backup_hour,
                              retry_seconds=settings.backup_retry_seconds)
     app[BACKUPS] = backups

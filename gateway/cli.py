@@ -20,6 +20,7 @@ from gateway.maintenance import prune_command, store_command
 from gateway.mapping.registry import check_all
 from gateway.refdata.parse import RefdataRejected
 from gateway.refdata.read import read_rows
+from gateway.referral import cli as referral_cli
 from gateway.service.refdata import KINDS, import_rows
 from gateway.service.verify import verify_accumulators
 from gateway.settings import Settings
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     report_cli.add_arguments(commands.add_parser("report", help="the county's reports (附件5) from the ledger"))
     backup_cli.add_arguments(commands.add_parser("backup", help="the monthly backup archive: make, verify, load"))
     export_cli.add_arguments(commands.add_parser("export", help="de-identified exports under an agreement"))
+    referral_cli.add_arguments(commands.add_parser("referral", help="cross-province referral records (转诊累计记录)"))
 
     args = parser.parse_args(argv)
     settings = Settings.from_file(args.config) if args.config else Settings()
@@ -156,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         return backup_cli.run(settings, args)
     if args.command == "export":
         return export_cli.run(settings, args)
+    if args.command == "referral":
+        return referral_cli.run(settings, args)
     if args.command == "errors":
         return _errors(args.markdown, args.write)
     return 2

@@ -112,6 +112,12 @@ class UnknownMessage(NotFoundError):
     title = "未收到过该报文"
 
 
+class UnknownReferral(NotFoundError):
+    """unknown referral (转院备案): none under this number for the calling hospital or partner"""
+    code = "HG2050"
+    title = "转院备案不存在"
+
+
 class BusinessError(GatewayError):
     """the rules forbid it now (no narrower code applies; the message says why)"""
     code = "HG3000"
@@ -223,6 +229,13 @@ class LaterActivity(BusinessError):
 
 # HG4001 (another hospital's stay) and HG4005 (another hospital's msgid) are retired, not to be reused: another
 # hospital's identifiers are answered exactly as unknown ones (HG2004, HG2005, HG2007), so none can be probed.
+class ReferralRecordRejected(BusinessError):
+    """a referral accumulator record refused: bad signature, unknown issuer, another addressee, malformed, or a
+    person this gateway does not know (one older than the record held is not refused: it changes nothing)"""
+    code = "HG3050"
+    title = "转诊累计记录不予接收"
+
+
 class AccessError(GatewayError):
     """the caller may not do this (no narrower code applies)"""
     code = "HG4000"

@@ -34,6 +34,7 @@ class Settings:
     metrics_public: bool = False  # [metrics] public: GET /metrics without a county token when credentials are on
 
     export_agreements: Path | None = None  # de-identified export agreements (gateway/county/export.py)
+    referral_partners: Path | None = None  # [referral] partners: partner gateways' ids, URLs, keys (gateway/referral)
 
     def backups(self) -> Path:
         return self.backup_folder or self.db_path.parent / "backups"
@@ -60,7 +61,7 @@ class Settings:
                  "log": {"format", "level"}, "auth": {"credentials"},
                  "journal": {"raw", "key_file", "retention_days", "min_retention_days"},
                  "backup": {"folder", "schedule", "hour", "retry_seconds"}, "export": {"agreements"},
-                 "metrics": {"public"},
+                 "metrics": {"public"}, "referral": {"partners"},
                  "limits": {"max_connections", "header_timeout", "read_timeout", "dll_idle_timeout",
                             "hl7_idle_timeout", "memory_budget_mb", "budget_wait", "fd_reserve", "log_interval"}}
         for section, values in doc.items():
@@ -104,6 +105,7 @@ class Settings:
             export_agreements=base / export["agreements"] if "agreements" in export else None,
             journal_min_retention_days=int(journal.get("min_retention_days", settings.journal_min_retention_days)),
             metrics_public=bool(doc.get("metrics", {}).get("public", settings.metrics_public)),
+            referral_partners=base / doc["referral"]["partners"] if "partners" in doc.get("referral", {}) else None,
         )
 
 

@@ -202,8 +202,17 @@ class Done:
     mdtrt_id: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ReferralAnswer:
+    """2501/2502: the referral's 待遇申报明细流水号 and where it stands (1 valid, 0 cancelled)."""
+
+    trt_dcla_detl_sn: str
+    psn_no: str
+    status: str
+
+
 Answer = (
     SignInAnswer | PersonAnswer | AdmissionAnswer | FeeUploadAnswer | SettlementAnswer | ReversalAnswer
     | AccumulatorAnswer | CorrectionAnswer | MessageAnswer | SheetAnswer | ReconciliationAnswer | VisitAnswer
-    | RecognitionAnswer | Done
+    | RecognitionAnswer | Done | ReferralAnswer
 )

@@ -431,6 +431,34 @@ class ChronicRecognition:
     hosp_ide_date: date  # 认定日期
     doctors: tuple[tuple[str, str, str], ...]  # (code, name, professional title) of each recognising doctor
     begndate: date | None = None
+@dataclass(frozen=True, slots=True)
+class ReferralFiling:
+    """2501 转院备案: the referral to a hospital of another county or province (gateway/referral/)."""
+
+    psn_no: str
+    insutype: str
+    begndate: date
+    enddate: date | None = None
+    refl_fil_type: str = "1"  # 转院备案类别
+    dise_codg: str = ""
+    dise_name: str = ""
+    reflin_medins_no: str = ""  # 转往医疗机构编号
+    reflin_medins_name: str = ""  # 转往医疗机构名称 (refl_hosp_name in some vendors)
+    mdtrtarea_admdvs: str = ""  # 就医地医保区划: the receiving county
+    hosp_agre_refl_flag: str = "1"  # 医院同意转院标志
+    refl_rea: str = ""  # 转院原因
+    refl_opnn: str = ""  # 转院意见
+    tel: str = ""
+    addr: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralCancel:
+    """2502 转院备案撤销."""
+
+    trt_dcla_detl_sn: str
+    psn_no: str = ""
+    memo: str = ""
 
 
 Transaction = (
@@ -438,13 +466,14 @@ Transaction = (
     | Settle | SettleReverse | Discharge | DischargeCancel | SettlementQuery | AccumulatorQuery | Correction
     | MessageQuery | SheetQuery | TotalReconciliation | DetailReconciliation | OutpatientRegister | OutpatientCancel
     | VisitInfo | OutpatientFeeUpload
-    | OutpatientFeeRevoke | OutpatientSettle | OutpatientSettleReverse | ChronicRecognition
+    | OutpatientFeeRevoke | OutpatientSettle | OutpatientSettleReverse | ChronicRecognition | ReferralFiling
+    | ReferralCancel
 )
 
 # Canonical transactions that move money or stay state: journalled before they run, idempotent by msgid.
 STATE_CHANGING = (
     Admission, AdmissionChange, AdmissionCancel, FeeUpload, FeeRevoke, SettleReverse, Discharge,
-    DischargeCancel, Correction,
+    DischargeCancel, Correction, ReferralFiling, ReferralCancel,
     SheetQuery,  # it counts a print: a retry under the same msgid is the same print, not a reprint
     OutpatientRegister, OutpatientCancel, VisitInfo, OutpatientFeeUpload,
     OutpatientFeeRevoke, OutpatientSettleReverse, ChronicRecognition,

@@ -7,6 +7,7 @@ from typing import Any
 
 from gateway.canonical import calls as c
 from gateway.canonical.answers import Answer
+from gateway.referral import service as referral
 from gateway.service import (
     chronic,
     corrections,
@@ -51,6 +52,8 @@ HANDLERS: dict[type, Handler] = {
     c.OutpatientSettle: outpatient.settle,
     c.OutpatientSettleReverse: outpatient.reverse,
     c.ChronicRecognition: chronic.recognise,
+    c.ReferralFiling: referral.file_referral,
+    c.ReferralCancel: referral.cancel_referral,
 }
 
 

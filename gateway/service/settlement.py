@@ -13,6 +13,7 @@ from gateway.engine.types import StayFacts
 from gateway.errors import AmountMismatch, InvalidValue, NoFees, UnknownSettlement
 from gateway.lifecycle import Event, next_state
 from gateway.money import ZERO
+from gateway.referral.service import carried_in, with_imports
 from gateway.service import catalogue_exception
 from gateway.service.deps import Deps, age_on, business_time, person_of, stay_of
 from gateway.store.records import SettlementRecord, StayRecord
@@ -44,7 +45,9 @@ def settle(deps: Deps, ctx: CallContext, body: Settle, *, visit: str = "inpatien
         visit=visit, catalogue_exception=catalogue_exception.approved(deps, stay.mdtrt_id),
     )
     policy = deps.policies.for_date(facts.on)
-    figures = run_chain(policy, facts, deps.store.year_to_date(person.psn_no, year))
+    carried = carried_in(deps.store, person.psn_no, year)  # partner gateways' records (cross-county referral)
+    ytd = with_imports(policy, facts, carried, deps.store.year_to_date(person.psn_no, year))
+    figures = run_chain(policy, facts, ytd)
     setl_id = ""
     medins_setl_id = body.medins_setl_id or ctx.msgid  # 医药机构结算ID: what the HIS sent, else its message id
     if not body.trial:
@@ -55,6 +58,8 @@ def settle(deps: Deps, ctx: CallContext, body: Settle, *, visit: str = "inpatien
             msgid=ctx.msgid, medins_setl_id=medins_setl_id,
         ))
         deps.store.add_to_accumulators(person.psn_no, year, figures.deltas)
+        if carried is not None:
+            deps.store.referral_carried_put(setl_id, carried)  # the sheet shows what was carried in
         deps.store.update_stay(dataclasses.replace(stay, state=state))
     return SettlementAnswer(
         setl_id=setl_id, mdtrt_id=stay.mdtrt_id, person=person, age=age_on(person.brdy, at.date()), setl_time=at,

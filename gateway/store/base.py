@@ -17,6 +17,7 @@ from gateway.county.agency_port import AgencyLedger
 from gateway.county.port import CountyLedger
 from gateway.engine.fees import FeeTotals
 from gateway.journal.model import Ending, Entry, JournalQuery, JournalRow
+from gateway.referral.port import ReferralLedger
 from gateway.store.arrears_port import ArrearsStore
 from gateway.store.outpatient_port import OutpatientStore
 from gateway.store.records import (
@@ -34,7 +35,7 @@ class StoreUnavailable(Exception):
     operator, said at start instead of a traceback."""
 
 
-class Store(CountyLedger, AgencyLedger, OutpatientStore, ArrearsStore, Protocol):
+class Store(CountyLedger, AgencyLedger, OutpatientStore, ArrearsStore, ReferralLedger, Protocol):
     def transaction(self, *, fsync: bool = True) -> AbstractContextManager[None]:
         """All-or-nothing unit of work; durable (fsync) on commit. fsync=False: the commit may be lost to a
         power cut, but never while a later durable commit survives (the journal's attempts, runtime.py)."""

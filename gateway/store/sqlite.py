@@ -34,11 +34,12 @@ from gateway.store.records import (
     StoredAnswer,
     StoredFeeLine,
 )
+from gateway.store.referral_sql import ReferralSql
 
 # Tables whose rows belong to one stay (besides fee_lines), removed with it by remove_test_persons.
 _STAY_PARTS = ("outpatient_batches", "late_registrations", "catalogue_exceptions")
 
-class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqlite):
+class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqlite, ReferralSql):
     """Implements gateway.store.base.Store. Use from one thread (the gateway's store thread).
 
     `create=False` opens only a database that exists (`hisgw serve` without --init): a missing file is a
@@ -226,7 +227,10 @@ class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqli
         stays = f"SELECT mdtrt_id FROM stays WHERE psn_no IN ({chosen})"
         removed: dict[str, int] = {}
         with self.transaction():
-            for table, where in (("fee_lines", f"mdtrt_id IN ({stays})"), ("settlements", f"psn_no IN ({chosen})"),
+            carried = f"setl_id IN (SELECT setl_id FROM settlements WHERE psn_no IN ({chosen}))"
+            for table, where in (("fee_lines", f"mdtrt_id IN ({stays})"), ("referral_carried", carried),
+                                 ("referrals", f"psn_no IN ({chosen})"), ("referral_imports", f"psn_no IN ({chosen})"),
+                                 ("settlements", f"psn_no IN ({chosen})"),
                                  *((t, f"mdtrt_id IN ({stays})") for t in _STAY_PARTS),
                                  ("arrears", f"psn_no IN ({chosen})"),
                                  ("chronic_recognitions", f"psn_no IN ({chosen})"),

@@ -426,6 +426,29 @@ def _chronic_recognition(payload: Fields, _ctx: c.CallContext) -> c.ChronicRecog
     )
 
 
+_REFERRAL_TEXT = ("refl_fil_type", "dise_codg", "dise_name", "reflin_medins_no", "reflin_medins_name",
+                  "mdtrtarea_admdvs", "hosp_agre_refl_flag", "refl_rea", "refl_opnn", "tel", "addr")
+
+
+def _referral(payload: Fields, _ctx: c.CallContext) -> c.ReferralFiling:
+    """2501 转院备案: input.refmedin (gateway/referral/)."""
+    data = payload.obj("refmedin")
+    assert data is not None
+    enddate = data.datetime("enddate", required=False)
+    texts = {key: data.text(key, required=False) for key in _REFERRAL_TEXT}
+    if not texts["reflin_medins_name"]:
+        texts["reflin_medins_name"] = data.text("refl_hosp_name", required=False)  # an older spelling
+    return c.ReferralFiling(psn_no=data.text("psn_no"), insutype=data.text("insutype", required=False),
+                            begndate=_date(data, "begndate"), enddate=enddate.date() if enddate else None,
+                            **{key: value for key, value in texts.items() if value})
+
+
+def _referral_cancel(payload: Fields, _ctx: c.CallContext) -> c.ReferralCancel:
+    data = _data(payload)
+    return c.ReferralCancel(trt_dcla_detl_sn=data.text("trt_dcla_detl_sn"), psn_no=data.text("psn_no", required=False),
+                            memo=data.text("memo", required=False))
+
+
 def _data(payload: Fields) -> Fields:
     data = payload.obj("data")
     assert data is not None
@@ -462,4 +485,6 @@ DECODERS: dict[str, Decoder] = {
     "2207": _outpatient_settle(trial=False),
     "2208": _outpatient_settle_reverse,
     "2503": _chronic_recognition,
+    "2501": _referral,  # 转院备案 (README "Cross-province referral")
+    "2502": _referral_cancel,
 }

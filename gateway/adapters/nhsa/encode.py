@@ -248,6 +248,11 @@ def _done(_answer: a.Done) -> Output:
     return {}
 
 
+def _referral(answer: a.ReferralAnswer) -> Output:
+    return {"result": {"trt_dcla_detl_sn": answer.trt_dcla_detl_sn, "psn_no": answer.psn_no,
+                       "vali_flag": answer.status}}
+
+
 RENDERERS: dict[type, Callable[[Any], Output]] = {
     a.SignInAnswer: _sign_in,
     a.PersonAnswer: _person,
@@ -263,6 +268,7 @@ RENDERERS: dict[type, Callable[[Any], Output]] = {
     a.VisitAnswer: _visit,
     a.RecognitionAnswer: _recognition,
     a.Done: _done,
+    a.ReferralAnswer: _referral,
 }
 
 

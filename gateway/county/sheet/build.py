@@ -21,6 +21,7 @@ from gateway.canonical.refdata import Hospital, IdentityAttribute, Person
 from gateway.county.sheet.model import (
     Bank,
     BasicBlock,
+    CarriedLine,
     FeeRow,
     FundLine,
     Header,
@@ -38,6 +39,7 @@ from gateway.engine.policy import Fund, Policy, Rule
 from gateway.engine.types import ChainResult, FundPayment
 from gateway.money import ZERO, fen
 from gateway.refdata.idcard import mask_certno
+from gateway.referral.port import Carried
 from gateway.store.records import SettlementRecord, StayRecord, StoredFeeLine
 
 LEVELS = {1: "一级", 2: "二级", 3: "三级"}
@@ -100,6 +102,7 @@ class SheetSource:
     year_records: Sequence[SettlementRecord]  # the person's settlement records of the year, in the order written
     fee_lines: Sequence[StoredFeeLine]  # the stay's lines as they are now
     policy: Policy | None  # the version the settlement was made under, when still loaded
+    carried: Carried | None = None  # what it took over from partner gateways' referral records (gateway/referral)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +194,7 @@ def build_ncms(source: SheetSource, issue: Issue) -> NcmsSheet:
         total=Money.of(figures.totals.medfee_sumamt),
         basic_base=Money.of(basic.inscp_scp_amt if basic is not None else ZERO),
         basic=Money.of(boxes["basic"]),
-        basic_year=year.basic,
+        basic_year=year.basic if source.carried is None else Money.of(year.basic.figure + source.carried.cum_basic_pay),
         critical_base=Money.of(_critical_base(figures)),
         critical=Money.of(boxes["critical"]),
         paid_direct=Money.of(figures.totals.medfee_sumamt - figures.psn_part_amt),
@@ -203,7 +206,19 @@ def build_ncms(source: SheetSource, issue: Issue) -> NcmsSheet:
         funds=fund_lines(figures),
         mdtrt_id=record.mdtrt_id,
         setl_id=record.setl_id,
+        carried=_carried(source),
     )
+
+
+def _carried(source: SheetSource) -> CarriedLine | None:
+    """The referral's line: what the partners' records carried in, and the critical-illness base it made."""
+    carried, critical = source.carried, _payment(source.settlement.figures, "critical")
+    if carried is None:
+        return None
+    return CarriedLine(
+        issuers="、".join(carried.issuers), cmpl_fee=Money.of(carried.cum_cmpl_fee),
+        basic=Money.of(carried.cum_basic_pay), critical=Money.of(carried.cum_crit_pay),
+        critical_year_base=Money.of(critical.inscp_scp_amt if critical is not None else carried.cum_crit_base))
 
 
 def policy_view(source: SheetSource) -> PolicyView:

@@ -188,6 +188,18 @@ class HunanSheet:
 
 
 @dataclass(frozen=True, slots=True)
+class CarriedLine:
+    """A cross-county referral's year carried in (NCMS pilot 2018: the referral carries 累计合规费用,
+    新农合累计补偿, 大病保险累计补偿), as the settlement used it."""
+
+    issuers: str  # 转出地: the partner gateways whose records it used
+    cmpl_fee: Money  # 转入累计合规费用
+    basic: Money  # 转入基本农合累计补偿
+    critical: Money  # 转入大病累计补偿
+    critical_year_base: Money  # 大病累计可补费用: the year's cumulative critical base, both counties, this stay in
+
+
+@dataclass(frozen=True, slots=True)
 class NcmsSheet:
     """The NCMS cross-province pilot's 跨省就医结报住院费用结算单, with 起付线 and 封顶线 shown."""
 
@@ -208,7 +220,7 @@ class NcmsSheet:
     total: Money  # 总费用
     basic_base: Money  # 基本农合可补费用: what basic insurance worked on
     basic: Money  # 基本农合补偿费用
-    basic_year: Money  # 基本农合累计补偿 (this year, this stay included)
+    basic_year: Money  # 基本农合累计补偿 (this year, this stay and what a referral carried in included)
     critical_base: Money  # 大病可补费用: this stay's compliant self-pay, added to the year's critical base
     critical: Money  # 大病补偿费用
     paid_direct: Money  # 直报金额 (every fund at the window, the hospital's reduction included)
@@ -223,6 +235,7 @@ class NcmsSheet:
     funds: tuple[FundLine, ...]
     mdtrt_id: str
     setl_id: str
+    carried: CarriedLine | None = None  # a cross-county referral's year carried in; None: none
 
 
 Sheet = HunanSheet | NcmsSheet
