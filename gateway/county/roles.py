@@ -66,6 +66,7 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "arrears.pay": ("登记欠费偿还（结清后恢复资格）", frozenset({"operator", "finance"})),
     "catalogue_exception.request": ("登记医院的目录外费用特例申请", frozenset({"operator", "admin"})),
     "catalogue_exception.decide": ("批准或退回目录外费用特例（超出10%部分转财政兜底）", frozenset({"reviewer"})),
+    "chronic.cancel": ("取消医院的门诊特殊慢性病认定（备案审核不符合条件）", frozenset({"reviewer", "admin"})),
 }
 
 
