@@ -107,3 +107,5 @@ class ReplayRow:
     context: bool = False  # made before the period, in the same year: only its year-to-date counts
     elsewhere: Mapping[str, Decimal] = field(default_factory=dict)  # agency window: funds paid elsewhere (basic)
     elsewhere_dedc: Decimal = Decimal(0)  # and the deductible that settlement applied
+    visit: str = "inpatient"  # the policy's visit kind it was settled as (chronic while a recognition was in force)
+    catalogue_exception: bool = False  # it was settled with an approved exception to the 90% catalogue rule
