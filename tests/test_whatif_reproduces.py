@@ -110,3 +110,27 @@ async def test_replaying_under_the_policy_in_force_reproduces_every_settlement(s
                           json={"since": "2026-01-01", "until": "2026-12-31"})
     assert whatif["settlements"] == len(settled)
     assert {f["difference"] for f in whatif["funds"]} == {"0.00"} and whatif["largest_changes"] == []
+
+
+async def test_a_settlement_reversed_later_still_counts_for_the_year_to_date_of_those_it_preceded(
+        served: Served) -> None:
+    """Three worked-example stays of one poor person (compliant self-pay 2,927.50 each: 大病's 7,500 annual
+    deductible is passed by the third, 3 × 2,927.50 = 8,782.50), then the first reversed. The third was settled
+    on a year-to-date holding the first: replayed, it must be too (the reversal takes the first out after it)."""
+    worked = [("A", "14500.00"), ("B10", "4000.00"), ("C", "1500.00")]
+    first = await stay(served, "poor", "T2", worked)
+    second = await stay(served, "poor", "T2", worked)
+    third = await stay(served, "poor", "T2", worked)
+    assert "390200" not in paid(second) and paid(third)["390200"] > 0
+    journey = Journey(served.his("T2"), PERSONS["poor"])
+    journey.mdtrt_id = first["setlinfo"]["mdtrt_id"]
+    ok(await journey.reverse(first["setlinfo"]["setl_id"]))
+    gateway = served.gateway
+    book = gateway.deps.policies
+    rows = await gateway.run(lambda: list(gateway.deps.store.replay_rows(SINCE, UNTIL)))
+    result = replay(book.for_date(date(2026, 3, 10)), rows, {}, {p.policy_id: p for p in book.versions},
+                    reuse=False)
+    assert result["settlements"] == 2  # the reversed one is not a cost of the period
+    assert result["largest_changes"] == [] and all(not f["stays_affected"] for f in result["funds"])
+    totals = {f["fund_pay_type"]: D(f["actual"]) for f in result["funds"]}
+    assert totals["390200"] == paid(third)["390200"] and totals["390100"] == 2 * paid(second)["390100"]

@@ -9,6 +9,9 @@ The chain is a pure function of the rules that match a stay, its facts and the y
 whose matching rules are the same under the draft as under the version it was settled with, and whose
 person-year has not diverged yet, has the draft's figures already: its own. Only the others are settled again
 — exact, and what makes a year of a county take seconds when a draft changes a part of the policy.
+
+A settlement reversed since is replayed too (those made while it stood saw it in their year-to-date) and taken
+out again where its reversal was made; it is no cost of the period.
 """
 
 from __future__ import annotations
@@ -82,14 +85,20 @@ def replay(draft: Policy, rows: Iterable[ReplayRow], names: dict[str, str],
     top: list[tuple[Decimal, int, Change]] = []
     count = 0
     personal_actual = personal_draft = ZERO
+    # a settlement of the period reversed since -> what it added to the draft's year-to-date (one reversed before
+    # the period added its own figures, which its reversal row carries)
+    replayed: dict[str, Mapping[str, Decimal]] = {}
     for row in rows:
         person_year = (row.psn_no, row.year)
         year = ytd.setdefault(person_year, {})
+        if row.reverses:  # takes out what the settlement it undoes added: its real figures, or its replayed ones
+            for name, amount in replayed.pop(row.reverses, row.deltas).items():
+                year[name] = year.get(name, ZERO) - amount
+            continue
         if row.context:
             for name, amount in row.deltas.items():
                 year[name] = year.get(name, ZERO) + amount
             continue
-        count += 1
         kind = _kind(row)
         same = same_rules.get((row.policy_id, kind))
         if same is None:
@@ -113,6 +122,10 @@ def replay(draft: Policy, rows: Iterable[ReplayRow], names: dict[str, str],
                 diverged.add(person_year)
         for name, amount in deltas.items():
             year[name] = year.get(name, ZERO) + amount
+        if row.reversed:  # it stood for those made after it, and is no cost of the period
+            replayed[row.setl_id] = deltas
+            continue
+        count += 1
         size = ZERO
         for code in {*now, *row.paid}:
             before, after = row.paid.get(code, ZERO), now.get(code, ZERO)
