@@ -1,8 +1,8 @@
 """A what-if under the policy in force reproduces every settlement of the period to the fen, whatever chose its
 rules: settlements made through the real service (inpatient in and out of county, of the poor, of several
-identities, of an employee, a second stay of the same person in the year), one with an approved exception to the
-90% catalogue rule, one whose exception was approved only after it was settled, a chronic-disease visit whose
-recognition the agency cancelled afterwards, and an ordinary visit after the cancellation.
+identities, of an employee, a second stay of the same person in the year, three at the agency window), one with
+an approved exception to the 90% catalogue rule, one whose exception was approved only after it was settled, a
+chronic-disease visit whose recognition the agency cancelled afterwards, and an ordinary visit after that.
 
 Oracle: each settlement's own figures as its 2304/2207 answer gave them (the ledger), and the exception stay's
 worked out in tests/test_catalogue_exception.py. The replay is asked to settle every one again (the shortcut that
@@ -12,6 +12,7 @@ draft identical to the version in force changes nothing either.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from gateway.county.whatif import replay
 from gateway.engine.policy import default_policy_path
 from tests.support import PERSONS, Journey, Served, ok
+from tests.test_agency import STAY_A, STAY_A2, STAY_B
 from tests.test_catalogue_exception import WITH
 from tests.test_outpatient import recognise, worked_visit
 
@@ -31,7 +33,8 @@ def paid(output: dict[str, Any]) -> dict[str, Decimal]:
 
 
 async def county(served: Served, method: str, path: str, who: str, status: int = 200, **kwargs: Any) -> Any:
-    async with served.session.request(method, f"{served.url}/county/v1/{path}", headers={"X-Operator": who},
+    headers = {"X-Operator": who, "X-Request-Id": uuid.uuid4().hex}
+    async with served.session.request(method, f"{served.url}/county/v1/{path}", headers=headers,
                                       **kwargs) as response:
         document = await response.json()
         assert response.status == status, document
@@ -72,6 +75,9 @@ async def settle_everything(served: Served) -> dict[str, dict[str, Decimal]]:
         await stay(served, "employee", "T2", worked),
     ]
     assert paid(answers[1]) == WITH
+    for entry in (STAY_A, STAY_A2, STAY_B):  # the agency window: basic settled elsewhere, or nothing settled yet
+        answers.append(await county(served, "POST", "agency/settlements", "jingban1", json=entry))
+    assert paid(answers[-3])["390100"] == D(STAY_A["hifp_pay"])  # basic as paid elsewhere
 
     person = PERSONS["poor3"]
     recog_id = ok(await recognise(served, person))["result"]["trt_dcla_detl_sn"]
