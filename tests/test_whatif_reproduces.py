@@ -22,6 +22,7 @@ from gateway.engine.policy import default_policy_path
 from tests.support import PERSONS, Journey, Served, ok
 from tests.test_agency import STAY_A, STAY_A2, STAY_B
 from tests.test_catalogue_exception import WITH
+from tests.test_correction import correct
 from tests.test_outpatient import recognise, worked_visit
 
 D = Decimal
@@ -131,12 +132,19 @@ async def test_a_settlement_reversed_later_still_counts_for_the_year_to_date_of_
     journey = Journey(served.his("T2"), PERSONS["poor"])
     journey.mdtrt_id = first["setlinfo"]["mdtrt_id"]
     ok(await journey.reverse(first["setlinfo"]["setl_id"]))
+    # a fourth reversed and the reversal undone by 2601 (the fourth stands again), then a fifth made on it
+    fourth = await stay(served, "poor", "T2", worked)
+    journey.mdtrt_id = fourth["setlinfo"]["mdtrt_id"]
+    undone = journey.his.new_msgid()
+    ok(await journey.reverse(fourth["setlinfo"]["setl_id"], msgid=undone))
+    ok(await correct(journey.his, undone, "2305"))
+    await stay(served, "poor", "T2", worked)
     gateway = served.gateway
     book = gateway.deps.policies
     rows = await gateway.run(lambda: list(gateway.deps.store.replay_rows(SINCE, UNTIL)))
     result = replay(book.for_date(date(2026, 3, 10)), rows, {}, {p.policy_id: p for p in book.versions},
                     reuse=False)
-    assert result["settlements"] == 2  # the reversed one is not a cost of the period
+    assert result["settlements"] == 4  # the reversed one is not a cost of the period
     assert result["largest_changes"] == [] and all(not f["stays_affected"] for f in result["funds"])
     totals = {f["fund_pay_type"]: D(f["actual"]) for f in result["funds"]}
-    assert totals["390200"] == paid(third)["390200"] and totals["390100"] == 2 * paid(second)["390100"]
+    assert totals["390100"] == 4 * paid(second)["390100"]

@@ -187,6 +187,7 @@ class CountySql:
     # --- the ledger for the what-if -------------------------------------------------------------
 
     def replay_rows(self, since: datetime, until: datetime) -> Iterator[ReplayRow]:
+        # every settlement, reversed or not, and every reversal in force (one undone by 2601 is as if never made)
         cursor = self._conn.execute(
             "SELECT s.setl_id, s.psn_no, s.year, s.setl_time, s.figures, t.insutype, t.hosp_lv, t.in_county, "
             "s.kind, s.status, coalesce(s.reverses, ''), "
@@ -194,7 +195,7 @@ class CountySql:
             "FROM settlements s JOIN stays t ON t.mdtrt_id = s.mdtrt_id "
             "LEFT JOIN agency_settlements a ON a.setl_id = s.setl_id "
             "LEFT JOIN catalogue_exceptions e ON e.mdtrt_id = s.mdtrt_id "
-            "WHERE s.kind IN ('settlement', 'reversal') AND s.setl_time < ? AND s.year IN "
+            "WHERE (s.kind = 'settlement' OR s.status = 'valid') AND s.setl_time < ? AND s.year IN "
             "(SELECT DISTINCT year FROM settlements WHERE setl_time >= ? AND setl_time < ?) ORDER BY s.rowid",
             (until.isoformat(sep=" "), since.isoformat(sep=" "), until.isoformat(sep=" ")))
         start = since.isoformat(sep=" ")
