@@ -56,6 +56,7 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     # account, not a token, is who did it; they are audited like any county write.
     "export.make": ("按协议导出脱敏数据（主机命令）", frozenset({HOST_ROLE})),
     "backup.make": ("生成月度备份（主机命令或计划任务）", frozenset({HOST_ROLE})),
+    "backup.load": ("将月度备份载入新的数据库，供审计查阅（主机命令）", frozenset({HOST_ROLE})),
     # the web console (gateway/console/); a hospital's user sees only its own hospital's rows
     "console.view": ("登录控制台：仪表盘、交换日志、结算、映射文件", _ALL | {HOSPITAL_ROLE}),
     "console.clear": ("控制台查看身份证号、姓名明文（每次查看都记入审计）",
