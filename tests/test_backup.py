@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import hashlib
 import json
 import subprocess
@@ -64,6 +65,11 @@ async def test_an_archive_loads_into_an_empty_gateway_with_the_same_figures(serv
             lambda: annex5_of(served.gateway.deps.store, month("2026-03")))
         # April is not in the archive: the March settlement reversed in April is valid in it, as it was then.
         assert annex5_of(audit, month("2026-04")).total.in_county.persons == 0
+        # the load is a write like any other: on the copy's audit trail, by the host account that ran it
+        [loaded] = audit.audit_search(AuditQuery(action="backup.load"))
+        assert (loaded.role, loaded.subject, loaded.operator) == ("host", "backup:2026-03", getpass.getuser())
+        assert loaded.after["archive"] == path.name
+        assert loaded.after["rows"]["settlements.jsonl"] == annex_rows(path, "settlements.jsonl")
     finally:
         audit.close()
     # Accumulators were recomputed from the archived settlements: the ledger check agrees with them.
@@ -73,6 +79,12 @@ async def test_an_archive_loads_into_an_empty_gateway_with_the_same_figures(serv
     # A second load into the same, now full, database is refused.
     done = hisgw("--db", str(copy), "backup", "load", str(path))
     assert done.returncode == 1 and "not empty" in done.stderr
+
+
+def annex_rows(path: Path, member: str) -> int:
+    """Lines of one member of the archive, read with zipfile."""
+    with zipfile.ZipFile(path) as archive:
+        return len(archive.read(member).splitlines())
 
 
 def rewrite(path: Path, target: Path, change: dict[str, bytes | None]) -> None:

@@ -18,10 +18,14 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from gateway.adapters.county_api import Context, route
+from gateway.adapters.county_gannan import refusal
 from gateway.adapters.county_http import refused
-from gateway.adapters.http_listener import AUTH, GATEWAY
+from gateway.adapters.http_listener import GATEWAY
 from gateway.adapters.nhsa.encode import render_output
 from gateway.canonical import calls as c
+from gateway.county import audit
+from gateway.county.errors import CountyRefusal
 from gateway.county.period import period_of
 from gateway.errors import AccessError, BusinessError, GatewayError, MalformedMessage, NotFoundError, UnknownStay
 from gateway.mapping.jsondoc import dumps
@@ -58,27 +62,29 @@ async def filings(request: web.Request) -> web.Response:
                   "hospitals": _by_hospital(records, names, _filing_row)})
 
 
-async def cancel_recognition(request: web.Request) -> web.Response:
-    denied = refused(request, "admin")
-    if denied is not None:
-        return denied
+@route("chronic.cancel")
+async def cancel_recognition(request: web.Request, ctx: Context) -> web.Response:
+    """The agency's cancellation, audited in its own transaction (gateway/county/audit.py) like every county
+    write; cancelling one cancelled already writes nothing and records nothing."""
     try:
-        try:
-            body = json.loads(await request.read() or b"{}")
-        except ValueError as exc:
-            raise MalformedMessage(f"JSON 解析失败：{exc}") from exc
-        reason = str(body.get("reason", "")) if isinstance(body, dict) else ""
-        gateway = request.app[GATEWAY]
-        deps = gateway.deps
-        recog_id = request.match_info["recog_id"]
-        by = _operator(request)
+        body = json.loads(await request.read() or b"{}")
+    except (ValueError, RecursionError) as exc:
+        raise CountyRefusal(400, MalformedMessage.code, f"JSON 解析失败：{exc}") from exc
+    reason = str(body.get("reason", "")) if isinstance(body, dict) else ""
+    deps, now = ctx.gateway.deps, ctx.gateway.now()
+    recog_id = request.match_info["recog_id"]
 
-        def job() -> RecognitionRecord:
-            with deps.store.transaction():
-                return chronic.cancel(deps, recog_id, by, reason, deps.now())
-        record = await gateway.run(job)
+    def job() -> RecognitionRecord:
+        with deps.store.transaction():
+            before, after = chronic.cancel(deps, recog_id, ctx.actor.name, reason, now)
+            if after != before:
+                audit.record(deps.store, ctx.actor, "chronic.cancel", f"chronic-recognition/{recog_id}",
+                             _filing_row(before, {}), _filing_row(after, {}), ctx.request_id, now)
+            return after
+    try:
+        record = await ctx.gateway.run(job)
     except GatewayError as exc:
-        return _problem(exc)
+        raise refusal(exc) from exc
     return _json({"code": 0, "recognition": _filing_row(record, {})})
 
 
@@ -184,15 +190,6 @@ def _late_row(row: LateRegistration, states: dict[str, str]) -> dict[str, Any]:
     return {"mdtrt_id": row.mdtrt_id, "psn_no": row.psn_no, "begntime": row.begntime.isoformat(sep=" "),
             "registered_at": row.received_at.isoformat(sep=" "), "minutes_late": row.minutes_late,
             "hours_late": round(row.minutes_late / 60, 1), "stay_state": states.get(row.mdtrt_id, "")}
-
-
-def _operator(request: web.Request) -> str:
-    authenticator = request.app[AUTH]
-    if authenticator is None:
-        return "county (unsigned demo)"
-    _scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    operator = authenticator.credentials.county.get(token)
-    return operator.name if operator is not None else ""
 
 
 def _problem(exc: GatewayError) -> web.Response:

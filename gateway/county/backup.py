@@ -22,10 +22,12 @@ with mode 0600, and it is the operator's to keep where such data may be kept.
 from __future__ import annotations
 
 import dataclasses
+import getpass
 import hashlib
 import io
 import json
 import os
+import uuid
 import zipfile
 from collections import defaultdict
 from collections.abc import Mapping
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway import __version__
+from gateway.county import audit
 from gateway.county.backup_format import (
     attribute_doc,
     attribute_of,
@@ -51,6 +54,7 @@ from gateway.county.backup_format import (
     stay_of,
 )
 from gateway.county.period import Period, month
+from gateway.county.roles import HOST_ROLE, Actor
 from gateway.store.base import Store
 
 FORMAT = "hisgw-backup/1"
@@ -182,8 +186,10 @@ class ArchiveRefused(Exception):
     """The archive cannot be loaded: altered or incomplete, or the store is not empty."""
 
 
-def load_archive(store: Store, verified: Verified) -> dict[str, int]:
-    """Into an empty store, in one transaction; returns rows loaded per member."""
+def load_archive(store: Store, verified: Verified, *, operator: str = "", source: str = "",
+                 at: datetime | None = None) -> dict[str, int]:
+    """Into an empty store, in one transaction with its audit entry (by the host account that ran it, or the
+    name it gave); returns rows loaded per member."""
     if not verified.ok:
         raise ArchiveRefused("; ".join(verified.problems))
     # A new store already holds the standard identity attributes; anything else means it is in use.
@@ -207,7 +213,11 @@ def load_archive(store: Store, verified: Verified) -> dict[str, int]:
             store.insert_settlement(record)
         for (psn_no, year), deltas in accumulators.items():
             store.add_to_accumulators(psn_no, year, deltas)
-    return {name: len(rows) for name, rows in docs.items()}
+        loaded = {name: len(rows) for name, rows in docs.items()}
+        actor = Actor(operator or getpass.getuser(), HOST_ROLE)
+        audit.record(store, actor, "backup.load", f"backup:{verified.manifest.get('month', '')}", None,
+               {"archive": source, "rows": loaded}, uuid.uuid4().hex, at or datetime.now())
+    return loaded
 
 
 def make_backup(store: Store, month_text: str, folder: Path, made_at: datetime) -> tuple[Path, dict[str, Any]]:

@@ -60,7 +60,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return 0 if verified.ok else 1
     store = SqliteStore(settings.db_path)
     try:
-        loaded = load_archive(store, verified)
+        loaded = load_archive(store, verified, source=args.file.name)
     except ArchiveRefused as exc:
         print(f"hisgw backup load: refused: {exc}", file=sys.stderr)
         return 1

@@ -107,3 +107,9 @@ class ReplayRow:
     context: bool = False  # made before the period, in the same year: only its year-to-date counts
     elsewhere: Mapping[str, Decimal] = field(default_factory=dict)  # agency window: funds paid elsewhere (basic)
     elsewhere_dedc: Decimal = Decimal(0)  # and the deductible that settlement applied
+    visit: str = "inpatient"  # the policy's visit kind it was settled as (chronic while a recognition was in force)
+    catalogue_exception: bool = False  # it was settled with an approved exception to the 90% catalogue rule
+    # A settlement reversed since counted for the year-to-date of those made while it stood, and its reversal (a
+    # row of its own, naming it) took it out again: both are replayed, neither is a cost of the period.
+    reversed: bool = False
+    reverses: str = ""  # a reversal: the settlement it undid (its figures are that one's)

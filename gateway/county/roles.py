@@ -57,6 +57,7 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "export.make": ("按协议导出脱敏数据（主机命令）", frozenset({HOST_ROLE})),
     "backup.make": ("生成月度备份（主机命令或计划任务）", frozenset({HOST_ROLE})),
     "referral.import": ("接收合作网关的转诊累计记录（主机命令或合作网关推送）", frozenset({HOST_ROLE})),
+    "backup.load": ("将月度备份载入新的数据库，供审计查阅（主机命令）", frozenset({HOST_ROLE})),
     # the web console (gateway/console/); a hospital's user sees only its own hospital's rows
     "console.view": ("登录控制台：仪表盘、交换日志、结算、映射文件", _ALL | {HOSPITAL_ROLE}),
     "console.clear": ("控制台查看身份证号、姓名明文（每次查看都记入审计）",
@@ -67,6 +68,7 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "arrears.pay": ("登记欠费偿还（结清后恢复资格）", frozenset({"operator", "finance"})),
     "catalogue_exception.request": ("登记医院的目录外费用特例申请", frozenset({"operator", "admin"})),
     "catalogue_exception.decide": ("批准或退回目录外费用特例（超出10%部分转财政兜底）", frozenset({"reviewer"})),
+    "chronic.cancel": ("取消医院的门诊特殊慢性病认定（备案审核不符合条件）", frozenset({"reviewer", "admin"})),
 }
 
 

@@ -1,14 +1,17 @@
 """What-if before publishing: replay a period's real settlements under a draft, read-only. Pure.
 
 Each settlement is settled again with the draft on the facts the real one saw (scheme, level, in county, the
-attributes it used, its fee totals), in the order they were made, with the draft's own year-to-date per
-person and year starting from what the ledger really held at the period's start (the settlements of the same
-year made before it count with their own figures).
+attributes it used, its visit kind and catalogue exception as recorded with it, its fee totals), in the order
+they were made, with the draft's own year-to-date per person and year starting from what the ledger really held
+at the period's start (the settlements of the same year made before it count with their own figures).
 
 The chain is a pure function of the rules that match a stay, its facts and the year-to-date. So a settlement
 whose matching rules are the same under the draft as under the version it was settled with, and whose
 person-year has not diverged yet, has the draft's figures already: its own. Only the others are settled again
 — exact, and what makes a year of a county take seconds when a draft changes a part of the policy.
+
+A settlement reversed since is replayed too (those made while it stood saw it in their year-to-date) and taken
+out again where its reversal was made; it is no cost of the period.
 """
 
 from __future__ import annotations
@@ -50,51 +53,67 @@ class Change:
 Signature = tuple[object, ...]
 
 
-def _signature(policy: Policy, insutype: str, attributes: frozenset[str], in_county: bool) -> Signature:
+Kind = tuple[str, frozenset[str], bool, str, bool]  # insutype, attributes, in county, visit, catalogue exception
+
+
+def _kind(row: ReplayRow) -> Kind:
+    """What chooses a settlement's rules: the facts the real settlement matched the policy on."""
+    return row.insutype, row.attributes, row.in_county, row.visit, row.catalogue_exception
+
+
+def _signature(policy: Policy, kind: Kind) -> Signature:
     """Everything of a policy the chain looks at for such a stay."""
+    insutype, attributes, in_county, visit, exception = kind
     matching = []
     for fund in policy.funds:
-        rule = fund.rule_for(insutype, attributes, in_county)
+        rule = fund.rule_for(insutype, attributes, in_county, visit, exception)
         if rule is not None:
             matching.append((fund.code, fund.name, fund.kind, fund.setlinfo_field, fund.counts_as_fund, rule))
     return policy.referral_selfpay_ratio, tuple(matching)
 
 
 def replay(draft: Policy, rows: Iterable[ReplayRow], names: dict[str, str],
-           used: Mapping[str, Policy]) -> dict[str, Any]:
+           used: Mapping[str, Policy], *, reuse: bool = True) -> dict[str, Any]:
     """Per fund the cost difference and the persons and stays affected, and the ten largest changes.
-    `used`: the versions the settlements name, by policy_id."""
+    `used`: the versions the settlements name, by policy_id. `reuse=False` settles every one again, even those
+    whose figures are known to be their own (what shows the replay reproduces the ledger)."""
     funds: dict[str, _Fund] = {}
     ytd: dict[tuple[str, int], dict[str, Decimal]] = {}
     diverged: set[tuple[str, int]] = set()
-    same_rules: dict[tuple[str, str, frozenset[str], bool], bool] = {}
-    draft_rules: dict[tuple[str, frozenset[str], bool], list[tuple[Fund, Rule]]] = {}
+    same_rules: dict[tuple[str, Kind], bool] = {}
+    draft_rules: dict[Kind, list[tuple[Fund, Rule]]] = {}
     top: list[tuple[Decimal, int, Change]] = []
     count = 0
     personal_actual = personal_draft = ZERO
+    # a settlement of the period reversed since -> what it added to the draft's year-to-date (one reversed before
+    # the period added its own figures, which its reversal row carries)
+    replayed: dict[str, Mapping[str, Decimal]] = {}
     for row in rows:
         person_year = (row.psn_no, row.year)
         year = ytd.setdefault(person_year, {})
+        if row.reverses:  # takes out what the settlement it undoes added: its real figures, or its replayed ones
+            for name, amount in replayed.pop(row.reverses, row.deltas).items():
+                year[name] = year.get(name, ZERO) - amount
+            continue
         if row.context:
             for name, amount in row.deltas.items():
                 year[name] = year.get(name, ZERO) + amount
             continue
-        count += 1
-        key = (row.policy_id, row.insutype, row.attributes, row.in_county)
-        same = same_rules.get(key)
+        kind = _kind(row)
+        same = same_rules.get((row.policy_id, kind))
         if same is None:
             settled_under = used.get(row.policy_id)
-            same = same_rules[key] = settled_under is not None and (
-                _signature(settled_under, row.insutype, row.attributes, row.in_county)
-                == _signature(draft, row.insutype, row.attributes, row.in_county))
-        if same and person_year not in diverged:
+            same = same_rules[(row.policy_id, kind)] = settled_under is not None and (
+                _signature(settled_under, kind) == _signature(draft, kind))
+        if reuse and same and person_year not in diverged:
             now, deltas, personal = dict(row.paid), row.deltas, row.psn_part
         else:
             facts = StayFacts(insutype=row.insutype, hosp_lv=row.hosp_lv, in_county=row.in_county,
-                              attributes=row.attributes, totals=FeeTotals(*row.totals), on=row.on)
-            rules = draft_rules.get(key[1:])
+                              attributes=row.attributes, totals=FeeTotals(*row.totals), on=row.on, visit=row.visit,
+                              catalogue_exception=row.catalogue_exception)
+            rules = draft_rules.get(kind)
             if rules is None:
-                rules = draft_rules[key[1:]] = matching_rules(draft, facts)
+                rules = draft_rules[kind] = matching_rules(draft, facts)
             prepaid = SettledElsewhere(row.elsewhere, row.elsewhere_dedc) if row.elsewhere else None
             result = settle(draft, facts, year, explain=False, matching=rules, elsewhere=prepaid)
             now = {p.fund_pay_type: p.fund_payamt for p in result.payments}
@@ -103,6 +122,10 @@ def replay(draft: Policy, rows: Iterable[ReplayRow], names: dict[str, str],
                 diverged.add(person_year)
         for name, amount in deltas.items():
             year[name] = year.get(name, ZERO) + amount
+        if row.reversed:  # it stood for those made after it, and is no cost of the period
+            replayed[row.setl_id] = deltas
+            continue
+        count += 1
         size = ZERO
         for code in {*now, *row.paid}:
             before, after = row.paid.get(code, ZERO), now.get(code, ZERO)

@@ -84,7 +84,7 @@ def settle(policy: Policy, facts: StayFacts, ytd: YearToDate, *, explain: bool =
         policy_id=policy.policy_id, totals=totals, referral_selfpay=referral, act_pay_dedc=run.deductible,
         pool_prop_selfpay=run.pool_prop_selfpay, payments=tuple(payments), fund_pay_sumamt=fund_sum,
         hosp_part_amt=hospital, psn_part_amt=totals.medfee_sumamt - fund_sum - hospital, deltas=run.deltas,
-        attributes=tuple(sorted(facts.attributes)),
+        attributes=tuple(sorted(facts.attributes)), visit=facts.visit, catalogue_exception=facts.catalogue_exception,
     )
 
 

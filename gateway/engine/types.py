@@ -70,3 +70,7 @@ class ChainResult:
     psn_part_amt: Decimal
     deltas: Mapping[str, Decimal]  # accumulator increments this settlement makes (YearToDate keys)
     attributes: tuple[str, ...] = ()  # the identity attributes the policy was applied to (held on admission)
+    # and the other facts that chose its rules but are not the stay's own (a recognition may be cancelled and an
+    # exception approved after the settlement): a recomputation of it must see them as it did
+    visit: str = "inpatient"
+    catalogue_exception: bool = False

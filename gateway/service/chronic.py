@@ -15,8 +15,6 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
-import structlog
-
 from gateway.canonical.answers import RecognitionAnswer
 from gateway.canonical.calls import CallContext, ChronicRecognition
 from gateway.errors import (
@@ -30,8 +28,6 @@ from gateway.errors import (
 from gateway.service.deps import Deps, business_time, hospital_of, person_of, require_insured
 from gateway.store.outpatient_port import RecognitionRecord
 from gateway.store.records import StayRecord
-
-log = structlog.get_logger("hisgw.chronic")
 
 CHRONIC_MED_TYPE = "14"  # 门诊慢特病 (national med_type)
 MIN_HOSPITAL_LEVEL = 2  # 二级（县级）及以上定点医疗机构
@@ -126,25 +122,19 @@ def filing_list(deps: Deps, fixmedins_code: str | None, since: date, until: date
     return deps.store.recognitions_recorded(fixmedins_code, since, until)
 
 
-def cancel(deps: Deps, recog_id: str, by: str, reason: str, at: datetime) -> RecognitionRecord:
-    """The agency withdraws a recognition (不符合认定条件的人员按程序取消). Returns it as it now stands."""
+def cancel(deps: Deps, recog_id: str, by: str, reason: str,
+           at: datetime) -> tuple[RecognitionRecord, RecognitionRecord]:
+    """The agency withdraws a recognition (不符合认定条件的人员按程序取消): the recognition before and as it now
+    stands (the same when it was cancelled already: the state wanted, nothing written). The caller audits it."""
     store = deps.store
     record = store.recognition(recog_id)
     if record is None:
         raise UnknownRecognition(recog_id[:40], field="recog_id")
     if record.status == "cancelled":
-        return record  # already cancelled: the state wanted
+        return record, record
     if not reason.strip():
         raise InvalidValue("取消认定须说明原因", field="reason")
     store.cancel_recognition(recog_id, at, by, reason.strip())
-    audit_county_write("chronic_recognition_cancelled", by=by, recog_id=recog_id, fixmedins_code=record.fixmedins_code,
-                       dise_codg=record.dise_codg, reason=reason.strip())
     cancelled = store.recognition(recog_id)
     assert cancelled is not None
-    return cancelled
-
-
-def audit_county_write(action: str, **fields: str) -> None:
-    """Hook for the county audit recorder (gateway/county/audit.py once merged): every county write calls this.
-    Until then the write is logged (never a name or ID number: the fields are codes and ids)."""
-    log.info("county_write", action=action, **fields)
+    return record, cancelled

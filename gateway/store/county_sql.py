@@ -187,15 +187,20 @@ class CountySql:
     # --- the ledger for the what-if -------------------------------------------------------------
 
     def replay_rows(self, since: datetime, until: datetime) -> Iterator[ReplayRow]:
+        # every settlement, reversed or not, and every reversal in force (one undone by 2601 is as if never made)
         cursor = self._conn.execute(
             "SELECT s.setl_id, s.psn_no, s.year, s.setl_time, s.figures, t.insutype, t.hosp_lv, t.in_county, "
-            "t.endtime, coalesce(a.mode, '') FROM settlements s JOIN stays t ON t.mdtrt_id = s.mdtrt_id "
+            "s.kind, s.status, coalesce(s.reverses, ''), "
+            "t.endtime, coalesce(a.mode, ''), t.admission, coalesce(e.status, '') "
+            "FROM settlements s JOIN stays t ON t.mdtrt_id = s.mdtrt_id "
             "LEFT JOIN agency_settlements a ON a.setl_id = s.setl_id "
-            "WHERE s.kind = 'settlement' AND s.status = 'valid' AND s.setl_time < ? AND s.year IN "
+            "LEFT JOIN catalogue_exceptions e ON e.mdtrt_id = s.mdtrt_id "
+            "WHERE (s.kind = 'settlement' OR s.status = 'valid') AND s.setl_time < ? AND s.year IN "
             "(SELECT DISTINCT year FROM settlements WHERE setl_time >= ? AND setl_time < ?) ORDER BY s.rowid",
             (until.isoformat(sep=" "), since.isoformat(sep=" "), until.isoformat(sep=" ")))
         start = since.isoformat(sep=" ")
-        for setl_id, psn_no, year, setl_time, figures, insutype, level, in_county, endtime, agency in cursor:
+        for (setl_id, psn_no, year, setl_time, figures, insutype, level, in_county, kind, status, reverses, endtime,
+             agency, admission, exception) in cursor:
             doc = json.loads(figures)
             # basic settled elsewhere (gateway/county/agency.py): a draft replays the rest of the chain, not basic
             elsewhere = {p[0]: Decimal(p[2]) for p in doc["payments"] if p[6] == "hifp_pay"} \
@@ -210,7 +215,16 @@ class CountySql:
                 totals=tuple(Decimal(v) for v in doc["totals"]),  # type: ignore[arg-type]
                 paid={p[0]: Decimal(p[2]) for p in doc["payments"]}, psn_part=Decimal(doc["psn_part_amt"]),
                 policy_id=doc["policy_id"], deltas={k: Decimal(v) for k, v in doc["deltas"].items()}, context=context,
-                elsewhere=elsewhere, elsewhere_dedc=Decimal(doc["act_pay_dedc"]))
+                elsewhere=elsewhere, elsewhere_dedc=Decimal(doc["act_pay_dedc"]),
+                visit=str(doc.get("visit") or _visit_of_old(admission)),
+                catalogue_exception=bool(doc.get("catalogue_exception", exception == "approved")),
+                reversed=kind == "settlement" and status != "valid", reverses=reverses if kind == "reversal" else "")
+
+
+def _visit_of_old(admission: str) -> str:
+    """Figures written before they kept the visit kind: an outpatient visit as an ordinary one (a chronic visit of
+    then cannot be told from the ledger), anything else a stay."""
+    return "outpatient" if json.loads(admission or "{}").get("visit") == "outpatient" else "inpatient"
 
 
 def _policy(r: tuple[object, ...]) -> PolicyVersion:

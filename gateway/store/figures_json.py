@@ -29,6 +29,8 @@ def dump_figures(figures: ChainResult) -> str:
         "psn_part_amt": str(figures.psn_part_amt),
         "deltas": {key: str(value) for key, value in figures.deltas.items()},
         "attributes": list(figures.attributes),
+        "visit": figures.visit,
+        "catalogue_exception": figures.catalogue_exception,
     }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
@@ -50,4 +52,6 @@ def load_figures(text: str) -> ChainResult:
         psn_part_amt=Decimal(doc["psn_part_amt"]),
         deltas={key: Decimal(value) for key, value in doc["deltas"].items()},
         attributes=tuple(doc.get("attributes", ())),
+        visit=str(doc.get("visit", "inpatient")),  # figures written before these were kept: the defaults
+        catalogue_exception=bool(doc.get("catalogue_exception", False)),
     )

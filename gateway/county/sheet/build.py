@@ -2,7 +2,8 @@
 its 2304 answer carried), summed or divided, never the chain worked again. Three boxes need the policy the
 settlement was made under (its `policy_id`): 大病起付线, the NCMS 起付线/封顶线, and 提高10%的报销金额 (what the
 poor's higher basic ratio added on the same base). They are read from that policy version and shown only if it
-reproduces the recorded deductible, with the attributes the settlement applied; otherwise (the version is gone)
+reproduces the recorded deductible, with the attributes, visit kind and catalogue exception the settlement
+applied (never the person's or the recognition's state of today); otherwise (the version is gone)
 they are None and the sheet leaves them blank rather than guess.
 
 The year block is the year *as it stood at this settlement*: the person's settlement records of the year in
@@ -231,15 +232,17 @@ def policy_view(source: SheetSource) -> PolicyView:
     paid = {p.fund_pay_type for p in figures.payments}
     basic_fund = _fund(policy, "stay_deductible", paid)
     critical_fund = _fund(policy, "annual_segments", paid)
-    basic_rule = basic_fund.rule_for(stay.insutype, held, stay.in_county) if basic_fund else None
+    # the rules the settlement matched: its attributes, visit kind and catalogue exception as it recorded them
+    chosen = figures.visit, figures.catalogue_exception
+    basic_rule = basic_fund.rule_for(stay.insutype, held, stay.in_county, *chosen) if basic_fund else None
     if basic_fund is None or basic_rule is None or stay.hosp_lv not in basic_rule.deductible:
         return empty
     basic = next(p for p in figures.payments if p.fund_pay_type == basic_fund.code)
     line = basic_rule.deductible[stay.hosp_lv]
     if min(line, max(basic.inscp_scp_amt, ZERO)) != figures.act_pay_dedc:
         return empty  # not the rule the settlement was made under
-    ordinary = basic_fund.rule_for(stay.insutype, frozenset(), stay.in_county)
-    critical_rule = (critical_fund.rule_for(stay.insutype, held, stay.in_county)
+    ordinary = basic_fund.rule_for(stay.insutype, frozenset(), stay.in_county, *chosen)
+    critical_rule = (critical_fund.rule_for(stay.insutype, held, stay.in_county, *chosen)
                      if critical_fund is not None else None)
     return PolicyView(
         county=policy.county, deductible_line=line, annual_cap=basic_rule.annual_cap,
