@@ -13,7 +13,7 @@ from gateway.canonical.answers import ReferralAnswer
 from gateway.canonical.calls import CallContext, ReferralCancel, ReferralFiling
 from gateway.county import audit
 from gateway.county.roles import HOST_ROLE, Actor
-from gateway.errors import InvalidValue, ReferralRecordRejected, UnknownReferral
+from gateway.errors import InvalidValue, ReferralAlreadyCancelled, ReferralRecordRejected, UnknownReferral
 from gateway.money import ZERO
 from gateway.referral.partners import Partners
 from gateway.referral.port import Carried, ImportRow, ReferralRow
@@ -43,6 +43,8 @@ def cancel_referral(deps: Deps, ctx: CallContext, body: ReferralCancel) -> Refer
     row = deps.store.referral(body.trt_dcla_detl_sn)
     if row is None or row.fixmedins_code != ctx.fixmedins_code or (body.psn_no and body.psn_no != row.psn_no):
         raise UnknownReferral(f"待遇申报明细流水号 {body.trt_dcla_detl_sn} 不存在", field="trt_dcla_detl_sn")
+    if row.status == "0":
+        raise ReferralAlreadyCancelled(f"转院备案 {row.trt_dcla_detl_sn} 已撤销", field="trt_dcla_detl_sn")
     deps.store.referral_set_status(row.trt_dcla_detl_sn, "0")
     return ReferralAnswer(row.trt_dcla_detl_sn, row.psn_no, "0")
 
