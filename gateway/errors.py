@@ -236,6 +236,13 @@ class ReferralRecordRejected(BusinessError):
     title = "转诊累计记录不予接收"
 
 
+class ReferralAlreadyCancelled(BusinessError):
+    """2502 of a referral (转院备案) already cancelled: it stays cancelled, and a second cancellation is refused
+    rather than answered as if it had done something (the same message id again is the first one's answer)"""
+    code = "HG3018"
+    title = "转院备案已撤销"
+
+
 class AccessError(GatewayError):
     """the caller may not do this (no narrower code applies)"""
     code = "HG4000"

@@ -50,3 +50,24 @@ async def test_ncms_referral_bad_arguments_change_nothing(served: Served) -> Non
                            "20260301", None, None, None, None, None)
     assert backwards.Result != "0" and "HG1003" in backwards.sMessage, backwards
     assert await snapshot(served) == before
+
+
+async def test_a_cancelled_referral_cannot_be_cancelled_again_but_the_same_message_is_the_same_answer(
+        served: Served) -> None:
+    his, person = served.his("T2"), PERSONS["ordinary"]
+    filed = ok(await his.call("2501", {"refmedin": {
+        "psn_no": person.psn_no, "insutype": "390", "begndate": "2026-04-01", "enddate": "2026-12-31",
+        "dise_codg": "C34.900", "dise_name": "肺恶性肿瘤", "reflin_medins_name": "对方县人民医院",
+        "mdtrtarea_admdvs": "430100", "refl_rea": "病情需要", "hosp_agre_refl_flag": "1"}}))
+    sn = filed["result"]["trt_dcla_detl_sn"]
+    msgid = his.new_msgid()
+    first = ok(await his.call("2502", {"data": {"trt_dcla_detl_sn": sn}}, msgid=msgid))
+    assert first["result"]["vali_flag"] == "0"
+    # the same message again: the journal's original answer, not a refusal
+    again = ok(await his.call("2502", {"data": {"trt_dcla_detl_sn": sn}}, msgid=msgid))
+    assert again["result"] == first["result"]
+    # a new 2502 of the cancelled referral: refused in the national dialect, and it stays cancelled
+    before = await snapshot(served)
+    refused = failed(await his.call("2502", {"data": {"trt_dcla_detl_sn": sn}}), "HG3018")
+    assert sn in refused, refused
+    assert await snapshot(served) == before

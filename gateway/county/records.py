@@ -8,6 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from gateway.referral.port import Carried
+
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
@@ -113,3 +115,4 @@ class ReplayRow:
     # row of its own, naming it) took it out again: both are replayed, neither is a cost of the period.
     reversed: bool = False
     reverses: str = ""  # a reversal: the settlement it undid (its figures are that one's)
+    carried: Carried | None = None  # what it took over from partners' referral records (added to its year-to-date)

@@ -28,6 +28,7 @@ from gateway.engine.fees import FeeTotals
 from gateway.engine.policy import Fund, Policy, Rule
 from gateway.engine.types import SettledElsewhere, StayFacts
 from gateway.money import ZERO
+from gateway.referral.merge import with_imports
 
 TOP = 10
 
@@ -115,7 +116,9 @@ def replay(draft: Policy, rows: Iterable[ReplayRow], names: dict[str, str],
             if rules is None:
                 rules = draft_rules[kind] = matching_rules(draft, facts)
             prepaid = SettledElsewhere(row.elsewhere, row.elsewhere_dedc) if row.elsewhere else None
-            result = settle(draft, facts, year, explain=False, matching=rules, elsewhere=prepaid)
+            # a referral settlement started from what partners' records carried in, as stored with it
+            start = year if row.carried is None else with_imports(draft, facts, row.carried, year)
+            result = settle(draft, facts, start, explain=False, matching=rules, elsewhere=prepaid)
             now = {p.fund_pay_type: p.fund_payamt for p in result.payments}
             deltas, personal = result.deltas, result.psn_part_amt
             if deltas != row.deltas:

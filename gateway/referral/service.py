@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import getpass
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -14,10 +13,7 @@ from gateway.canonical.answers import ReferralAnswer
 from gateway.canonical.calls import CallContext, ReferralCancel, ReferralFiling
 from gateway.county import audit
 from gateway.county.roles import HOST_ROLE, Actor
-from gateway.engine.chain import matching_rules
-from gateway.engine.policy import Policy
-from gateway.engine.types import StayFacts
-from gateway.errors import InvalidValue, ReferralRecordRejected, UnknownReferral
+from gateway.errors import InvalidValue, ReferralAlreadyCancelled, ReferralRecordRejected, UnknownReferral
 from gateway.money import ZERO
 from gateway.referral.partners import Partners
 from gateway.referral.port import Carried, ImportRow, ReferralRow
@@ -47,6 +43,8 @@ def cancel_referral(deps: Deps, ctx: CallContext, body: ReferralCancel) -> Refer
     row = deps.store.referral(body.trt_dcla_detl_sn)
     if row is None or row.fixmedins_code != ctx.fixmedins_code or (body.psn_no and body.psn_no != row.psn_no):
         raise UnknownReferral(f"待遇申报明细流水号 {body.trt_dcla_detl_sn} 不存在", field="trt_dcla_detl_sn")
+    if row.status == "0":
+        raise ReferralAlreadyCancelled(f"转院备案 {row.trt_dcla_detl_sn} 已撤销", field="trt_dcla_detl_sn")
     deps.store.referral_set_status(row.trt_dcla_detl_sn, "0")
     return ReferralAnswer(row.trt_dcla_detl_sn, row.psn_no, "0")
 
@@ -144,21 +142,3 @@ def carried_in(store: Store, psn_no: str, year: int) -> Carried | None:
     return Carried(tuple(r.issuer for r in records), sum((r.cum_cmpl_fee for r in records), ZERO),
                    sum((r.cum_basic_pay for r in records), ZERO), sum((r.cum_crit_pay for r in records), ZERO),
                    sum((r.cum_crit_base for r in records), ZERO))
-
-
-def with_imports(policy: Policy, facts: StayFacts, carried: Carried | None,
-                 ytd: Mapping[str, Decimal]) -> dict[str, Decimal]:
-    """This gateway's year-to-date figures plus what partners' records carry in, onto the funds of this policy
-    that pay such a stay: basic "already paid" (its annual cap counts both counties), critical illness "already
-    paid" and its cumulative base (合规自付 of both counties' stays, so its annual deductible is met once)."""
-    merged = dict(ytd)
-    if carried is None:
-        return merged
-    kinds = {fund.kind: fund.code for fund, _rule in reversed(matching_rules(policy, facts))}
-    basic, critical = kinds.get("stay_deductible"), kinds.get("annual_segments")
-    if basic is not None:
-        merged[basic] = merged.get(basic, ZERO) + carried.cum_basic_pay
-    if critical is not None:
-        merged[critical] = merged.get(critical, ZERO) + carried.cum_crit_pay
-        merged[f"{critical}:base"] = merged.get(f"{critical}:base", ZERO) + carried.cum_crit_base
-    return merged

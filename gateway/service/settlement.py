@@ -13,7 +13,8 @@ from gateway.engine.types import StayFacts
 from gateway.errors import AmountMismatch, InvalidValue, NoFees, UnknownSettlement
 from gateway.lifecycle import Event, next_state
 from gateway.money import ZERO
-from gateway.referral.service import carried_in, with_imports
+from gateway.referral.merge import with_imports
+from gateway.referral.service import carried_in
 from gateway.service import catalogue_exception
 from gateway.service.deps import Deps, age_on, business_time, person_of, stay_of
 from gateway.store.records import SettlementRecord, StayRecord

@@ -18,6 +18,7 @@ from gateway.county.records import (
     PolicyVersion,
     ReplayRow,
 )
+from gateway.referral.port import Carried
 
 
 def _dumps(value: object) -> str:
@@ -191,16 +192,18 @@ class CountySql:
         cursor = self._conn.execute(
             "SELECT s.setl_id, s.psn_no, s.year, s.setl_time, s.figures, t.insutype, t.hosp_lv, t.in_county, "
             "s.kind, s.status, coalesce(s.reverses, ''), "
-            "t.endtime, coalesce(a.mode, ''), t.admission, coalesce(e.status, '') "
+            "t.endtime, coalesce(a.mode, ''), t.admission, coalesce(e.status, ''), "
+            "c.issuers, c.cum_cmpl_fee, c.cum_basic_pay, c.cum_crit_pay, c.cum_crit_base "
             "FROM settlements s JOIN stays t ON t.mdtrt_id = s.mdtrt_id "
             "LEFT JOIN agency_settlements a ON a.setl_id = s.setl_id "
             "LEFT JOIN catalogue_exceptions e ON e.mdtrt_id = s.mdtrt_id "
+            "LEFT JOIN referral_carried c ON c.setl_id = s.setl_id "
             "WHERE (s.kind = 'settlement' OR s.status = 'valid') AND s.setl_time < ? AND s.year IN "
             "(SELECT DISTINCT year FROM settlements WHERE setl_time >= ? AND setl_time < ?) ORDER BY s.rowid",
             (until.isoformat(sep=" "), since.isoformat(sep=" "), until.isoformat(sep=" ")))
         start = since.isoformat(sep=" ")
         for (setl_id, psn_no, year, setl_time, figures, insutype, level, in_county, kind, status, reverses, endtime,
-             agency, admission, exception) in cursor:
+             agency, admission, exception, *carry) in cursor:
             doc = json.loads(figures)
             # basic settled elsewhere (gateway/county/agency.py): a draft replays the rest of the chain, not basic
             elsewhere = {p[0]: Decimal(p[2]) for p in doc["payments"] if p[6] == "hifp_pay"} \
@@ -218,7 +221,9 @@ class CountySql:
                 elsewhere=elsewhere, elsewhere_dedc=Decimal(doc["act_pay_dedc"]),
                 visit=str(doc.get("visit") or _visit_of_old(admission)),
                 catalogue_exception=bool(doc.get("catalogue_exception", exception == "approved")),
-                reversed=kind == "settlement" and status != "valid", reverses=reverses if kind == "reversal" else "")
+                reversed=kind == "settlement" and status != "valid", reverses=reverses if kind == "reversal" else "",
+                carried=None if carry[0] is None else Carried(
+                    tuple(str(carry[0]).split(",")), *(Decimal(str(value)) for value in carry[1:])))
 
 
 def _visit_of_old(admission: str) -> str:
