@@ -13,15 +13,18 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from gateway.adapters.http_listener import AUTH, GATEWAY
+from gateway.county import audit
 from gateway.county.audit import entry_document, parse_audit_query, record_refusal
 from gateway.county.errors import CountyRefusal
 from gateway.county.openapi import openapi
 from gateway.county.roles import ACTIONS, DEMO_ROLE, ROLES, Actor, may
+from gateway.errors import AccessError, BusinessError, GatewayError, NotFoundError
 from gateway.runtime import Gateway
 
 MAX_UPLOAD = 32 * 1024 * 1024  # an identity list of a county (xlsx of ~100,000 rows is ~5 MB)
@@ -90,6 +93,35 @@ def _actor(request: web.Request) -> Actor:
 
 def answer(document: Any, status: int = 200) -> web.Response:
     return web.json_response(document, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
+
+
+def refusal(exc: GatewayError) -> CountyRefusal:
+    """A settlement-side service's error as the county API's answer."""
+    status = 404 if isinstance(exc, NotFoundError) else 409 if isinstance(exc, BusinessError) else \
+        403 if isinstance(exc, AccessError) else 400
+    return CountyRefusal(status, exc.code, exc.message)
+
+
+Written = TypeVar("Written")
+
+
+async def audited_write(ctx: Context, action: str, write: Callable[[datetime], tuple[Written | None, Written]],
+                        subject: Callable[[Written], str], document: Callable[[Written], Any]) -> Written:
+    """A county write through a settlement-side service: `write(now)` gives (before, after), committed in one
+    transaction with its audit entry (gateway/county/audit.py); a write that changed nothing records nothing."""
+    store, now = ctx.gateway.deps.store, ctx.gateway.now()
+
+    def job() -> Written:
+        with store.transaction():
+            before, after = write(now)
+            if after != before:
+                audit.record(store, ctx.actor, action, subject(after), None if before is None else document(before),
+                             document(after), ctx.request_id, now)
+            return after
+    try:
+        return await ctx.gateway.run(job)
+    except GatewayError as exc:
+        raise refusal(exc) from exc
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:

@@ -12,11 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.adapters.county_api import Context, answer, json_body, query_params, route
-from gateway.adapters.county_gannan import refusal
-from gateway.county import audit
+from gateway.adapters.county_api import Context, answer, audited_write, json_body, query_params, route
 from gateway.county.errors import bad_input
-from gateway.errors import GatewayError
 from gateway.service import catalogue_exception
 from gateway.store.arrears_port import CatalogueException
 
@@ -46,18 +43,11 @@ async def list_exceptions(request: web.Request, ctx: Context) -> web.Response:
 async def request_exception(request: web.Request, ctx: Context) -> web.Response:
     body = await json_body(request)
     mdtrt_id, reason = str(body.get("mdtrt_id", "")), str(body.get("reason", ""))
-    deps, now = ctx.gateway.deps, ctx.gateway.now()
-
-    def job() -> CatalogueException:
-        with deps.store.transaction():
-            record = catalogue_exception.request(deps, mdtrt_id, reason, ctx.actor.name, now)
-            audit.record(deps.store, ctx.actor, "catalogue_exception.request", f"catalogue-exception/{mdtrt_id}",
-                         None, document(record), ctx.request_id, now)
-            return record
-    try:
-        record = await ctx.gateway.run(job)
-    except GatewayError as exc:
-        raise refusal(exc) from exc
+    deps = ctx.gateway.deps
+    record = await audited_write(
+        ctx, "catalogue_exception.request",
+        lambda now: (None, catalogue_exception.request(deps, mdtrt_id, reason, ctx.actor.name, now)),
+        lambda r: f"catalogue-exception/{r.mdtrt_id}", document)
     return answer({"code": 0, "exception": document(record)}, 201)
 
 
@@ -66,16 +56,9 @@ async def decide_exception(request: web.Request, ctx: Context) -> web.Response:
     mdtrt_id, decision = request.match_info["mdtrt_id"], request.match_info["decision"]
     if decision not in catalogue_exception.DECISIONS:
         raise bad_input("应为 approve 或 refuse")
-    deps, now = ctx.gateway.deps, ctx.gateway.now()
-
-    def job() -> CatalogueException:
-        with deps.store.transaction():
-            before, after = catalogue_exception.decide(deps, mdtrt_id, decision, ctx.actor, now)
-            audit.record(deps.store, ctx.actor, "catalogue_exception.decide", f"catalogue-exception/{mdtrt_id}",
-                         document(before), document(after), ctx.request_id, now)
-            return after
-    try:
-        record = await ctx.gateway.run(job)
-    except GatewayError as exc:
-        raise refusal(exc) from exc
+    deps = ctx.gateway.deps
+    record = await audited_write(
+        ctx, "catalogue_exception.decide",
+        lambda now: catalogue_exception.decide(deps, mdtrt_id, decision, ctx.actor, now),
+        lambda r: f"catalogue-exception/{r.mdtrt_id}", document)
     return answer({"code": 0, "exception": document(record)})

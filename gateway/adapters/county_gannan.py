@@ -16,10 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.adapters.county_api import Context, answer, json_body, query_params, route
-from gateway.county import audit
-from gateway.county.errors import CountyRefusal, bad_input
-from gateway.errors import AccessError, BusinessError, GatewayError, NotFoundError
+from gateway.adapters.county_api import Context, answer, audited_write, json_body, query_params, route
+from gateway.county.errors import bad_input
 from gateway.money import MAX_AMOUNT
 from gateway.service import deposit
 from gateway.store.arrears_port import ArrearsRecord
@@ -38,12 +36,6 @@ def arrears_document(record: ArrearsRecord) -> dict[str, Any]:
             "outstanding_amt": str(record.outstanding), "reported_on": record.reported_on.isoformat(),
             "recorded_at": record.recorded_at.isoformat(sep=" "), "recorded_by": record.recorded_by,
             "cleared_on": record.cleared_on.isoformat() if record.cleared_on else None}
-
-
-def refusal(exc: GatewayError) -> CountyRefusal:
-    status = 404 if isinstance(exc, NotFoundError) else 409 if isinstance(exc, BusinessError) else \
-        403 if isinstance(exc, AccessError) else 400
-    return CountyRefusal(status, exc.code, exc.message)
 
 
 def _amount(body: dict[str, Any], name: str) -> Decimal:
@@ -78,18 +70,11 @@ async def list_arrears(request: web.Request, ctx: Context) -> web.Response:
 async def report_arrears(request: web.Request, ctx: Context) -> web.Response:
     body = await json_body(request)
     mdtrt_id, owed, reported_on = str(body.get("mdtrt_id", "")), _amount(body, "owed_amt"), _day(body, "reported_on")
-    deps, now = ctx.gateway.deps, ctx.gateway.now()
-
-    def job() -> ArrearsRecord:
-        with deps.store.transaction():
-            record = deposit.report(deps, mdtrt_id, owed, reported_on, ctx.actor.name, now)
-            audit.record(deps.store, ctx.actor, "arrears.record", f"arrears/{record.arrears_id}", None,
-                         arrears_document(record), ctx.request_id, now)
-            return record
-    try:
-        record = await ctx.gateway.run(job)
-    except GatewayError as exc:
-        raise refusal(exc) from exc
+    deps = ctx.gateway.deps
+    record = await audited_write(
+        ctx, "arrears.record",
+        lambda now: (None, deposit.report(deps, mdtrt_id, owed, reported_on, ctx.actor.name, now)),
+        lambda r: f"arrears/{r.arrears_id}", arrears_document)
     return answer({"code": 0, "arrears": arrears_document(record)}, 201)
 
 
@@ -97,18 +82,9 @@ async def report_arrears(request: web.Request, ctx: Context) -> web.Response:
 async def pay_arrears(request: web.Request, ctx: Context) -> web.Response:
     body = await json_body(request)
     arrears_id, amount, paid_on = request.match_info["arrears_id"], _amount(body, "amount"), _day(body, "paid_on")
-    deps, now = ctx.gateway.deps, ctx.gateway.now()
-
-    def job() -> ArrearsRecord:
-        with deps.store.transaction():
-            before, after = deposit.pay(deps, arrears_id, amount, paid_on)
-            audit.record(deps.store, ctx.actor, "arrears.pay", f"arrears/{arrears_id}", arrears_document(before),
-                         arrears_document(after), ctx.request_id, now)
-            return after
-    try:
-        record = await ctx.gateway.run(job)
-    except GatewayError as exc:
-        raise refusal(exc) from exc
+    deps = ctx.gateway.deps
+    record = await audited_write(ctx, "arrears.pay", lambda _now: deposit.pay(deps, arrears_id, amount, paid_on),
+                                 lambda _r: f"arrears/{arrears_id}", arrears_document)
     return answer({"code": 0, "arrears": arrears_document(record)})
 
 

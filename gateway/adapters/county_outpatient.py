@@ -18,13 +18,11 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from gateway.adapters.county_api import Context, route
-from gateway.adapters.county_gannan import refusal
+from gateway.adapters.county_api import Context, audited_write, route
 from gateway.adapters.county_http import refused
 from gateway.adapters.http_listener import GATEWAY
 from gateway.adapters.nhsa.encode import render_output
 from gateway.canonical import calls as c
-from gateway.county import audit
 from gateway.county.errors import CountyRefusal
 from gateway.county.period import period_of
 from gateway.errors import AccessError, BusinessError, GatewayError, MalformedMessage, NotFoundError, UnknownStay
@@ -71,20 +69,10 @@ async def cancel_recognition(request: web.Request, ctx: Context) -> web.Response
     except (ValueError, RecursionError) as exc:
         raise CountyRefusal(400, MalformedMessage.code, f"JSON 解析失败：{exc}") from exc
     reason = str(body.get("reason", "")) if isinstance(body, dict) else ""
-    deps, now = ctx.gateway.deps, ctx.gateway.now()
-    recog_id = request.match_info["recog_id"]
-
-    def job() -> RecognitionRecord:
-        with deps.store.transaction():
-            before, after = chronic.cancel(deps, recog_id, ctx.actor.name, reason, now)
-            if after != before:
-                audit.record(deps.store, ctx.actor, "chronic.cancel", f"chronic-recognition/{recog_id}",
-                             _filing_row(before, {}), _filing_row(after, {}), ctx.request_id, now)
-            return after
-    try:
-        record = await ctx.gateway.run(job)
-    except GatewayError as exc:
-        raise refusal(exc) from exc
+    deps, recog_id = ctx.gateway.deps, request.match_info["recog_id"]
+    record = await audited_write(
+        ctx, "chronic.cancel", lambda now: chronic.cancel(deps, recog_id, ctx.actor.name, reason, now),
+        lambda _r: f"chronic-recognition/{recog_id}", lambda r: _filing_row(r, {}))
     return _json({"code": 0, "recognition": _filing_row(record, {})})
 
 
