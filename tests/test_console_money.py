@@ -31,28 +31,13 @@ from gateway.county.roles import Actor
 from gateway.store.sqlite import SqliteStore
 from tests.processes import start_serve
 from tests.test_console_browser import CHROMIUM, Served, _in_browser, _in_thread, _login, _settle, _shot
+from tests.test_console_browser import CREDENTIALS as BROWSER_CREDENTIALS
 
 pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is needed: apt-get install chromium"),
               pytest.mark.timeout(300)]
 
-CREDENTIALS = """
-[hospitals.T2]
-paasid = "paas-t2"
-secret = "t2-secret-0123456789"
-
-[county.console]
-token = "county-admin-token-0001"
-role = "admin"
-
-[county.jingban]
-token = "county-operator-token-01"
-role = "operator"
-
-[county.shenhe]
-token = "county-reviewer-token-01"
-role = "reviewer"
-
+CREDENTIALS = BROWSER_CREDENTIALS + """
 [county.fuhe]
 token = "county-second-token-001"
 role = "second_reviewer"
@@ -60,10 +45,6 @@ role = "second_reviewer"
 [county.caiwu]
 token = "county-finance-token-01"
 role = "finance"
-
-[county.auditor]
-token = "county-reader-token-001"
-role = "reader"
 """
 
 
