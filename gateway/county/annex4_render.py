@@ -11,13 +11,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import jinja2
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
 
 from gateway.county.annex4 import COLUMNS, COUNTS, Annex4
+from gateway.county.annex_page import PAGES, a4_landscape_xlsx
 
 TITLE = '湖南省城乡居民"一站式"结算资金收支财务清算表'
 FORMATS = {
@@ -27,8 +26,6 @@ FORMATS = {
     "html": "text/html; charset=utf-8",
     "pdf": "application/pdf",
 }
-_ENV = jinja2.Environment(loader=jinja2.PackageLoader("gateway.county", "templates"),
-                          autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined)
 
 
 def _cell(key: str, value: int | Decimal) -> str:
@@ -100,18 +97,12 @@ def to_xlsx(table: Annex4, *, unit_name: str) -> bytes:
     for index in range(2, width + 1):
         sheet.column_dimensions[get_column_letter(index)].width = 11
     sheet.freeze_panes = "B5"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return a4_landscape_xlsx(book, sheet)
 
 
 def to_html(table: Annex4, *, unit_name: str, made_on: date | None = None) -> str:
     body = [(row.title, [_cell(k, row.cells[k]) for k, _g, _t in COLUMNS]) for row in table.rows]
-    return _ENV.get_template("annex4.html").render(
+    return PAGES.get_template("annex4.html").render(
         title=TITLE, unit_name=unit_name, year=table.since.year, period=f"{table.since} 至 {table.until}",
         groups=_groups(), titles=[t for _k, _g, t in COLUMNS], body=body, made_on=made_on or date.today())
 

@@ -8,19 +8,16 @@ import json
 from decimal import Decimal
 from typing import Any
 
-import jinja2
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
 
 from gateway.county.annex5 import FUND_COLUMNS, Annex5, Annex5Row, column_titles, in_wan, numbered_columns
 from gateway.county.annex5 import Side as TableSide
+from gateway.county.annex_page import PAGES, a4_landscape_xlsx
 from gateway.county.sheet.render import pdf
 
 TITLE = '湖南省城乡居民"一站式"就医结算统计表'
-_ENV = jinja2.Environment(loader=jinja2.PackageLoader("gateway.county", "templates"),
-                          autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined)
 
 
 def _money(value: Decimal) -> str:
@@ -112,13 +109,7 @@ def to_xlsx(table: Annex5, *, unit_name: str, wan: bool = True) -> bytes:
     for column in range(2, 36):
         sheet.column_dimensions[get_column_letter(column)].width = 9
     sheet.freeze_panes = f"B{first_data}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return a4_landscape_xlsx(book, sheet)
 
 
 def to_html(table: Annex5, *, unit_name: str, wan: bool = True) -> str:
@@ -129,7 +120,7 @@ def to_html(table: Annex5, *, unit_name: str, wan: bool = True) -> str:
     header = [sorted(grid[row]) for row in sorted(grid)]
     body = [[v if isinstance(v, int | str) else _money(v) for v in numbered_columns(row, wan=wan)]
             for row in (*table.rows, table.total)]
-    return _ENV.get_template("annex5.html").render(
+    return PAGES.get_template("annex5.html").render(
         title=TITLE, unit_name=unit_name, unit="万元" if wan else "元", period=f"{table.since} 至 {table.until}",
         header=header, body=body)
 
