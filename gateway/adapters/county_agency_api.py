@@ -11,15 +11,15 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.adapters.county_api import Context, answer, int_param, query_params, route
+from gateway.adapters.county_api import Context, answer, int_param, query_params, refusal, route
 from gateway.adapters.nhsa.encode import settlement_output
 from gateway.adapters.nhsa.fields import Fields
 from gateway.county import agency_service
 from gateway.county.agency import MODES, AgencyEntry, EntryLine
 from gateway.county.agency_service import CALLER, AgencyResult
-from gateway.county.errors import CountyRefusal, bad_input
+from gateway.county.errors import bad_input
 from gateway.county.period import period_of
-from gateway.errors import BusinessError, GatewayError, InputError, InvalidValue, NotFoundError
+from gateway.errors import GatewayError, InvalidValue
 from gateway.journal.model import Exchange, Keys
 from gateway.mapping.jsondoc import dumps, parse_json
 from gateway.money import ZERO
@@ -96,12 +96,6 @@ def _encode(result: AgencyResult) -> bytes:
     return dumps(document(result), "utf-8")
 
 
-def _refusal(exc: GatewayError) -> CountyRefusal:
-    status = 400 if isinstance(exc, InputError) else 404 if isinstance(exc, NotFoundError) \
-        else 409 if isinstance(exc, BusinessError) else 500
-    return CountyRefusal(status, exc.code, exc.message)
-
-
 def _request_id(request: web.Request, ctx: Context) -> str:
     if request.headers.get("X-Request-Id", "") != ctx.request_id:
         raise bad_input("经办窗口结算与撤销须带 X-Request-Id（1–64 位字母、数字或 ._:-）："
@@ -124,7 +118,7 @@ async def _journalled(request: web.Request, ctx: Context, action: str, body: dic
     try:
         text, replayed = await gateway.run(job)
     except GatewayError as exc:
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     return web.Response(body=text, status=200, content_type="application/json", charset="utf-8",
                         headers={"X-Replayed": "1" if replayed else "0"})
 
@@ -138,7 +132,7 @@ async def settle(request: web.Request, ctx: Context) -> web.Response:
             raise InvalidValue("请求体应为 JSON 对象")
         entry = parse_entry(body)
     except GatewayError as exc:
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     deps, now = ctx.gateway.deps, ctx.gateway.now()
 
     def work() -> tuple[bytes, Keys]:
@@ -170,7 +164,7 @@ async def show(request: web.Request, ctx: Context) -> web.Response:
     try:
         result = await ctx.gateway.run(lambda: agency_service.show(store, setl_id))
     except GatewayError as exc:
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     return web.Response(body=_encode(result), content_type="application/json", charset="utf-8")
 
 
@@ -189,7 +183,7 @@ async def listing(request: web.Request, ctx: Context) -> web.Response:
         document = await ctx.gateway.run(
             lambda: agency_service.listing(store, period, params.get("status", ""), limit, offset))
     except GatewayError as exc:
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     return answer(document)
 
 
