@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from gateway.journal.model import JournalQuery
+from gateway.store.factory import open_store
 from gateway.store.sqlite import SqliteStore
 
 HOSPITALS = tuple(f"H{n:03d}" for n in range(40))
@@ -51,7 +52,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        store = SqliteStore(Path(folder) / "hisgw.sqlite")
+        store = open_store(Path(folder) / "hisgw.sqlite", create=True)
         print(f"filling {args.rows:,} journal rows…", flush=True)
         fill(store, args.rows)
         store._conn.execute("ANALYZE")

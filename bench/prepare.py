@@ -16,7 +16,7 @@ from gateway.refdata.read import read_rows
 from gateway.service.deps import Deps
 from gateway.service.dispatch import handle
 from gateway.service.refdata import import_rows
-from gateway.store.sqlite import SqliteStore
+from gateway.store.factory import open_store
 
 HOSPITAL = "H43052100002"
 PERSONS = ("D0001", "D0002", "D0003", "D0004", "D0005", "D0006", "D0007", "D0008", "D0009", "D0014")
@@ -34,7 +34,7 @@ class PreparedStay:
 
 
 def open_deps(db: Path) -> Deps:
-    store = SqliteStore(db)
+    store = open_store(db, create=True)
     if not store.counts()["hospitals"]:
         for kind, name in DEMO_FILES.items():
             import_rows(store, kind, read_rows(DEMO_DIR / name))

@@ -19,7 +19,7 @@ from bench.prepare import prepare_stays
 from gateway.county import policy_service
 from gateway.county.roles import Actor
 from gateway.engine.policy import PolicyBook, default_policy_path
-from gateway.store.sqlite import SqliteStore
+from gateway.store.factory import open_store
 
 # Two drafts: the poor's basic ratios (nine of the ten demo persons are poor: nearly every stay changes), and
 # 特困's assistance (two of them hold 0004: the other stays keep their own figures and are not settled again).
@@ -39,7 +39,7 @@ def main() -> None:
         started = time.perf_counter()
         prepare_stays(db, args.settlements, 3, settle=True)
         print(f"prepared {args.settlements} settlements in {time.perf_counter() - started:.0f} s")
-    store = SqliteStore(db)
+    store = open_store(db, create=True)
     report: dict[str, object] = {}
     try:
         current = PolicyBook.load([default_policy_path()])

@@ -60,7 +60,7 @@ from gateway.runtime import Gateway
 from gateway.service.deps import Deps
 from gateway.settings import Settings
 from gateway.store.base import StoreUnavailable
-from gateway.store.sqlite import SqliteStore
+from gateway.store.factory import open_store
 
 log = structlog.get_logger("hisgw")
 HTTP_MAX_HEADERS = 64  # a request head holds at most 64 × 8 KB (aiohttp's field size) until header_timeout
@@ -74,7 +74,7 @@ def load_policies(settings: Settings) -> PolicyBook:
 def build_gateway(settings: Settings, now: Callable[[], datetime] = datetime.now, *, create: bool = True) -> Gateway:
     """`create=False`: the database must exist (StoreUnavailable otherwise)."""
     protection = load_protection(settings.journal_raw, settings.journal_key_file)
-    store = SqliteStore(settings.db_path, create=create)
+    store = open_store(settings.db_path, create=create)
     policies = county_policies.book(load_policies(settings), store.policy_versions())  # files + published versions
     return Gateway(Deps(store=store, policies=policies, now=now), protection)
 

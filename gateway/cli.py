@@ -25,7 +25,7 @@ from gateway.service.refdata import KINDS, import_rows
 from gateway.service.verify import verify_accumulators
 from gateway.settings import Settings
 from gateway.store.base import StoreUnavailable
-from gateway.store.sqlite import SqliteStore
+from gateway.store.factory import open_store
 
 DEMO_DIR = Path(__file__).parent / "data" / "demo"
 DEFAULT_WSDL_BASE = f"http://127.0.0.1:{Settings().http_port}"  # the address committed WSDLs name
@@ -172,7 +172,7 @@ def _import(settings: Settings, files: dict[str, Path]) -> int:
                   file=sys.stderr)
             return 1
     try:
-        store = SqliteStore(settings.db_path)
+        store = open_store(settings.db_path, create=True)
     except StoreUnavailable as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -232,7 +232,7 @@ def _write_wsdl(folder: Path, out: Path) -> int:
 
 
 def _verify(settings: Settings) -> int:
-    store = SqliteStore(settings.db_path)
+    store = open_store(settings.db_path, create=True)
     try:
         count, differences = verify_accumulators(store)
     finally:
@@ -252,7 +252,7 @@ def _journal(settings: Settings, args: argparse.Namespace) -> int:
     except JournalKeyError as exc:
         print(exc, file=sys.stderr)
         return 1
-    store = SqliteStore(settings.db_path)
+    store = open_store(settings.db_path, create=True)
     try:
         if args.action == "prune":
             return prune_command(store, settings, args)

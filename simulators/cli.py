@@ -115,7 +115,7 @@ def _clean(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from gateway.settings import Settings
-    from gateway.store.sqlite import SqliteStore
+    from gateway.store.factory import open_store
     from simulators.people import TEST_PERSON_MARK, TEST_PERSON_PREFIX
 
     settings = Settings.from_file(args.config) if getattr(args, "config", None) else Settings()
@@ -124,7 +124,7 @@ def _clean(args: argparse.Namespace) -> int:
     if not settings.db_path.exists():
         print(f"no store at {settings.db_path} (hisgw --db FILE simulate --clean)", file=sys.stderr)
         return 2
-    store = SqliteStore(settings.db_path)
+    store = open_store(settings.db_path, create=True)
     try:
         removed = store.remove_test_persons(TEST_PERSON_PREFIX, TEST_PERSON_MARK)
     finally:

@@ -21,7 +21,7 @@ from gateway.refdata.read import read_rows
 from gateway.runtime import Gateway
 from gateway.service.refdata import import_rows
 from gateway.settings import Settings
-from gateway.store.sqlite import SqliteStore
+from gateway.store.factory import open_store
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "gateway" / "data" / "demo"
 DEMO_FILES = (("hospitals", "hospitals.csv"), ("identities", "identities.csv"), ("catalogue", "catalogue.csv"),
@@ -38,7 +38,7 @@ class LocalGateway:
 
 
 def load_demo(db_path: Path) -> None:
-    store = SqliteStore(db_path)
+    store = open_store(db_path, create=True)
     try:
         for kind, name in DEMO_FILES:
             import_rows(store, kind, read_rows(DEMO_DIR / name))

@@ -13,7 +13,7 @@ from gateway.county.backup_schedule import previous_month
 from gateway.county.period import month
 from gateway.errors import GatewayError
 from gateway.settings import Settings
-from gateway.store.sqlite import SqliteStore
+from gateway.store.factory import open_store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +33,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         except GatewayError as exc:
             print(f"hisgw backup: {exc.message}", file=sys.stderr)
             return 2
-        store = SqliteStore(settings.db_path)
+        store = open_store(settings.db_path, create=True)
         try:
             path, manifest = make_backup(store, month_text, args.folder or settings.backups(), datetime.now())
             record_host_command(store, "backup.make", f"backup:{month_text}", backup_record(path, manifest), "")
@@ -58,7 +58,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             rows = {name: facts["rows"] for name, facts in verified.manifest["members"].items()}
             print(f"ok: {args.file} — month {verified.manifest['month']}, complete and unaltered, rows {rows}")
         return 0 if verified.ok else 1
-    store = SqliteStore(settings.db_path)
+    store = open_store(settings.db_path, create=True)
     try:
         loaded = load_archive(store, verified, source=args.file.name)
     except ArchiveRefused as exc:

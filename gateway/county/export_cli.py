@@ -16,7 +16,7 @@ from gateway.county.period import period_of
 from gateway.county.reports import export_of
 from gateway.errors import GatewayError
 from gateway.settings import Settings
-from gateway.store.sqlite import SqliteStore
+from gateway.store.factory import open_store
 
 log = structlog.get_logger("hisgw.export")
 
@@ -60,7 +60,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except GatewayError as exc:
         print(f"hisgw export: {exc.message}", file=sys.stderr)
         return 2
-    store = SqliteStore(settings.db_path)
+    store = open_store(settings.db_path, create=True)
     try:
         data, manifest = export_of(store, agreement, period)
         args.out.write_bytes(data)

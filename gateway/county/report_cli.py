@@ -12,7 +12,7 @@ from gateway.county.period import period_of
 from gateway.county.reports import annex5_of
 from gateway.errors import GatewayError
 from gateway.settings import Settings
-from gateway.store.sqlite import SqliteStore
+from gateway.store.factory import open_store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +37,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.format in ("xlsx", "pdf") and args.out is None:
         print(f"hisgw report: --format {args.format} needs --out FILE", file=sys.stderr)
         return 2
-    store = SqliteStore(settings.db_path)
+    store = open_store(settings.db_path, create=True)
     try:
         if args.name == "annex4":
             from gateway.county import account_service, annex4_render

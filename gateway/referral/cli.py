@@ -24,6 +24,7 @@ from gateway.referral.partners import Partners, load_partners
 from gateway.referral.record import from_json, to_json
 from gateway.referral.service import import_record, issue_record
 from gateway.settings import Settings
+from gateway.store.factory import open_store
 from gateway.store.sqlite import SqliteStore
 
 
@@ -46,7 +47,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"hisgw referral: {exc}", file=sys.stderr)
         return 2
-    store = SqliteStore(settings.db_path)
+    store = open_store(settings.db_path, create=True)
     try:
         return _run(store, partners, args)
     except GatewayError as exc:
