@@ -157,7 +157,7 @@ class Metrics:
         if isinstance(answer, SettlementAnswer) and infno == "2304":
             self._child(self.settlements, dialect).inc()
             self._money.add(self._money.paid, answer.figures)
-        elif isinstance(answer, ReversalAnswer):
+        elif isinstance(answer, ReversalAnswer) and infno != "5203":  # 5203 reads a reversal, makes none
             self._child(self.reversals, dialect).inc()
             self._money.add(self._money.reversed, answer.figures)
         elif isinstance(answer, CorrectionAnswer):

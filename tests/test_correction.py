@@ -44,7 +44,8 @@ async def test_2601_reverses_a_settlement_once_and_its_retry_gets_the_same_answe
     _, first = await stay.his.post_raw(body)
     result = ok(first)["result"]
     assert (result["omsgid"], result["oinfno"], result["mdtrt_id"]) == (msgid, "2304", stay.mdtrt_id)
-    assert result["setl_id"] != setl_id  # the reversal record's own id
+    assert result["setl_id"] == setl_id  # what was undone; the reversal record's own id beside it
+    assert result["rvs_setl_id"] not in (None, setl_id)
     assert await accumulators(served, stay.person.psn_no) == {}  # as if the settlement never happened
     _, again = await stay.his.post_raw(body)  # the HIS did not get the first answer and retries
     assert again == first

@@ -97,13 +97,15 @@ class AccumulatorAnswer:
 
 @dataclass(frozen=True, slots=True)
 class CorrectionAnswer:
-    """2601: what was undone. setl_id: the reversal record (2304 undone) or the restored settlement (2305)."""
+    """2601: what was undone. setl_id: the settlement concerned (undone: 2304/2207; valid again: 2305/2208);
+    reversal_setl_id: the reversal record (made by this 2601, or the one it undid). 5203 knows both."""
 
     omsgid: str
     oinfno: str
     psn_no: str
     mdtrt_id: str
     setl_id: str
+    reversal_setl_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

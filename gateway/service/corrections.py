@@ -61,7 +61,8 @@ def _undo_settlement(deps: Deps, ctx: CallContext, body: Correction) -> Correcti
         raise AlreadyCorrected(f"结算 {record.setl_id} 已撤销", field="omsgid")
     _same_person(body, record.psn_no)
     reversal = settlement.reverse(deps, ctx, SettleReverse(record.setl_id, record.mdtrt_id, record.psn_no))
-    return CorrectionAnswer(body.omsgid, body.oinfno, record.psn_no, record.mdtrt_id, reversal.setl_id)
+    return CorrectionAnswer(body.omsgid, body.oinfno, record.psn_no, record.mdtrt_id, record.setl_id,
+                            reversal.setl_id)
 
 
 def _undo_reversal(deps: Deps, ctx: CallContext, body: Correction) -> CorrectionAnswer:
@@ -89,7 +90,8 @@ def _undo_reversal(deps: Deps, ctx: CallContext, body: Correction) -> Correction
     store.set_settlement_status(original.setl_id, "valid")
     store.add_to_accumulators(original.psn_no, original.year, original.figures.deltas)
     store.update_stay(dataclasses.replace(stay, state=state))
-    return CorrectionAnswer(body.omsgid, body.oinfno, original.psn_no, original.mdtrt_id, original.setl_id)
+    return CorrectionAnswer(body.omsgid, body.oinfno, original.psn_no, original.mdtrt_id, original.setl_id,
+                            reversal.setl_id)
 
 
 def _undo_admission(deps: Deps, ctx: CallContext, body: Correction) -> CorrectionAnswer:

@@ -3,6 +3,7 @@ learns the truth. Also what 2601 冲正 starts from (gateway/service/corrections
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -60,20 +61,33 @@ def original_of(deps: Deps, ctx: CallContext, omsgid: str, *, must_exist: bool) 
 
 
 def undone_by_now(deps: Deps, ctx: CallContext, original: Original) -> bool:
-    """Whether what a successful 2304, 2305 or 2401 did has been undone since (2305, 2601, 2404)."""
-    store, hospital = deps.store, ctx.fixmedins_code
+    """Whether what a successful call did has been undone since, by whichever undo: a settlement (2304, 2207)
+    by 2305/2208 or 2601; a reversal (2305, 2208) by 2601; a registration (2401, 2201) by 2404/2202 or 2601."""
     if original.status != "ok":
         return False
-    if original.infno == "2304":
-        record = store.settlement_by_msgid(hospital, original.msgid, "settlement")
+    undone = _UNDONE.get(original.infno)
+    return undone is not None and undone(deps, ctx.fixmedins_code, original.msgid)
+
+
+def _settlement_reversed(kind: str) -> Callable[[Deps, str, str], bool]:
+    def reversed_(deps: Deps, hospital: str, msgid: str) -> bool:
+        record = deps.store.settlement_by_msgid(hospital, msgid, kind)
         return record is not None and record.status == "reversed"
-    if original.infno == "2305":
-        record = store.settlement_by_msgid(hospital, original.msgid, "reversal")
-        return record is not None and record.status == "reversed"
-    if original.infno == "2401":
-        stay = store.stay_created_by(hospital, original.msgid)
-        return stay is not None and stay.state == StayState.CANCELLED
-    return False
+    return reversed_
+
+
+def _stay_cancelled(deps: Deps, hospital: str, msgid: str) -> bool:
+    stay = deps.store.stay_created_by(hospital, msgid)
+    return stay is not None and stay.state == StayState.CANCELLED
+
+
+# infno of the original call → whether its effect is undone now. The outpatient trades share the inpatient
+# records (gateway/service/outpatient.py), so their undo shows the same way.
+_UNDONE: dict[str, Callable[[Deps, str, str], bool]] = {
+    "2304": _settlement_reversed("settlement"), "2207": _settlement_reversed("settlement"),
+    "2305": _settlement_reversed("reversal"), "2208": _settlement_reversed("reversal"),
+    "2401": _stay_cancelled, "2201": _stay_cancelled,
+}
 
 
 def message_status(deps: Deps, ctx: CallContext, body: MessageQuery) -> MessageAnswer:

@@ -99,9 +99,10 @@ def reverse(deps: Deps, ctx: CallContext, body: SettleReverse) -> ReversalAnswer
     )
 
 
-def query(deps: Deps, ctx: CallContext, body: SettlementQuery) -> SettlementAnswer:
+def query(deps: Deps, ctx: CallContext, body: SettlementQuery) -> SettlementAnswer | ReversalAnswer:
+    """A settlement, or a reversal record (2305, 2208, 2601 answer its own id) as its reversal answered it."""
     record = deps.store.settlement(body.setl_id)
-    if record is None or record.kind != "settlement" or record.fixmedins_code != ctx.fixmedins_code:
+    if record is None or record.fixmedins_code != ctx.fixmedins_code:
         raise UnknownSettlement(f"结算ID {body.setl_id} 不存在", field="setl_id")
     if body.mdtrt_id and body.mdtrt_id != record.mdtrt_id:
         raise InvalidValue("就诊ID与结算ID不符", field="mdtrt_id")
@@ -110,6 +111,14 @@ def query(deps: Deps, ctx: CallContext, body: SettlementQuery) -> SettlementAnsw
     stay = deps.store.stay(record.mdtrt_id)
     assert stay is not None  # settlements reference stays (foreign key)
     person = person_of(deps, record.psn_no)
+    if record.kind == "reversal":
+        original = deps.store.settlement(record.reverses or "")
+        assert original is not None  # a reversal names the settlement it undid
+        return ReversalAnswer(
+            setl_id=record.setl_id, reversed_setl_id=original.setl_id, mdtrt_id=record.mdtrt_id, person=person,
+            setl_time=record.setl_time, figures=record.figures, age=age_on(person.brdy, original.setl_time.date()),
+            med_type=stay.med_type, medins_setl_id=record.medins_setl_id,
+        )
     return SettlementAnswer(
         setl_id=record.setl_id, mdtrt_id=record.mdtrt_id, person=person,
         age=age_on(person.brdy, record.setl_time.date()), setl_time=record.setl_time, med_type=stay.med_type,

@@ -173,7 +173,8 @@ def _accumulators(answer: a.AccumulatorAnswer) -> Output:
 def _correction(answer: a.CorrectionAnswer) -> Output:
     """The national 2601 has no output; hisgw says what it undid (extra fields a HIS may ignore)."""
     return {"result": {"omsgid": answer.omsgid, "oinfno": answer.oinfno, "psn_no": answer.psn_no,
-                       "mdtrt_id": answer.mdtrt_id or None, "setl_id": answer.setl_id or None}}
+                       "mdtrt_id": answer.mdtrt_id or None, "setl_id": answer.setl_id or None,
+                       "rvs_setl_id": answer.reversal_setl_id or None}}
 
 
 MESSAGE_STATUS_NAMES = {
