@@ -425,3 +425,36 @@ async def test_a_hospital_gets_only_its_own_sheets_and_the_county_any(signed: tu
     assert status == 200 and certno.encode() not in body and certno[-4:].encode() in body
     status, body = await get(served, path, ADMIN)
     assert status == 200 and certno.encode() in body
+
+
+async def test_prints_are_counted_per_sheet_type(served: Served) -> None:
+    """The NCMS sheet printed after the Hunan one is its own original (第1次打印), its second print 补打 第2次."""
+    await load_categories(served)
+    _journey, setl_id = await worked_example(served.his("T2"))
+    assert (await sheet_json(served, setl_id))["issue"]["print_no"] == 1  # hunan, the default
+    ncms = await sheet_json(served, setl_id, "?sheet_type=ncms")
+    assert ncms["marks"] == [] and ncms["issue"]["print_no"] == 1
+    again = await sheet_json(served, setl_id, "?sheet_type=ncms")
+    assert again["marks"] == ["补打"] and again["issue"]["print_no"] == 2
+    assert (await sheet_json(served, setl_id))["issue"]["print_no"] == 2  # hunan's own second
+
+
+async def test_a_county_view_is_not_a_print(signed: tuple[Served, Authenticator]) -> None:
+    """A county reader and an admin look at the sheet before the hospital prints it: views, not prints; the
+    hospital's first print is its original (no 补打), the county's next view says how many it made."""
+    served, authenticator = signed
+    credential = {c.fixmedins_code: c for c in authenticator.credentials.hospitals.values()}
+    his = NhsaClient(served.session, served.url, "T2", credential=credential["T2"])
+    _journey, setl_id = await worked_example(his)
+    path = f"/sheet/v1/{setl_id}.json"
+    for headers in (READER, ADMIN):
+        status, body = await get(served, path, headers)
+        view = simplejson.loads(body)
+        assert status == 200 and view["issue"]["view"] and view["marks"] == ["县级查阅"]
+        assert view["issue"]["print_no"] == 0
+    status, body = await get(served, path, signed_headers(credential["T2"], b""))
+    first = simplejson.loads(body)
+    assert status == 200 and first["marks"] == [] and first["issue"]["print_no"] == 1
+    status, body = await get(served, f"/sheet/v1/{setl_id}.html", READER)
+    page = body.decode()
+    assert status == 200 and "补打" not in page and "医院已打印1次" in page

@@ -397,15 +397,24 @@ class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqli
         return [record for record in map(_settlement, rows) if record is not None]
 
     def record_sheet_print(self, setl_id: str, at: str, by: str, layout: str) -> int:
-        row = self._conn.execute("SELECT coalesce(max(print_no), 0) + 1 FROM sheet_prints WHERE setl_id = ?",
-                                 (setl_id,)).fetchone()
-        number = int(row[0])
-        self._conn.execute("INSERT INTO sheet_prints VALUES (?, ?, ?, ?, ?)", (setl_id, number, at, by, layout))
+        number = self.sheet_prints(setl_id, layout) + 1
+        self._conn.execute("INSERT INTO sheet_prints (setl_id, layout, print_no, printed_at, printed_by) "
+                           "VALUES (?, ?, ?, ?, ?)", (setl_id, layout, number, at, by))
         return number
 
-    def sheet_printed_at(self, setl_id: str, print_no: int) -> str | None:
-        row = self._conn.execute("SELECT printed_at FROM sheet_prints WHERE setl_id = ? AND print_no = ?",
-                                 (setl_id, print_no)).fetchone()
+    def sheet_prints(self, setl_id: str, layout: str) -> int:
+        row = self._conn.execute("SELECT coalesce(max(print_no), 0) FROM sheet_prints WHERE setl_id = ? AND layout = ?",
+                                 (setl_id, layout)).fetchone()
+        return int(row[0])
+
+    def record_sheet_view(self, setl_id: str, at: str, by: str, layout: str) -> None:
+        self._conn.execute("INSERT INTO sheet_views (setl_id, layout, viewed_at, viewed_by) VALUES (?, ?, ?, ?)",
+                           (setl_id, layout, at, by))
+
+    def sheet_printed_at(self, setl_id: str, layout: str, print_no: int) -> str | None:
+        row = self._conn.execute(
+            "SELECT printed_at FROM sheet_prints WHERE setl_id = ? AND layout = ? AND print_no = ?",
+            (setl_id, layout, print_no)).fetchone()
         return None if row is None else str(row[0])
 
     def iter_valid_settlements(self) -> Iterator[SettlementRecord]:
