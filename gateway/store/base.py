@@ -21,6 +21,7 @@ from gateway.referral.port import ReferralLedger
 from gateway.store.arrears_port import ArrearsStore
 from gateway.store.outpatient_port import OutpatientStore
 from gateway.store.records import (
+    CategorySum,
     LedgerRow,
     SettlementRecord,
     SignInRecord,
@@ -116,6 +117,10 @@ class Store(CountyLedger, AgencyLedger, OutpatientStore, ArrearsStore, ReferralL
     # one-stop settlement sheets (gateway/county/sheet)
     def record_sheet_print(self, setl_id: str, at: str, by: str, layout: str) -> int:
         """One more print of the layout's sheet by a hospital; its number in that layout (1 = the original)."""
+
+    def settlement_categories(self, setl_id: str) -> list[CategorySum] | None:
+        """The stay's fee lines by category as they stood when the settlement was made; None for one made before
+        schema 12 kept them (or a reversal)."""
 
     def sheet_prints(self, setl_id: str, layout: str) -> int:
         """How many times a hospital printed the layout's sheet of the settlement."""

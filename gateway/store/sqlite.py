@@ -27,6 +27,7 @@ from gateway.store.figures_json import dump_figures, load_figures
 from gateway.store.migrate import migrate_sqlite
 from gateway.store.outpatient_sql import OutpatientSqlite
 from gateway.store.records import (
+    CategorySum,
     LedgerRow,
     SettlementRecord,
     SignInRecord,
@@ -361,6 +362,21 @@ class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqli
              sign * to_fen_int(figures.hosp_part_amt), sign * to_fen_int(figures.psn_part_amt),
              dump_figures(figures), record.msgid, record.medins_setl_id),
         )
+        if record.kind == "settlement":
+            # The split by category is known now; the stay's lines may be replaced after a reversal (2302, 2301).
+            rows = self._conn.execute(
+                "SELECT med_chrgitm_type, sum(amount_fen), sum(inscp_scp_fen) FROM fee_lines WHERE mdtrt_id = ? "
+                "GROUP BY med_chrgitm_type ORDER BY med_chrgitm_type", (record.mdtrt_id,)).fetchall()
+            if rows:  # none: a settlement loaded from an archive, which carries no lines
+                self._conn.execute("UPDATE settlements SET categories = ? WHERE setl_id = ?",
+                                   (json.dumps([[str(t), int(a), int(i)] for t, a, i in rows]), record.setl_id))
+
+    def settlement_categories(self, setl_id: str) -> list[CategorySum] | None:
+        row = self._conn.execute("SELECT categories FROM settlements WHERE setl_id = ?", (setl_id,)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return [CategorySum(kind, from_fen_int(total), from_fen_int(inscp))
+                for kind, total, inscp in json.loads(row[0])]
 
     _SETTLEMENT = ("SELECT setl_id, mdtrt_id, psn_no, fixmedins_code, year, setl_time, kind, status, reverses, "
                    "figures, msgid, medins_setl_id FROM settlements")

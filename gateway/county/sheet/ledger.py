@@ -66,6 +66,7 @@ def read_source(store: Store, policies: PolicyBook, setl_id: str, asker: Asker) 
         settlement=record, stay=stay, person=person, hospital=hospital, attributes=store.identity_attributes(),
         year_records=store.settlements_of_year(record.psn_no, record.year),
         fee_lines=tuple(store.fee_lines(record.mdtrt_id).values()),
+        categories=store.settlement_categories(record.setl_id),
         policy=policy_of(policies, record.figures.policy_id), carried=store.referral_carried(record.setl_id),
     )
 
