@@ -283,7 +283,8 @@ async def test_reprint_says_so_and_a_reversed_settlement_says_it_is_reversed(ser
 
 async def test_a_reversed_settlement_keeps_its_sheet_when_the_stay_is_settled_anew(served: Served) -> None:
     """Reversed, its lines revoked and others uploaded, the stay settled again: the old sheet keeps its settled
-    totals (its categories can no longer be told, and it says why); the new one's year no longer counts it."""
+    totals and the categories it was settled with (kept with the settlement), in both layouts and on every
+    reprint; the new one's year no longer counts it."""
     await load_categories(served)
     journey, old_id = await worked_example(served.his("T2"))
     ok(await journey.reverse(old_id))
@@ -292,8 +293,19 @@ async def test_a_reversed_settlement_keeps_its_sheet_when_the_stay_is_settled_an
     ok(await journey.upload(journey.line("A", "1000")))
     new_id = ok(await journey.settle("1000.00"))["setlinfo"]["setl_id"]
     old = await sheet_json(served, old_id)
-    assert old["marks"] == ["已撤销"] and old["basic_block"]["fees"] == [] and old["basic_block"]["fees_note"]
+    assert old["marks"] == ["已撤销"] and old["basic_block"]["fees_note"] == ""
     assert_money(old["basic_block"]["total"]["total"], "20000.00")
+    # the worked example's lines by category: 西药 8,000 + 2,500 (乙, 90% in policy), 中药 1,500 (乙) ...
+    hunan = {row["category"]: (figure(row["total"]), figure(row["in_policy"])) for row in old["basic_block"]["fees"]}
+    assert hunan == {"西药费": (D("10500.00"), D("10250.00")), "中药费": (D("1500.00"), D("1350.00")),
+                     "诊疗费": (D("0.00"), D("0.00")), "检查费": (D("0.00"), D("0.00")),
+                     "手术费": (D("3000.00"), D("3000.00")), "化验费": (D("1200.00"), D("1200.00")),
+                     "床位费": (D("1500.00"), D("1500.00")), "护理费": (D("800.00"), D("800.00")),
+                     "其他": (D("1500.00"), D("0.00"))}
+    assert sum(t for t, _ in hunan.values()) == D("20000.00")
+    reprint = await sheet_json(served, old_id, "?sheet_type=ncms")
+    ncms = {row["category"]: figure(row["total"]) for row in reprint["fees"]}
+    assert ncms["西药费"] == D("10500.00") and ncms["中成药费"] == D("1500.00") and sum(ncms.values()) == D("20000.00")
     assert_money(old["this_stay"]["basic"], "15172.50")
     new = await sheet_json(served, new_id)
     assert new["marks"] == [] and new["year"]["settlements"] == 1
@@ -425,3 +437,36 @@ async def test_a_hospital_gets_only_its_own_sheets_and_the_county_any(signed: tu
     assert status == 200 and certno.encode() not in body and certno[-4:].encode() in body
     status, body = await get(served, path, ADMIN)
     assert status == 200 and certno.encode() in body
+
+
+async def test_prints_are_counted_per_sheet_type(served: Served) -> None:
+    """The NCMS sheet printed after the Hunan one is its own original (第1次打印), its second print 补打 第2次."""
+    await load_categories(served)
+    _journey, setl_id = await worked_example(served.his("T2"))
+    assert (await sheet_json(served, setl_id))["issue"]["print_no"] == 1  # hunan, the default
+    ncms = await sheet_json(served, setl_id, "?sheet_type=ncms")
+    assert ncms["marks"] == [] and ncms["issue"]["print_no"] == 1
+    again = await sheet_json(served, setl_id, "?sheet_type=ncms")
+    assert again["marks"] == ["补打"] and again["issue"]["print_no"] == 2
+    assert (await sheet_json(served, setl_id))["issue"]["print_no"] == 2  # hunan's own second
+
+
+async def test_a_county_view_is_not_a_print(signed: tuple[Served, Authenticator]) -> None:
+    """A county reader and an admin look at the sheet before the hospital prints it: views, not prints; the
+    hospital's first print is its original (no 补打), the county's next view says how many it made."""
+    served, authenticator = signed
+    credential = {c.fixmedins_code: c for c in authenticator.credentials.hospitals.values()}
+    his = NhsaClient(served.session, served.url, "T2", credential=credential["T2"])
+    _journey, setl_id = await worked_example(his)
+    path = f"/sheet/v1/{setl_id}.json"
+    for headers in (READER, ADMIN):
+        status, body = await get(served, path, headers)
+        view = simplejson.loads(body)
+        assert status == 200 and view["issue"]["view"] and view["marks"] == ["县级查阅"]
+        assert view["issue"]["print_no"] == 0
+    status, body = await get(served, path, signed_headers(credential["T2"], b""))
+    first = simplejson.loads(body)
+    assert status == 200 and first["marks"] == [] and first["issue"]["print_no"] == 1
+    status, body = await get(served, f"/sheet/v1/{setl_id}.html", READER)
+    page = body.decode()
+    assert status == 200 and "补打" not in page and "医院已打印1次" in page

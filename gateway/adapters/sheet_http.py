@@ -6,7 +6,8 @@
 Who may: a hospital signs the GET the national way (x-tif-* headers, an empty body) and gets only its own
 settlements (another's is answered as unknown, 404 HG2005); a county operator (Authorization: Bearer) gets any,
 the whole ID number for an admin. Without credentials (the demo) anyone may, as on every listener. Every fetch
-is one more print (补打 from the second on). The sheet is read on the store thread; HTML and PDF are rendered in
+by a hospital (or on the unsigned demo) is one more print of that layout (补打 from the second on); a county
+operator's is a view, not counted. The sheet is read on the store thread; HTML and PDF are rendered in
 a worker thread, at most PDF_AT_ONCE PDFs at a time (each is a few hundred milliseconds of CPU and tens of
 megabytes)."""
 
@@ -64,7 +65,7 @@ def _print_no(text: str) -> int | None:
 def _asker(request: web.Request) -> Asker:
     authenticator = request.app[AUTH]
     if authenticator is None:
-        return Asker(None, "open", certno_full=False)  # the demo: nobody signs, nobody sees a whole ID number
+        return Asker.unsigned()  # the demo: nobody signs, nobody sees a whole ID number
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         operator = authenticator.credentials.county.get(token)

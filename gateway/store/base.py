@@ -21,6 +21,7 @@ from gateway.referral.port import ReferralLedger
 from gateway.store.arrears_port import ArrearsStore
 from gateway.store.outpatient_port import OutpatientStore
 from gateway.store.records import (
+    CategorySum,
     LedgerRow,
     SettlementRecord,
     SignInRecord,
@@ -115,10 +116,20 @@ class Store(CountyLedger, AgencyLedger, OutpatientStore, ArrearsStore, ReferralL
 
     # one-stop settlement sheets (gateway/county/sheet)
     def record_sheet_print(self, setl_id: str, at: str, by: str, layout: str) -> int:
-        """One more sheet issued for a settlement; its number (1 = the original, later ones are reprints)."""
+        """One more print of the layout's sheet by a hospital; its number in that layout (1 = the original)."""
 
-    def sheet_printed_at(self, setl_id: str, print_no: int) -> str | None:
-        """When that print of the settlement's sheet was issued; None if it never was."""
+    def settlement_categories(self, setl_id: str) -> list[CategorySum] | None:
+        """The stay's fee lines by category as they stood when the settlement was made; None for one made before
+        schema 12 kept them (or a reversal)."""
+
+    def sheet_prints(self, setl_id: str, layout: str) -> int:
+        """How many times a hospital printed the layout's sheet of the settlement."""
+
+    def record_sheet_view(self, setl_id: str, at: str, by: str, layout: str) -> None:
+        """A county reader saw the sheet: kept, but not a print."""
+
+    def sheet_printed_at(self, setl_id: str, layout: str, print_no: int) -> str | None:
+        """When that print of the layout's sheet was issued; None if it never was."""
 
     # idempotency
     def answer_for(self, fixmedins_code: str, msgid: str) -> StoredAnswer | None: ...

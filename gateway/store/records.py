@@ -61,6 +61,15 @@ class SettlementRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CategorySum:
+    """A settlement's fee lines of one national med_chrgitm_type, as they stood when it was settled."""
+
+    med_chrgitm_type: str
+    total: Decimal  # det_item_fee_sumamt
+    inscp: Decimal  # inscp_scp_amt
+
+
+@dataclass(frozen=True, slots=True)
 class SignInRecord:
     sign_no: str
     fixmedins_code: str

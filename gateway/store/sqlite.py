@@ -27,6 +27,7 @@ from gateway.store.figures_json import dump_figures, load_figures
 from gateway.store.migrate import migrate_sqlite
 from gateway.store.outpatient_sql import OutpatientSqlite
 from gateway.store.records import (
+    CategorySum,
     LedgerRow,
     SettlementRecord,
     SignInRecord,
@@ -361,6 +362,21 @@ class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqli
              sign * to_fen_int(figures.hosp_part_amt), sign * to_fen_int(figures.psn_part_amt),
              dump_figures(figures), record.msgid, record.medins_setl_id),
         )
+        if record.kind == "settlement":
+            # The split by category is known now; the stay's lines may be replaced after a reversal (2302, 2301).
+            rows = self._conn.execute(
+                "SELECT med_chrgitm_type, sum(amount_fen), sum(inscp_scp_fen) FROM fee_lines WHERE mdtrt_id = ? "
+                "GROUP BY med_chrgitm_type ORDER BY med_chrgitm_type", (record.mdtrt_id,)).fetchall()
+            if rows:  # none: a settlement loaded from an archive, which carries no lines
+                self._conn.execute("UPDATE settlements SET categories = ? WHERE setl_id = ?",
+                                   (json.dumps([[str(t), int(a), int(i)] for t, a, i in rows]), record.setl_id))
+
+    def settlement_categories(self, setl_id: str) -> list[CategorySum] | None:
+        row = self._conn.execute("SELECT categories FROM settlements WHERE setl_id = ?", (setl_id,)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return [CategorySum(kind, from_fen_int(total), from_fen_int(inscp))
+                for kind, total, inscp in json.loads(row[0])]
 
     _SETTLEMENT = ("SELECT setl_id, mdtrt_id, psn_no, fixmedins_code, year, setl_time, kind, status, reverses, "
                    "figures, msgid, medins_setl_id FROM settlements")
@@ -397,15 +413,24 @@ class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqli
         return [record for record in map(_settlement, rows) if record is not None]
 
     def record_sheet_print(self, setl_id: str, at: str, by: str, layout: str) -> int:
-        row = self._conn.execute("SELECT coalesce(max(print_no), 0) + 1 FROM sheet_prints WHERE setl_id = ?",
-                                 (setl_id,)).fetchone()
-        number = int(row[0])
-        self._conn.execute("INSERT INTO sheet_prints VALUES (?, ?, ?, ?, ?)", (setl_id, number, at, by, layout))
+        number = self.sheet_prints(setl_id, layout) + 1
+        self._conn.execute("INSERT INTO sheet_prints (setl_id, layout, print_no, printed_at, printed_by) "
+                           "VALUES (?, ?, ?, ?, ?)", (setl_id, layout, number, at, by))
         return number
 
-    def sheet_printed_at(self, setl_id: str, print_no: int) -> str | None:
-        row = self._conn.execute("SELECT printed_at FROM sheet_prints WHERE setl_id = ? AND print_no = ?",
-                                 (setl_id, print_no)).fetchone()
+    def sheet_prints(self, setl_id: str, layout: str) -> int:
+        row = self._conn.execute("SELECT coalesce(max(print_no), 0) FROM sheet_prints WHERE setl_id = ? AND layout = ?",
+                                 (setl_id, layout)).fetchone()
+        return int(row[0])
+
+    def record_sheet_view(self, setl_id: str, at: str, by: str, layout: str) -> None:
+        self._conn.execute("INSERT INTO sheet_views (setl_id, layout, viewed_at, viewed_by) VALUES (?, ?, ?, ?)",
+                           (setl_id, layout, at, by))
+
+    def sheet_printed_at(self, setl_id: str, layout: str, print_no: int) -> str | None:
+        row = self._conn.execute(
+            "SELECT printed_at FROM sheet_prints WHERE setl_id = ? AND layout = ? AND print_no = ?",
+            (setl_id, layout, print_no)).fetchone()
         return None if row is None else str(row[0])
 
     def iter_valid_settlements(self) -> Iterator[SettlementRecord]:

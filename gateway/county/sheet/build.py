@@ -41,7 +41,7 @@ from gateway.engine.types import ChainResult, FundPayment
 from gateway.money import ZERO, fen
 from gateway.refdata.idcard import mask_certno
 from gateway.referral.port import Carried
-from gateway.store.records import SettlementRecord, StayRecord, StoredFeeLine
+from gateway.store.records import CategorySum, SettlementRecord, StayRecord, StoredFeeLine
 
 LEVELS = {1: "一级", 2: "二级", 3: "三级"}
 GENDERS = {"1": "男", "2": "女"}
@@ -103,6 +103,7 @@ class SheetSource:
     year_records: Sequence[SettlementRecord]  # the person's settlement records of the year, in the order written
     fee_lines: Sequence[StoredFeeLine]  # the stay's lines as they are now
     policy: Policy | None  # the version the settlement was made under, when still loaded
+    categories: Sequence[CategorySum] | None = None  # its lines by category at settlement (None: before schema 12)
     carried: Carried | None = None  # what it took over from partner gateways' referral records (gateway/referral)
 
 
@@ -304,14 +305,18 @@ def fund_lines(figures: ChainResult) -> tuple[FundLine, ...]:
 
 
 def fee_rows(source: SheetSource, layout: tuple[tuple[str, frozenset[str]], ...]) -> tuple[tuple[FeeRow, ...], str]:
-    """The layout's categories from the stay's lines; none (and a note) when the lines no longer add up to what
-    was settled (a reversed settlement whose lines were changed before the stay was settled again)."""
+    """The layout's categories from the split the settlement kept when it was made. A settlement made before
+    schema 12 kept none: its stay's lines as they are now, and none (and a note) when they no longer add up to
+    what was settled (a reversed settlement whose lines were changed before the stay was settled again)."""
     last = len(layout) - 1
     sums = [[ZERO, ZERO] for _ in layout]
-    for line in source.fee_lines:
-        row = next((n for n, (_, codes) in enumerate(layout) if line.med_chrgitm_type in codes), last)
-        sums[row][0] += line.amounts.det_item_fee_sumamt
-        sums[row][1] += line.amounts.inscp_scp_amt
+    split = source.categories if source.categories is not None else [
+        CategorySum(line.med_chrgitm_type, line.amounts.det_item_fee_sumamt, line.amounts.inscp_scp_amt)
+        for line in source.fee_lines]
+    for part in split:
+        row = next((n for n, (_, codes) in enumerate(layout) if part.med_chrgitm_type in codes), last)
+        sums[row][0] += part.total
+        sums[row][1] += part.inscp
     totals = source.settlement.figures.totals
     if (sum((s[0] for s in sums), ZERO), sum((s[1] for s in sums), ZERO)) != (totals.medfee_sumamt,
                                                                              totals.inscp_scp_amt):

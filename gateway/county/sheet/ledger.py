@@ -31,11 +31,17 @@ class Asker:
     hospital: str | None  # fixmedins_code; None for the county
     label: str  # what the print log records: the fixmedins_code, or county:<operator>
     certno_full: bool  # may see the whole ID number
+    prints: bool = False  # a hospital prints (counted, 补打 from the second); a county reader only views
 
     @classmethod
     def of_hospital(cls, fixmedins_code: str) -> Asker:
         # The sheet a hospital prints is handed to the patient and filed: the ID number is masked on it.
-        return cls(fixmedins_code, fixmedins_code, certno_full=False)
+        return cls(fixmedins_code, fixmedins_code, certno_full=False, prints=True)
+
+    @classmethod
+    def unsigned(cls) -> Asker:
+        """The demo listener without credentials: whoever fetches stands for the hospital, and prints."""
+        return cls(None, "open", certno_full=False, prints=True)
 
     @classmethod
     def of_county(cls, operator: str, role: str) -> Asker:
@@ -60,13 +66,15 @@ def read_source(store: Store, policies: PolicyBook, setl_id: str, asker: Asker) 
         settlement=record, stay=stay, person=person, hospital=hospital, attributes=store.identity_attributes(),
         year_records=store.settlements_of_year(record.psn_no, record.year),
         fee_lines=tuple(store.fee_lines(record.mdtrt_id).values()),
+        categories=store.settlement_categories(record.setl_id),
         policy=policy_of(policies, record.figures.policy_id), carried=store.referral_carried(record.setl_id),
     )
 
 
 def issue_sheet(store: Store, policies: PolicyBook, setl_id: str, asker: Asker, layout: str,
                 at: datetime, *, print_no: int | None = None) -> Sheet:
-    """One more print of the settlement's sheet: the first is the original, every later one says 补打. With
+    """One more print of the settlement's sheet in that layout (counted per layout, and only a hospital's: a county
+    reader's fetch is a view, kept apart): the first is the original, every later one says 补打. With
     `print_no`, that earlier print again as it was issued (its number, its time), counting nothing: how the HIS
     fetches the files of the print its 5998 call just counted."""
     if layout not in LAYOUTS:
@@ -74,12 +82,16 @@ def issue_sheet(store: Store, policies: PolicyBook, setl_id: str, asker: Asker, 
     at = printed_time(at)
     # A print record lost to a power cut makes the next print an "original" again: no fsync of its own for it
     # (inside the runtime's batch this joins the batch's durable commit anyway).
+    viewed = print_no is None and not asker.prints
     with store.transaction(fsync=False):
         source = read_source(store, policies, setl_id, asker)
-        if print_no is None:
+        if viewed:  # a county view: kept, not counted; it shows how many prints the hospital made
+            store.record_sheet_view(setl_id, at.isoformat(sep=" "), asker.label, layout)
+            print_no = store.sheet_prints(setl_id, layout)
+        elif print_no is None:
             print_no = store.record_sheet_print(setl_id, at.isoformat(sep=" "), asker.label, layout)
         else:
-            printed = store.sheet_printed_at(setl_id, print_no)
+            printed = store.sheet_printed_at(setl_id, layout, print_no)
             if printed is None:
                 raise UnknownPrint(f"结算ID {setl_id} 没有第 {print_no} 次打印", field="print_no")
             at = datetime.fromisoformat(printed)
@@ -87,7 +99,8 @@ def issue_sheet(store: Store, policies: PolicyBook, setl_id: str, asker: Asker, 
     reversal = next((r for r in source.year_records
                      if r.kind == "reversal" and r.reverses == setl_id and r.status == "valid"), None)
     issue = Issue(print_no=print_no, printed_at=at, reversed=record.status == "reversed",
-                  reversed_at=reversal.setl_time if reversal is not None else None, certno_full=asker.certno_full)
+                  reversed_at=reversal.setl_time if reversal is not None else None, certno_full=asker.certno_full,
+                  view=viewed)
     return build_hunan(source, issue) if layout == "hunan" else build_ncms(source, issue)
 
 

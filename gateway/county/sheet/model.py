@@ -33,15 +33,17 @@ class Issue:
     reversed: bool  # the settlement was reversed (已撤销)
     reversed_at: datetime | None
     certno_full: bool  # whoever asked may see the whole ID number
+    view: bool = False  # a county reader's view, not a print: print_no is then how many the hospital made (0: none)
 
     @property
     def reprint(self) -> bool:
-        return self.print_no > 1
+        return not self.view and self.print_no > 1
 
     @property
     def marks(self) -> tuple[str, ...]:
         """What the sheet must say above everything else."""
-        return (("补打",) if self.reprint else ()) + (("已撤销",) if self.reversed else ())
+        return ((("县级查阅",) if self.view else ("补打",) if self.reprint else ())
+                + (("已撤销",) if self.reversed else ()))
 
 
 @dataclass(frozen=True, slots=True)
