@@ -27,7 +27,13 @@ SOURCE_NAMES = {office: key for key, (office, _, _) in SOURCES.items()}
 
 NEW, REMOVED, CHANGED, UNCHANGED = "new", "removed", "changed", "unchanged"
 CONFLICTING, INVALID, UNKNOWN, DUPLICATE = "conflicting", "invalid", "unknown", "duplicate"
-KINDS = (NEW, REMOVED, CHANGED, CONFLICTING, INVALID, UNKNOWN, UNCHANGED, DUPLICATE)
+# A holder not on the readable rows whose name is on a row with an unreadable ID number: that row may be theirs,
+# so they are kept as they are (never `removed` for a row the import could not read).
+UNREAD = "unread"
+KINDS = (NEW, REMOVED, CHANGED, CONFLICTING, INVALID, UNREAD, UNKNOWN, UNCHANGED, DUPLICATE)
+# what the diff calls each kind for the county's officers: a row it could not read is 未读入, never 移除
+LABELS = {NEW: "新增", REMOVED: "移除（不在本次名单中）", CHANGED: "变更", CONFLICTING: "冲突", INVALID: "未读入",
+          UNREAD: "未读入（可能是此人）", UNKNOWN: "未参保登记", UNCHANGED: "不变", DUPLICATE: "重复"}
 APPLICABLE = frozenset({NEW, REMOVED, CHANGED})  # what applying a diff changes; the rest is for the record
 
 
@@ -45,9 +51,9 @@ class DiffRow:
     after: tuple[str, ...]  # what applying this row makes them
 
     def document(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "reason": self.reason, "line": self.line, "certno": self.certno,
-                "name": self.name, "attribute": self.attribute, "psn_no": self.psn_no, "before": list(self.before),
-                "after": list(self.after)}
+        return {"id": self.id, "kind": self.kind, "label": LABELS[self.kind], "reason": self.reason,
+                "line": self.line, "certno": self.certno, "name": self.name, "attribute": self.attribute,
+                "psn_no": self.psn_no, "before": list(self.before), "after": list(self.after)}
 
     @staticmethod
     def from_document(doc: Mapping[str, Any]) -> DiffRow:
@@ -86,10 +92,19 @@ def diff(source: str, rows: Sequence[ListRow], catalogue: Mapping[str, IdentityA
     default = SOURCES[source][2]
     out: list[DiffRow] = []
     parsed: list[tuple[ListRow, str, str]] = []  # row, normalised certno, code
+    unread_ids: set[str] = set()  # readable ID numbers on rows that could not be read: those persons stay
+    unread_names: dict[str, int] = {}  # name -> line of a row whose ID number could not be read
     for row in rows:
         problem, certno, code = _read(row, codes, by_name, default, catalogue, source)
         if problem:
-            out.append(_row(len(out), INVALID, problem, row, certno or row.certno, "", (), ()))
+            person = registry.get(certno) if certno else None
+            held = tuple(sorted(c for c in person.identities if c in codes)) if person else ()
+            out.append(_row(len(out), INVALID, problem, row, certno or row.certno,
+                            person.psn_no if person else "", held, held))
+            if certno:
+                unread_ids.add(certno)
+            elif row.name:
+                unread_names.setdefault(row.name, row.line)
         else:
             parsed.append((row, certno, code))
     wanted: dict[str, dict[str, set[str]]] = {}  # certno -> type -> codes
@@ -124,10 +139,16 @@ def diff(source: str, rows: Sequence[ListRow], catalogue: Mapping[str, IdentityA
                             certno, person.psn_no, held, after))
         else:
             out.append(_row(len(out), NEW, f"新增 {catalogue[code].name}", row, certno, person.psn_no, held, after))
-    on_list = set(wanted)
+    on_list = set(wanted) | unread_ids
     for person in sorted(holders, key=lambda p: p.psn_no):
         held = tuple(sorted(c for c in person.identities if c in codes))
-        if held and person.certno not in on_list:
+        if not held or person.certno in on_list:
+            continue
+        line = unread_names.get(person.psn_name)
+        if line is not None:
+            out.append(DiffRow(len(out), UNREAD, f"第 {line} 行身份证号无法读取，姓名与此人相同，此人保持不变",
+                               line, person.certno, person.psn_name, "", person.psn_no, held, held))
+        else:
             out.append(DiffRow(len(out), REMOVED, "不在本次名单中（脱贫、死亡、迁出等）", None, person.certno,
                                person.psn_name, "", person.psn_no, held, ()))
     return out
@@ -158,9 +179,9 @@ def _row(n: int, kind: str, reason: str, row: ListRow, certno: str, psn_no: str,
 
 
 def counts(rows: Iterable[DiffRow]) -> dict[str, int]:
-    found = dict.fromkeys(KINDS, 0)
-    for row in rows:
-        found[row.kind] += 1
+    found = dict.fromkeys((k for k in KINDS if k != UNREAD), 0)  # `unread` only when there is one: older
+    for row in rows:                                                # answers keep their eight kinds
+        found[row.kind] = found.get(row.kind, 0) + 1
     return found
 
 
@@ -172,7 +193,7 @@ def digest(rows: Iterable[DiffRow]) -> str:
 
 def list_rows(rows: Iterable[DiffRow]) -> list[ListRow]:
     """The list as uploaded, back from its diff (every row but `removed` came from it), in file order."""
-    found = [ListRow(r.line, r.certno, r.name, r.attribute) for r in rows if r.line is not None]
+    found = [ListRow(r.line, r.certno, r.name, r.attribute) for r in rows if r.line is not None and r.kind != UNREAD]
     return sorted(found, key=lambda r: r.line)
 
 

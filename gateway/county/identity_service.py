@@ -12,6 +12,7 @@ from gateway.county.audit import record, record_refusal
 from gateway.county.errors import CountyRefusal, bad_input, conflict, not_found
 from gateway.county.identities import (
     APPLICABLE,
+    INVALID,
     SOURCES,
     DiffRow,
     counts,
@@ -98,7 +99,7 @@ def decide(store: Store, actor: Actor, import_id: int, event: ReviewEvent, chose
             store.replace_list_members(pending.source, [
                 ListMember(pending.source, r.certno, r.name, r.after if r.after else r.before, import_id,
                            pending.as_of)
-                for r in stored if r.line is not None and r.kind != "invalid"])
+                for r in stored if r.line is not None and (r.kind != INVALID or r.psn_no)])
         store.import_decide(import_id, state.value, actor.name, at, note)
         record(store, actor, EVENT_ACTIONS[event], f"import:{import_id}",
                {"state": pending.state, "uploaded_by": pending.uploaded_by},
