@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: setup serve test lint typecheck unit bench bench-list soak dll dll-win32 dll-win64 dll-release clean lock
+.PHONY: setup serve test lint typecheck unit bench bench-list soak dll dll-win32 dll-win64 clean lock
 
 # Exactly the tested set: every runtime and dev package, pip and the build backend, pinned in $(LOCK).
 $(STAMP): pyproject.toml $(LOCK)
@@ -42,20 +42,6 @@ $(DLL_OUT)/win32/hisgw_dll.dll $(DLL_OUT)/win64/hisgw_dll.dll: $(DLL_OUT)/%/hisg
 
 dll-win32: $(DLL_OUT)/win32/hisgw_dll.dll
 dll-win64: $(DLL_OUT)/win64/hisgw_dll.dll
-
-# dist/hisgw-dll-<version>-win32.zip and -win64.zip: what a HIS vendor installs (the DLL, the .ini, the header, the
-# protocol, the declarations for PowerBuilder, Delphi, VB6 and C#). DIST moves them.
-DIST ?= dist
-dll-release: dll-win32 dll-win64 dll/hisgw_dll.ini.example dll/hisgw_dll.h dll/PROTOCOL.md $(wildcard dll/declarations/*)
-	for arch in win32 win64; do \
-		stage=$(DLL_OUT)/release/$$arch/hisgw-dll-$(DLL_VERSION)-$$arch; \
-		rm -rf $$stage && mkdir -p $$stage/declarations $(DIST) && \
-		cp $(DLL_OUT)/$$arch/hisgw_dll.dll dll/hisgw_dll.ini.example dll/hisgw_dll.h dll/PROTOCOL.md $$stage/ && \
-		cp dll/declarations/* $$stage/declarations/ && \
-		rm -f $(DIST)/hisgw-dll-$(DLL_VERSION)-$$arch.zip && \
-		(cd $$stage/.. && $(PYTHON) -m zipfile -c $(abspath $(DIST))/hisgw-dll-$(DLL_VERSION)-$$arch.zip \
-			hisgw-dll-$(DLL_VERSION)-$$arch) || exit 1; \
-	done
 
 # Embedded default: SQLite file var/hisgw.sqlite, the demo county's policy and reference data, every listener.
 serve: setup
