@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: setup serve test lint typecheck unit bench bench-list soak dll dll-win32 clean lock
+.PHONY: setup serve test lint typecheck unit bench bench-list soak dll dll-win32 dll-win64 clean lock
 
 # Exactly the tested set: every runtime and dev package, pip and the build backend, pinned in $(LOCK).
 $(STAMP): pyproject.toml $(LOCK)
@@ -24,11 +24,24 @@ build/libhisgw_dll.so: dll/hisgw_dll.c dll/messages_gbk.h
 
 dll: build/libhisgw_dll.so
 
-# 32-bit Windows build check with __stdcall exports, where Debian's mingw-w64 is installed.
-dll-win32: dll/hisgw_dll.c dll/messages_gbk.h
-	mkdir -p build
-	i686-w64-mingw32-gcc -std=c99 -Wall -Wextra -Werror -O2 -shared -o build/hisgw_dll.dll dll/hisgw_dll.c \
-		-Wl,--kill-at,--output-def,build/hisgw_dll.def -lws2_32 -lbcrypt
+# The Windows DLLs a HIS loads (README "The embedded DLL"): __stdcall, undecorated names, a VERSIONINFO resource,
+# only system DLLs (static libgcc). Debian's gcc-mingw-w64; DLL_OUT moves the output (the tests build there).
+DLL_OUT ?= build
+DLL_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+DLL_VERSION_WORDS := $(shell echo '$(DLL_VERSION)' | sed 's/[^0-9.].*//; s/\./,/g; s/$$/,0,0,0/' | cut -d, -f1-4)
+DLL_SOURCES := dll/hisgw_dll.c dll/hisgw_dll.h dll/messages_gbk.h dll/hisgw_dll.rc pyproject.toml
+MINGW_win32 := i686-w64-mingw32
+MINGW_win64 := x86_64-w64-mingw32
+$(DLL_OUT)/win32/hisgw_dll.dll $(DLL_OUT)/win64/hisgw_dll.dll: $(DLL_OUT)/%/hisgw_dll.dll: $(DLL_SOURCES)
+	mkdir -p $(@D)
+	$(MINGW_$*)-windres -DHISGW_DLL_VERSION='\"$(DLL_VERSION)\"' -DHISGW_VERSION_WORDS=$(DLL_VERSION_WORDS) \
+		-DHISGW_PLATFORM='\"$*\"' dll/hisgw_dll.rc -O coff -o $(@D)/version.o
+	$(MINGW_$*)-gcc -std=c99 -Wall -Wextra -Werror -O2 -shared -static-libgcc \
+		-DHISGW_DLL_VERSION='"$(DLL_VERSION)"' -o $@ dll/hisgw_dll.c $(@D)/version.o \
+		-Wl,--kill-at,--output-def,$(@D)/hisgw_dll.def -lws2_32 -lbcrypt
+
+dll-win32: $(DLL_OUT)/win32/hisgw_dll.dll
+dll-win64: $(DLL_OUT)/win64/hisgw_dll.dll
 
 # Embedded default: SQLite file var/hisgw.sqlite, the demo county's policy and reference data, every listener.
 serve: setup

@@ -14,7 +14,8 @@
  * time: the state of the transaction is unknown and the HIS must reverse (2601) or query it.
  *
  * Thread-safe: the configuration is read once under a lock; every call uses its own connection.
- * Never writes past the caller's output buffer: its size is `out_size` in the configuration.
+ * Never writes past the caller's output buffer: its size is `out_size` in the configuration (hisgw_dll.h).
+ * On Windows the configuration is hisgw_dll.ini beside the DLL itself, as vendor DLLs keep theirs.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -28,16 +29,18 @@
 #include <ws2tcpip.h>
 #include <windows.h>
 #include <bcrypt.h>
-#define EXPORT __declspec(dllexport)
-#define CALLCONV __stdcall
 typedef SOCKET sock_t;
 #define BAD_SOCKET INVALID_SOCKET
 #define close_socket closesocket
 static CRITICAL_SECTION g_lock;
 static volatile LONG g_lock_ready = 0;
 static void lock(void) {
-    if (InterlockedCompareExchange(&g_lock_ready, 1, 0) == 0) InitializeCriticalSection(&g_lock), g_lock_ready = 2;
-    while (g_lock_ready != 2) Sleep(0);
+    /* The first caller initialises the lock; any other thread arriving meanwhile waits for it. */
+    if (InterlockedCompareExchange(&g_lock_ready, 1, 0) == 0) {
+        InitializeCriticalSection(&g_lock);
+        InterlockedExchange(&g_lock_ready, 2);
+    }
+    while (InterlockedCompareExchange(&g_lock_ready, 2, 2) != 2) Sleep(0);
     EnterCriticalSection(&g_lock);
 }
 static void unlock(void) { LeaveCriticalSection(&g_lock); }
@@ -49,8 +52,6 @@ static void unlock(void) { LeaveCriticalSection(&g_lock); }
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#define EXPORT __attribute__((visibility("default")))
-#define CALLCONV
 typedef int sock_t;
 #define BAD_SOCKET (-1)
 #define close_socket close
@@ -59,9 +60,22 @@ static void lock(void) { pthread_mutex_lock(&g_mutex); }
 static void unlock(void) { pthread_mutex_unlock(&g_mutex); }
 #endif
 
+#define HISGW_DLL_BUILD
+#include "hisgw_dll.h"
 #include "messages_gbk.h"
 
-#define INIT_ERR_MAX 256          /* INIT's err buffer: the vendor convention gives no size, stay small */
+#ifndef HISGW_DLL_VERSION /* the Makefile passes pyproject.toml's version */
+#define HISGW_DLL_VERSION "dev"
+#endif
+#if defined(_WIN64)
+#define HISGW_PLATFORM "win64"
+#elif defined(_WIN32)
+#define HISGW_PLATFORM "win32"
+#else
+#define HISGW_PLATFORM "linux"
+#endif
+
+#define INIT_ERR_MAX HISGW_ERR_SIZE /* INIT's err buffer: the vendor convention gives no size, stay small */
 #define MAX_ANSWER (16u << 20)    /* the listener never sends more; anything larger is a broken peer */
 
 typedef struct {
@@ -205,9 +219,26 @@ static int read_config(const char *path, config_t *cfg, char *problem, size_t ca
     return 0;
 }
 
-static const char *config_path(void) {
+/* HISGW_DLL_CONFIG, else hisgw_dll.ini: beside the DLL on Windows, in the working directory elsewhere. */
+static const char *config_path(char *buf, size_t cap) {
     const char *env = getenv("HISGW_DLL_CONFIG");
-    return (env != NULL && *env != '\0') ? env : "hisgw_dll.ini";
+    if (env != NULL && *env != '\0') return env;
+#ifdef _WIN32
+    {
+        HMODULE self = NULL;
+        DWORD n;
+        char *slash;
+        if (GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                               (LPCSTR)(void *)&config_path, &self) &&
+            (n = GetModuleFileNameA(self, buf, (DWORD)cap)) > 0 && n < cap && (slash = strrchr(buf, '\\')) != NULL &&
+            (size_t)(slash - buf) + sizeof "\\hisgw_dll.ini" <= cap) {
+            strcpy(slash + 1, "hisgw_dll.ini");
+            return buf;
+        }
+    }
+#endif
+    put_text(buf, cap, "hisgw_dll.ini");
+    return buf;
 }
 
 static long long now_ms(void) {
@@ -352,8 +383,9 @@ static void put_u32(unsigned char *p, uint32_t v) {
     p[3] = (unsigned char)v;
 }
 
-EXPORT int CALLCONV INIT(char *err) {
+HISGW_API int HISGW_CALL INIT(char *err) {
     int rc = 0;
+    char path[1024];
     char problem[INIT_ERR_MAX] = MSG_CONFIG;
     lock();
     if (!g_cfg.ready) {
@@ -362,7 +394,7 @@ EXPORT int CALLCONV INIT(char *err) {
         WSADATA wsa;
         if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) rc = -1;
 #endif
-        if (rc == 0 && read_config(config_path(), &fresh, problem, sizeof problem) != 0) rc = -1;
+        if (rc == 0 && read_config(config_path(path, sizeof path), &fresh, problem, sizeof problem) != 0) rc = -1;
         if (rc == 0) {
             g_cfg = fresh;
             g_cfg.ready = 1;
@@ -373,7 +405,7 @@ EXPORT int CALLCONV INIT(char *err) {
     return rc;
 }
 
-EXPORT int CALLCONV BUSINESS_HANDLE(char *in, char *out) {
+HISGW_API int HISGW_CALL BUSINESS_HANDLE(char *in, char *out) {
     config_t cfg;
     char name[512];
     size_t in_len, name_len, frame_len;
@@ -452,4 +484,11 @@ EXPORT int CALLCONV BUSINESS_HANDLE(char *in, char *out) {
     out[answer_len] = '\0';
     free(answer);
     return (int)rc;
+}
+
+/* "hisgw_dll <version> <platform>", so a hospital's IT can tell which build is installed (also in the
+ * VERSIONINFO resource of the Windows builds: Explorer's Properties → Details). */
+HISGW_API int HISGW_CALL VERSION(char *version) {
+    put_text(version, HISGW_VERSION_SIZE, "hisgw_dll " HISGW_DLL_VERSION " " HISGW_PLATFORM);
+    return 0;
 }

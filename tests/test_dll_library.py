@@ -269,7 +269,7 @@ def test_32_bit_windows_build_exports_stdcall_functions(tmp_path: Path) -> None:
                    check=True)
     lines = {line.split("@")[0].strip() + "@" + line.split("@")[1].split()[0]
              for line in exports.read_text().splitlines() if "=" in line}
-    assert lines == {"BUSINESS_HANDLE = BUSINESS_HANDLE@8", "INIT = INIT@4"}
+    assert lines == {"BUSINESS_HANDLE = BUSINESS_HANDLE@8", "INIT = INIT@4", "VERSION = VERSION@4"}
     assert dll.read_bytes()[:2] == b"MZ"
 
 
