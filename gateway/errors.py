@@ -231,9 +231,16 @@ class LaterActivity(BusinessError):
 # hospital's identifiers are answered exactly as unknown ones (HG2004, HG2005, HG2007), so none can be probed.
 class ReferralRecordRejected(BusinessError):
     """a referral accumulator record refused: bad signature, unknown issuer, another addressee, malformed, or a
-    person this gateway does not know (one older than the record held is not refused: it changes nothing)"""
+    person this gateway does not know (the same record again changes nothing: `stale`)"""
     code = "HG3050"
     title = "转诊累计记录不予接收"
+
+
+class ReferralRecordReplayed(ReferralRecordRejected):
+    """a referral accumulator record older (by its issuer's sequence) than one this gateway has accepted for
+    that person and year, a cancellation included: an earlier record sent again is refused, never restored"""
+    code = "HG3091"
+    title = "转诊累计记录早于已接收的记录"
 
 
 class ReferralAlreadyCancelled(BusinessError):
@@ -265,6 +272,12 @@ class RoleForbidden(AccessError):
     """a county operator's role does not allow this"""
     code = "HG4004"
     title = "当前角色无权执行此操作"
+
+
+class PartnerMismatch(AccessError):
+    """a partner gateway pushed a record issued by another gateway: a partner pushes only its own records"""
+    code = "HG4091"
+    title = "推送方与记录签发方不符"
 
 
 class Busy(GatewayError):

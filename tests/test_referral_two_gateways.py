@@ -30,6 +30,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from gateway.referral import wire
+from gateway.referral.partners import Partner
 from simulators.nhsa_client import NhsaClient
 from tests import support
 from tests.processes import free_port, serve_command
@@ -161,6 +163,19 @@ async def refer(session: aiohttp.ClientSession, url: str, hospital: str, to: str
     return sn
 
 
+def as_partner(caller: str, method: str, target: str, body: bytes = b"") -> dict[str, str]:
+    """The headers of a request signed by partner gateway `caller` with the shared key, as wire.fetch/push do."""
+    return wire.signed_headers(Partner(caller, "", base64.b64decode(KEY)), caller, method, target, body,
+                               time.time())
+
+
+async def pushed(session: aiohttp.ClientSession, url: str, data: bytes, by: str) -> tuple[int, dict[str, Any]]:
+    """POST a record to /referral/v1/records, signed by partner `by`: (status, answer)."""
+    target = wire.PATH.rstrip("/")
+    async with session.post(url + target, data=data, headers=as_partner(by, "POST", target, data)) as response:
+        return response.status, await response.json()
+
+
 def export(county: County, sn: str, to: str, out: Path) -> dict[str, Any]:
     done = county.cli("referral", "export", sn, "--to", to, "--out", str(out))
     assert done.returncode == 0, done.stderr
@@ -195,9 +210,8 @@ async def test_second_stay_in_another_county_settles_on_the_cumulative_base(
     refused = b.cli("referral", "import", str(tmp_path / "tampered.json"))
     assert refused.returncode == 1 and "[HG3050]" in refused.stderr, refused
     assert b.cli("referral", "list").stdout == ""
-    async with session.post(f"{b.url}/referral/v1/records", data=json.dumps(tampered).encode()) as response:
-        assert response.status == 400
-        assert (await response.json())["code"] == "HG3050"
+    status, answer = await pushed(session, b.url, json.dumps(tampered).encode(), A_ID)
+    assert (status, answer["code"]) == (400, "HG3050"), answer
 
     imported = b.cli("referral", "import", str(tmp_path / "record.json"))
     assert imported.returncode == 0 and imported.stdout.startswith("imported"), imported
@@ -238,14 +252,14 @@ async def test_second_stay_in_another_county_settles_on_the_cumulative_base(
     after = export(a, sn, B_ID, tmp_path / "after.json")
     assert (Decimal(after["cum_cmpl_fee"]), Decimal(after["cum_basic_pay"]), Decimal(after["cum_crit_pay"]),
             Decimal(after["cum_crit_base"]), after["setl_cnt"]) == (0, 0, 0, 0, 0)
-    async with session.post(f"{b.url}/referral/v1/records",
-                            data=(tmp_path / "after.json").read_bytes()) as response:
-        assert response.status == 200, await response.text()
-        assert (await response.json())["outcome"] == "replaced"
+    status, answer = await pushed(session, b.url, (tmp_path / "after.json").read_bytes(), A_ID)
+    assert (status, answer["outcome"]) == (200, "replaced"), answer
     listed = b.cli("referral", "list").stdout
     assert "合规0.00" in listed and "大病基数0.00" in listed, listed
     trail = b.cli("audit", "--url", b.url, "--action", "referral.import")  # every record taken in is in B's audit trail
-    assert trail.returncode == 0 and trail.stdout.count("referral.import") == 3, trail  # file, fetch, push
+    # file, fetch, push taken in; the tampered one refused by file and by push
+    assert trail.returncode == 0 and trail.stdout.count("referral.import") == 5, trail
+    assert trail.stdout.count("refused") == 2, trail
     assert f"partner:{A_ID}" in trail.stdout, trail
 
     # Reversal in B: B refers the person back to A; B's record carries stay 2, and after 2305 it does not.

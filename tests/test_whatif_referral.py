@@ -32,7 +32,7 @@ async def test_a_settlement_on_carried_referral_figures_replays_to_the_fen(serve
         psn_no="P-ELSEWHERE", certno=person.certno, insutype="390", year=2026, reflin_medins_name="省人民医院",
         dise_codg="C34", dise_name="肺恶性肿瘤", begndate="2026-01-05", enddate="2026-01-20",
         cum_cmpl_fee=D("30000.00"), cum_basic_pay=D("20000.00"), cum_crit_pay=D("0.00"),
-        cum_crit_base=D("10000.00"), setl_cnt=1), KEY)
+        cum_crit_base=D("10000.00"), setl_cnt=1, seq=1), KEY)
 
     def take_in() -> str:
         with gateway.deps.store.transaction():

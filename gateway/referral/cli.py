@@ -3,6 +3,7 @@
     hisgw referral export SN --to PARTNER [--out FILE]   the signed record of referral SN for PARTNER
     hisgw referral import FILE                            verify and keep a partner's record (file transfer)
     hisgw referral fetch PARTNER SN                       the same, fetched from the partner over HTTP
+    hisgw referral push SN --to PARTNER                   send the signed record of referral SN to PARTNER
     hisgw referral refresh                                re-fetch every record held (after a reversal there)
     hisgw referral list                                   the records held: issuer, person, year, figures
     hisgw referral key                                    a new shared key (base64 of 32 random bytes)
@@ -22,15 +23,15 @@ from gateway.errors import GatewayError
 from gateway.referral import wire
 from gateway.referral.partners import Partners, load_partners
 from gateway.referral.record import from_json, to_json
-from gateway.referral.service import import_record, issue_record
+from gateway.referral.service import actor_of, import_record, issue_record, record_refusal
 from gateway.settings import Settings
 from gateway.store.factory import open_store
 from gateway.store.sqlite import SqliteStore
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=("export", "import", "fetch", "refresh", "list", "key"))
-    parser.add_argument("args", nargs="*", help="export: SN; import: FILE; fetch: PARTNER SN")
+    parser.add_argument("action", choices=("export", "import", "fetch", "push", "refresh", "list", "key"))
+    parser.add_argument("args", nargs="*", help="export, push: SN; import: FILE; fetch: PARTNER SN")
     parser.add_argument("--to", default="", help="export: the partner gateway the record is for")
     parser.add_argument("--out", type=Path, help="export: write here (default: standard output)")
 
@@ -59,9 +60,16 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run(store: SqliteStore, partners: Partners, args: argparse.Namespace) -> int:
     action, rest = args.action, list(args.args)
-    if action == "export" and len(rest) == 1 and args.to:
-        data = to_json(issue_record(store, partners, rest[0], args.to, datetime.now()))
-        if args.out:
+    if action in ("export", "push") and len(rest) == 1 and args.to:
+        with store.transaction():  # the record takes the partner's next sequence number
+            data = to_json(issue_record(store, partners, rest[0], args.to, datetime.now()))
+        if action == "push":
+            partner = partners.get(args.to)
+            if partner is None or not partner.url:
+                print(f"hisgw referral: partner {args.to} has no url in the partners file", file=sys.stderr)
+                return 2
+            sys.stdout.write(wire.push(partner, partners.self_id, data, time.time()).decode("utf-8") + "\n")
+        elif args.out:
             args.out.write_bytes(data)
         else:
             sys.stdout.write(data.decode("utf-8") + "\n")
@@ -93,8 +101,12 @@ def _run(store: SqliteStore, partners: Partners, args: argparse.Namespace) -> in
 
 
 def _import(store: SqliteStore, partners: Partners, data: bytes) -> int:
-    with store.transaction():
-        outcome, record = import_record(store, partners, data, datetime.now())
+    try:
+        with store.transaction():
+            outcome, record = import_record(store, partners, data, datetime.now())
+    except GatewayError as exc:
+        record_refusal(store, data, exc, datetime.now(), actor_of(None))
+        raise
     print(f"{outcome}\t{record.issuer}\t{record.trt_dcla_detl_sn}\t{record.year}\t合规{record.cum_cmpl_fee}\t"
           f"基本{record.cum_basic_pay}\t大病{record.cum_crit_pay}\t大病基数{record.cum_crit_base}")
     return 0

@@ -46,6 +46,8 @@ class AccumulatorRecord:
     cum_crit_pay: Decimal  # 大病保险累计补偿
     cum_crit_base: Decimal  # 大病累计合规自付 (the critical-illness base)
     setl_cnt: int  # how many valid settlements the figures add up
+    seq: int  # the issuer's sequence for this audience: each record issued takes the next; the receiver refuses
+    # one lower than it has accepted for the person and year (a replay), whatever the clocks say
     rec_type: str = RECORD_TYPE
     sign_type: str = SIGN_TYPE
     sign: str = ""
@@ -91,7 +93,7 @@ def from_json(data: bytes) -> AccumulatorRecord:
         value = doc[item.name]
         if item.name in _MONEY:
             values[item.name] = _money(value, item.name)
-        elif item.name in ("year", "setl_cnt"):
+        elif item.name in ("year", "setl_cnt", "seq"):
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 9999_9999:
                 raise ReferralRecordRejected("应为整数", field=item.name)
             values[item.name] = value

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+import json
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -13,13 +14,24 @@ from gateway.canonical.answers import ReferralAnswer
 from gateway.canonical.calls import CallContext, ReferralCancel, ReferralFiling
 from gateway.county import audit
 from gateway.county.roles import HOST_ROLE, Actor
-from gateway.errors import InvalidValue, ReferralAlreadyCancelled, ReferralRecordRejected, UnknownReferral
+from gateway.errors import (
+    GatewayError,
+    InvalidValue,
+    PartnerMismatch,
+    ReferralAlreadyCancelled,
+    ReferralRecordRejected,
+    ReferralRecordReplayed,
+    UnknownReferral,
+)
+from gateway.log import get_logger
 from gateway.money import ZERO
 from gateway.referral.partners import Partners
 from gateway.referral.port import Carried, ImportRow, ReferralRow
 from gateway.referral.record import AccumulatorRecord, from_json, signature_ok, signed, to_json
 from gateway.service.deps import Deps, business_time, hospital_of, person_of, require_insured
 from gateway.store.base import Store
+
+log = get_logger("hisgw.referral")
 
 
 def file_referral(deps: Deps, ctx: CallContext, body: ReferralFiling) -> ReferralAnswer:
@@ -71,7 +83,8 @@ def own_figures(store: Store, psn_no: str, year: int) -> tuple[Decimal, Decimal,
 
 
 def issue_record(store: Store, partners: Partners, sn: str, audience: str, now: datetime) -> AccumulatorRecord:
-    """The record of referral `sn` for partner `audience`, with the figures as they stand now, signed."""
+    """The record of referral `sn` for partner `audience`, with the figures as they stand now, signed, under the
+    next sequence number for that partner (a write: in the caller's transaction)."""
     partner = partners.get(audience)
     row = store.referral(sn)
     if partner is None or row is None:  # an unknown partner learns nothing, not even that the number exists
@@ -87,17 +100,19 @@ def issue_record(store: Store, partners: Partners, sn: str, audience: str, now: 
         dise_codg=details.get("dise_codg", ""), dise_name=details.get("dise_name", ""),
         begndate=details.get("begndate", ""), enddate=details.get("enddate", ""), cum_cmpl_fee=cmpl,
         cum_basic_pay=basic, cum_crit_pay=critical, cum_crit_base=base, setl_cnt=count,
+        seq=store.referral_next_seq(audience),
     )
     return signed(record, partner.key)
 
 
 def import_record(store: Store, partners: Partners, data: bytes, now: datetime,
-                  *, pushed: bool = False) -> tuple[str, AccumulatorRecord]:
-    """Verify and keep a partner's record: (imported | replaced | dropped | stale, record). Raises HG3050. A
+                  *, pushed_by: str | None = None) -> tuple[str, AccumulatorRecord]:
+    """Verify and keep a partner's record: (imported | replaced | dropped | stale, record). Raises HG3050 (HG3091
+    for a replay), or HG4091 when the partner that pushed it (authenticated by its request) is not its issuer. A
     change is audited (`referral.import`, in the caller's transaction) by the host account or the pushing partner."""
-    outcome, record = _import_record(store, partners, data, now)
+    outcome, record = _import_record(store, partners, data, now, pushed_by)
     if outcome != "stale":
-        actor = Actor(f"partner:{record.issuer}" if pushed else getpass.getuser(), HOST_ROLE)
+        actor = Actor(actor_of(pushed_by), HOST_ROLE)
         audit.record(store, actor, "referral.import", f"{record.issuer}/{record.trt_dcla_detl_sn}", None, {
             "outcome": outcome, "issuer": record.issuer, "year": record.year, "issued_at": record.issued_at,
             "cum_cmpl_fee": record.cum_cmpl_fee, "cum_basic_pay": record.cum_basic_pay,
@@ -105,8 +120,30 @@ def import_record(store: Store, partners: Partners, data: bytes, now: datetime,
     return outcome, record
 
 
-def _import_record(store: Store, partners: Partners, data: bytes, now: datetime) -> tuple[str, AccumulatorRecord]:
+def actor_of(pushed_by: str | None) -> str:
+    """Who took a record in: the authenticated partner that pushed it, or the host account that ran the command."""
+    return f"partner:{pushed_by}" if pushed_by is not None else getpass.getuser()
+
+
+def record_refusal(store: Store, data: bytes, exc: GatewayError, now: datetime, actor: str,
+                   request_id: str = "") -> None:
+    """A record refused, on the audit trail in its own commit (the import's transaction was rolled back), by
+    `actor`: actor_of(the authenticated pusher), or "anonymous" for a push whose request failed authentication."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+        subject = f"{str(doc.get('issuer', ''))[:40]}/{str(doc.get('trt_dcla_detl_sn', ''))[:40]}"
+    except (UnicodeDecodeError, ValueError, AttributeError):
+        subject = "unreadable"
+    log.warning("referral.refused", code=exc.code, subject=subject, by=actor)
+    audit.record_refusal(store, Actor(actor, HOST_ROLE), "referral.import", subject,
+                         exc.message, request_id or uuid.uuid4().hex, now)
+
+
+def _import_record(store: Store, partners: Partners, data: bytes, now: datetime,
+                   pushed_by: str | None) -> tuple[str, AccumulatorRecord]:
     record = from_json(data)
+    if pushed_by is not None and pushed_by != record.issuer:
+        raise PartnerMismatch(f"合作网关 {pushed_by} 推送了 {record.issuer} 签发的记录", field="issuer")
     partner = partners.get(record.issuer)
     if partner is None:
         raise ReferralRecordRejected(f"签发方 {record.issuer} 不是本网关配置的合作网关", field="issuer")
@@ -117,9 +154,13 @@ def _import_record(store: Store, partners: Partners, data: bytes, now: datetime)
     person = store.person_by_certno(record.certno) if record.certno else None
     if person is None:
         raise ReferralRecordRejected("本网关没有该参保人", field="certno")
-    held = store.referral_import_of(record.issuer, person.psn_no, record.year)
-    if held is not None and held.issued_at >= record.issued_at:
+    seen = store.referral_seen_seq(record.issuer, person.psn_no, record.year)
+    if seen is not None and record.seq < seen:
+        raise ReferralRecordReplayed(f"序号 {record.seq} 早于已接收的 {seen}（重放的旧记录）", field="seq")
+    if seen == record.seq:  # the same record again
         return "stale", record
+    store.referral_seen_put(record.issuer, person.psn_no, record.year, record.seq)
+    held = store.referral_import_of(record.issuer, person.psn_no, record.year)
     if record.refl_stas == "0":
         if held is not None and held.trt_dcla_detl_sn == record.trt_dcla_detl_sn:
             store.referral_import_drop(record.issuer, person.psn_no, record.year)

@@ -51,6 +51,26 @@ class ReferralSql:
         for found in rows.fetchall():
             yield _import(found)
 
+    def referral_next_seq(self, audience: str) -> int:
+        self._conn.execute("INSERT INTO referral_issued VALUES (?, 1) ON CONFLICT (audience) "
+                           "DO UPDATE SET last_seq = last_seq + 1", (audience,))
+        return int(self._conn.execute("SELECT last_seq FROM referral_issued WHERE audience = ?",
+                                      (audience,)).fetchone()[0])
+
+    def referral_seen_seq(self, issuer: str, psn_no: str, year: int) -> int | None:
+        found = self._conn.execute("SELECT seq FROM referral_seen WHERE issuer = ? AND psn_no = ? AND year = ?",
+                                   (issuer, psn_no, year)).fetchone()
+        return None if found is None else int(found[0])
+
+    def referral_seen_put(self, issuer: str, psn_no: str, year: int, seq: int) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO referral_seen VALUES (?, ?, ?, ?)", (issuer, psn_no, year, seq))
+
+    def referral_nonce_add(self, partner: str, nonce: str, now: float, window: float) -> bool:
+        """Keep a request's nonce; False when it was seen within the window (a replay). Older ones are pruned."""
+        self._conn.execute("DELETE FROM referral_nonces WHERE seen_at < ?", (now - 2 * window,))
+        cursor = self._conn.execute("INSERT OR IGNORE INTO referral_nonces VALUES (?, ?, ?)", (partner, nonce, now))
+        return cursor.rowcount == 1
+
     def referral_carried_put(self, setl_id: str, carried: Carried) -> None:
         self._conn.execute("INSERT INTO referral_carried VALUES (?, ?, ?, ?, ?, ?)", (
             setl_id, ",".join(carried.issuers), f"{carried.cum_cmpl_fee:.2f}", f"{carried.cum_basic_pay:.2f}",

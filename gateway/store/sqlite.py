@@ -231,6 +231,7 @@ class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqli
             carried = f"setl_id IN (SELECT setl_id FROM settlements WHERE psn_no IN ({chosen}))"
             for table, where in (("fee_lines", f"mdtrt_id IN ({stays})"), ("referral_carried", carried),
                                  ("referrals", f"psn_no IN ({chosen})"), ("referral_imports", f"psn_no IN ({chosen})"),
+                                 ("referral_seen", f"psn_no IN ({chosen})"),
                                  ("settlements", f"psn_no IN ({chosen})"),
                                  *((t, f"mdtrt_id IN ({stays})") for t in _STAY_PARTS),
                                  ("arrears", f"psn_no IN ({chosen})"),
