@@ -31,9 +31,15 @@ dll-win32: dll/hisgw_dll.c dll/messages_gbk.h
 		-Wl,--kill-at,--output-def,build/hisgw_dll.def -lws2_32 -lbcrypt
 
 # Embedded default: SQLite file var/hisgw.sqlite, the demo county's policy and reference data, every listener.
+# `make serve PORT=9080 DLL_PORT=9081 HL7_PORT=9575` moves the listeners.
+PORT ?= 8080
+DLL_PORT ?= 8081
+HL7_PORT ?= 2575
 serve: setup
+	mkdir -p var
 	$(BIN)/hisgw demo load
-	$(BIN)/hisgw serve --init --log-format console
+	@echo "make serve: HTTP on 127.0.0.1:$(PORT), DLL on $(DLL_PORT), HL7 on $(HL7_PORT) (make serve PORT=… DLL_PORT=… HL7_PORT=…)"
+	$(BIN)/hisgw serve --init --log-format console --port $(PORT) --dll-port $(DLL_PORT) --hl7-port $(HL7_PORT)
 
 lint: setup
 	$(BIN)/ruff check gateway tests simulators bench examples

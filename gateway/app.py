@@ -71,10 +71,12 @@ def load_policies(settings: Settings) -> PolicyBook:
     return PolicyBook.load(list(settings.policy_files) or [default_policy_path()])
 
 
-def build_gateway(settings: Settings, now: Callable[[], datetime] = datetime.now, *, create: bool = True) -> Gateway:
-    """`create=False`: the database must exist (StoreUnavailable otherwise)."""
+def build_gateway(settings: Settings, now: Callable[[], datetime] = datetime.now, *, create: bool = True,
+                  write: bool = False) -> Gateway:
+    """`create=False`: the database must exist (StoreUnavailable otherwise). `write`: hold the writer lock
+    (gateway/store/writer_lock.py) while the gateway runs, as `hisgw serve` does."""
     protection = load_protection(settings.journal_raw, settings.journal_key_file)
-    store = open_store(settings.db_path, create=create)
+    store = open_store(settings.db_path, create=create, write=write)
     policies = county_policies.book(load_policies(settings), store.policy_versions())  # files + published versions
     return Gateway(Deps(store=store, policies=policies, now=now), protection)
 
@@ -190,7 +192,7 @@ async def serve(settings: Settings, *, init: bool = False) -> None:
 
     authenticator = load_authenticator(settings)
     try:
-        gateway = build_gateway(settings, create=init)
+        gateway = build_gateway(settings, create=init, write=True)
     except JournalKeyError as exc:
         log.error("journal_refused", problem=str(exc))
         raise SystemExit(1) from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -39,6 +40,24 @@ JOINT_TEST_FILES = {"hospitals": "joint-test-hospitals.csv", "catalogue": "joint
 
 def main(argv: list[str] | None = None) -> int:
     install_excepthook()  # a crash prints its traceback masked, never an ID number or a name in clear
+    try:
+        return _main(argv)
+    except StoreUnavailable as exc:  # missing, unreadable, read-only, or written by a running gateway
+        print(f"hisgw: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `hisgw journal | head`: the reader has what it wanted
+        _quiet_stdout()
+        return 0
+
+
+def _quiet_stdout() -> None:
+    """Points stdout at /dev/null, so the interpreter's own flush at exit meets no closed pipe either."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="hisgw", description="一站式结算网关 hisgw")
     parser.add_argument("--version", action="version", version=f"hisgw {__version__}")
     parser.add_argument("--config", type=Path, help="settings file (TOML)")
@@ -171,11 +190,7 @@ def _import(settings: Settings, files: dict[str, Path]) -> int:
             print(f"{path}: 文件不存在 (no such file)" if not path.exists() else f"{path}: 不是文件 (not a file)",
                   file=sys.stderr)
             return 1
-    try:
-        store = open_store(settings.db_path, create=True)
-    except StoreUnavailable as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    store = open_store(settings.db_path, create=True, write=True)  # a new county starts with its imports
     try:
         for kind, path in files.items():
             try:
@@ -232,7 +247,7 @@ def _write_wsdl(folder: Path, out: Path) -> int:
 
 
 def _verify(settings: Settings) -> int:
-    store = open_store(settings.db_path, create=True)
+    store = open_store(settings.db_path)
     try:
         count, differences = verify_accumulators(store)
     finally:
@@ -252,7 +267,7 @@ def _journal(settings: Settings, args: argparse.Namespace) -> int:
     except JournalKeyError as exc:
         print(exc, file=sys.stderr)
         return 1
-    store = open_store(settings.db_path, create=True)
+    store = open_store(settings.db_path, write=args.action == "prune" and not args.dry_run)
     try:
         if args.action == "prune":
             return prune_command(store, settings, args)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from gateway.journal.model import stamp
 from gateway.settings import Settings
 from gateway.store.backup import BackupError, backup, restore
+from gateway.store.factory import refuse_while_served
 from gateway.store.sqlite import SqliteStore
 
 
@@ -19,6 +20,7 @@ def store_command(settings: Settings, args: argparse.Namespace) -> int:
             counts = backup(settings.db_path, args.file)
             print(f"store: backed up {settings.db_path} to {args.file} ({_counted(counts)})")
             return 0
+        refuse_while_served(settings.db_path)  # a restore under a running gateway is lost at its next write
         if settings.db_path.exists() and not args.yes:
             question = f"Replace {settings.db_path} with {args.file}? Stop the gateway first. [y/N] "
             if not sys.stdin.isatty():
@@ -50,13 +52,15 @@ def prune_command(store: SqliteStore, settings: Settings, args: argparse.Namespa
         return 2
     before = stamp(datetime.now() - timedelta(days=days))
     count, first, last = store.journal_prunable(before)
+    if args.dry_run:
+        span = f" (from {first} to {last})" if count else ""
+        print(f"journal: would prune {count} exchanges received before {before}{span}, keeping {days} days; "
+              "nothing removed (--dry-run)")
+        return 0
     if count == 0:
         print(f"journal: pruned 0 exchanges received before {before}: there is none")
         return 0
     what = f"{count} exchanges received before {before} (from {first} to {last})"
-    if args.dry_run:
-        print(f"journal: would prune {what}")
-        return 0
     if not args.yes:
         if not sys.stdin.isatty():
             print(f"journal prune: would remove {what}; confirm with --yes (or look first with --dry-run)",

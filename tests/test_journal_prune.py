@@ -61,6 +61,8 @@ async def test_prune_has_a_floor_a_dry_run_and_a_confirmation(served: Served, tm
 
 
 def test_a_retention_setting_below_the_floor_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", str(tmp_path / "hisgw.sqlite"), "hospitals", "import",
+                 "gateway/data/demo/hospitals.csv"]) == 0  # a database to prune: a missing one is refused
     config = tmp_path / "hisgw.toml"
     config.write_text('[store]\npath = "hisgw.sqlite"\n[journal]\nretention_days = 30\n', encoding="utf-8")
     assert main(["--config", str(config), "journal", "prune", "--yes"]) == 2

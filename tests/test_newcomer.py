@@ -49,6 +49,8 @@ async def test_known_paths_asked_the_wrong_way_answer_405(served: Served) -> Non
 
 def test_an_empty_search_says_so_with_its_filters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "hisgw.sqlite")
+    assert main(["--db", db, "hospitals", "import", "gateway/data/demo/hospitals.csv"]) == 0  # a database, no journal
+    capsys.readouterr()
     assert main(["--db", db, "journal", "--hospital", "H43052100002", "--since", "2026-05-01"]) == 0
     assert capsys.readouterr().out == "journal: 0 exchanges match (hospital=H43052100002, since=2026-05-01)\n"
     assert main(["--db", db, "journal", "--json"]) == 0

@@ -100,9 +100,9 @@ def test_serve_from_another_folder_refuses_to_serve_no_dialect(tmp_path: Path) -
 
 
 def test_an_unwritable_database_folder_is_one_clear_line() -> None:
-    # /proc: a file system nobody, root included, creates folders or files on
-    line = refused_at_start(serve_command(Path("/proc/hisgw-test/hisgw.sqlite"), free_port(), init=True))
-    assert line["event"] == "store_refused" and "cannot create the folder /proc/hisgw-test" in line["problem"], line
+    # /proc: a file system nobody, root included, creates files on
+    line = refused_at_start(serve_command(Path("/proc/hisgw.sqlite"), free_port(), init=True))
+    assert line["event"] == "store_refused" and "cannot open the database /proc/hisgw.sqlite" in line["problem"], line
 
 
 def test_a_database_on_a_read_only_file_system_is_one_clear_line(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"hisgw referral: {exc}", file=sys.stderr)
         return 2
-    store = open_store(settings.db_path, create=True)
+    store = open_store(settings.db_path)
     try:
         return _run(store, partners, args)
     except GatewayError as exc:

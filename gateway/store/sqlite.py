@@ -35,6 +35,7 @@ from gateway.store.records import (
     StoredFeeLine,
 )
 from gateway.store.referral_sql import ReferralSql
+from gateway.store.writer_lock import WriterLock
 
 # Tables whose rows belong to one stay (besides fee_lines), removed with it by remove_test_persons.
 _STAY_PARTS = ("outpatient_batches", "late_registrations", "catalogue_exceptions")
@@ -73,9 +74,16 @@ class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqli
             raise StoreUnavailable(f"cannot open the database {self.path}: {exc}{hint}") from exc
         self._identity = _identity(self.path)
         self._depth = 0
+        self._writer_lock: WriterLock | None = None
+
+    def hold(self, lock: WriterLock) -> None:
+        """Keep `lock` (gateway/store/writer_lock.py) until close()."""
+        self._writer_lock = lock
 
     def close(self) -> None:
         self._conn.close()
+        if self._writer_lock is not None:
+            self._writer_lock.release()
 
     def check(self) -> None:
         try:
