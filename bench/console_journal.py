@@ -14,12 +14,12 @@ from pathlib import Path
 
 from gateway.journal.model import JournalQuery
 from gateway.store.factory import open_store
-from gateway.store.sqlite import SqliteStore
+from gateway.store.sqlite import SqlStore
 
 HOSPITALS = tuple(f"H{n:03d}" for n in range(40))
 
 
-def fill(store: SqliteStore, count: int) -> None:
+def fill(store: SqlStore, count: int) -> None:
     conn = store._conn
     step = 100_000
     for start in range(1, count + 1, step):
@@ -38,7 +38,7 @@ def fill(store: SqliteStore, count: int) -> None:
         print(f"  {ids[-1]:,} rows", flush=True)
 
 
-def timed(store: SqliteStore, query: JournalQuery, repeat: int = 5) -> float:
+def timed(store: SqlStore, query: JournalQuery, repeat: int = 5) -> float:
     best = float("inf")
     for _ in range(repeat):
         started = time.perf_counter()

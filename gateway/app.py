@@ -74,7 +74,7 @@ def load_policies(settings: Settings) -> PolicyBook:
 def build_gateway(settings: Settings, now: Callable[[], datetime] = datetime.now, *, create: bool = True) -> Gateway:
     """`create=False`: the database must exist (StoreUnavailable otherwise)."""
     protection = load_protection(settings.journal_raw, settings.journal_key_file)
-    store = open_store(settings.db_path, create=create)
+    store = open_store(settings.db, create=create)
     policies = county_policies.book(load_policies(settings), store.policy_versions())  # files + published versions
     return Gateway(Deps(store=store, policies=policies, now=now), protection)
 

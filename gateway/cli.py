@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hisgw", description="一站式结算网关 hisgw")
     parser.add_argument("--version", action="version", version=f"hisgw {__version__}")
     parser.add_argument("--config", type=Path, help="settings file (TOML)")
-    parser.add_argument("--db", type=Path, help="SQLite file (default var/hisgw.sqlite)")
+    parser.add_argument("--db", help="the store: a SQLite file (default var/hisgw.sqlite) or postgresql://user@host:port/db")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the gateway with every listener")
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_file(args.config) if args.config else Settings()
     if args.db:
-        settings = replace(settings, db_path=args.db)
+        settings = settings.with_db(args.db)
 
     if args.command == "serve":
         settings = replace(
@@ -172,7 +172,7 @@ def _import(settings: Settings, files: dict[str, Path]) -> int:
                   file=sys.stderr)
             return 1
     try:
-        store = open_store(settings.db_path, create=True)
+        store = open_store(settings.db, create=True)
     except StoreUnavailable as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -232,7 +232,7 @@ def _write_wsdl(folder: Path, out: Path) -> int:
 
 
 def _verify(settings: Settings) -> int:
-    store = open_store(settings.db_path, create=True)
+    store = open_store(settings.db, create=True)
     try:
         count, differences = verify_accumulators(store)
     finally:
@@ -252,7 +252,7 @@ def _journal(settings: Settings, args: argparse.Namespace) -> int:
     except JournalKeyError as exc:
         print(exc, file=sys.stderr)
         return 1
-    store = open_store(settings.db_path, create=True)
+    store = open_store(settings.db, create=True)
     try:
         if args.action == "prune":
             return prune_command(store, settings, args)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from gateway.journal.model import stamp
 from gateway.settings import Settings
 from gateway.store.backup import BackupError, backup, restore
-from gateway.store.sqlite import SqliteStore
+from gateway.store.sqlite import SqlStore
 
 
 def store_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -40,7 +40,7 @@ def _counted(counts: dict[str, int]) -> str:
     return ", ".join(f"{count} {table}" for table, count in counts.items())
 
 
-def prune_command(store: SqliteStore, settings: Settings, args: argparse.Namespace) -> int:
+def prune_command(store: SqlStore, settings: Settings, args: argparse.Namespace) -> int:
     """The journal is the audit record: a floor no --days goes under, a dry run, and a question (or --yes)."""
     days = settings.journal_retention_days if args.days is None else args.days
     floor = settings.journal_min_retention_days

@@ -11,6 +11,7 @@ from typing import Any
 @dataclass(frozen=True, slots=True)
 class Settings:
     db_path: Path = Path("var/hisgw.sqlite")
+    db_url: str = ""  # postgresql://user@host:port/db: the PostgreSQL store instead of the file at db_path
     host: str = "127.0.0.1"
     http_port: int = 8080
     dll_port: int = 8081
@@ -35,6 +36,18 @@ class Settings:
 
     export_agreements: Path | None = None  # de-identified export agreements (gateway/county/export.py)
     referral_partners: Path | None = None  # [referral] partners: partner gateways' ids, URLs, keys (gateway/referral)
+
+    @property
+    def db(self) -> Path | str:
+        """What gateway.store.factory.open_store builds the store from: the PostgreSQL URL, or the SQLite file."""
+        return self.db_url or self.db_path
+
+    def with_db(self, value: str | Path) -> Settings:
+        """`--db VALUE`: a postgresql:// URL, or a path (or sqlite:PATH) of the SQLite file."""
+        text = str(value)
+        if text.startswith(("postgresql://", "postgres://")):
+            return replace(self, db_url=text)
+        return replace(self, db_url="", db_path=Path(text.removeprefix("sqlite:")))
 
     def backups(self) -> Path:
         return self.backup_folder or self.db_path.parent / "backups"

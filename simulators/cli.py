@@ -112,24 +112,25 @@ def _list(args: argparse.Namespace, scenarios: list[Any]) -> int:
 
 
 def _clean(args: argparse.Namespace) -> int:
-    from dataclasses import replace
 
     from gateway.settings import Settings
+    from gateway.store.base import StoreUnavailable
     from gateway.store.factory import open_store
     from simulators.people import TEST_PERSON_MARK, TEST_PERSON_PREFIX
 
     settings = Settings.from_file(args.config) if getattr(args, "config", None) else Settings()
     if getattr(args, "db", None):
-        settings = replace(settings, db_path=args.db)
-    if not settings.db_path.exists():
-        print(f"no store at {settings.db_path} (hisgw --db FILE simulate --clean)", file=sys.stderr)
+        settings = settings.with_db(args.db)
+    try:
+        store = open_store(settings.db)
+    except StoreUnavailable as exc:
+        print(f"{exc} (hisgw --db FILE simulate --clean)", file=sys.stderr)
         return 2
-    store = open_store(settings.db_path, create=True)
     try:
         removed = store.remove_test_persons(TEST_PERSON_PREFIX, TEST_PERSON_MARK)
     finally:
         store.close()
-    print(f"{settings.db_path}: removed " + ", ".join(f"{count} {table}" for table, count in removed.items()))
+    print(f"{settings.db}: removed " + ", ".join(f"{count} {table}" for table, count in removed.items()))
     return 0
 
 

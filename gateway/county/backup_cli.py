@@ -33,7 +33,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         except GatewayError as exc:
             print(f"hisgw backup: {exc.message}", file=sys.stderr)
             return 2
-        store = open_store(settings.db_path, create=True)
+        store = open_store(settings.db, create=True)
         try:
             path, manifest = make_backup(store, month_text, args.folder or settings.backups(), datetime.now())
             record_host_command(store, "backup.make", f"backup:{month_text}", backup_record(path, manifest), "")
@@ -58,7 +58,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             rows = {name: facts["rows"] for name, facts in verified.manifest["members"].items()}
             print(f"ok: {args.file} — month {verified.manifest['month']}, complete and unaltered, rows {rows}")
         return 0 if verified.ok else 1
-    store = open_store(settings.db_path, create=True)
+    store = open_store(settings.db, create=True)
     try:
         loaded = load_archive(store, verified, source=args.file.name)
     except ArchiveRefused as exc:

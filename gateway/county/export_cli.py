@@ -60,7 +60,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except GatewayError as exc:
         print(f"hisgw export: {exc.message}", file=sys.stderr)
         return 2
-    store = open_store(settings.db_path, create=True)
+    store = open_store(settings.db, create=True)
     try:
         data, manifest = export_of(store, agreement, period)
         args.out.write_bytes(data)

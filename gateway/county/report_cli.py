@@ -37,7 +37,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.format in ("xlsx", "pdf") and args.out is None:
         print(f"hisgw report: --format {args.format} needs --out FILE", file=sys.stderr)
         return 2
-    store = open_store(settings.db_path, create=True)
+    store = open_store(settings.db, create=True)
     try:
         if args.name == "annex4":
             from gateway.county import account_service, annex4_render

@@ -25,7 +25,7 @@ from gateway.referral.record import from_json, to_json
 from gateway.referral.service import import_record, issue_record
 from gateway.settings import Settings
 from gateway.store.factory import open_store
-from gateway.store.sqlite import SqliteStore
+from gateway.store.sqlite import SqlStore
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +47,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"hisgw referral: {exc}", file=sys.stderr)
         return 2
-    store = open_store(settings.db_path, create=True)
+    store = open_store(settings.db, create=True)
     try:
         return _run(store, partners, args)
     except GatewayError as exc:
@@ -57,7 +57,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         store.close()
 
 
-def _run(store: SqliteStore, partners: Partners, args: argparse.Namespace) -> int:
+def _run(store: SqlStore, partners: Partners, args: argparse.Namespace) -> int:
     action, rest = args.action, list(args.args)
     if action == "export" and len(rest) == 1 and args.to:
         data = to_json(issue_record(store, partners, rest[0], args.to, datetime.now()))
@@ -92,7 +92,7 @@ def _run(store: SqliteStore, partners: Partners, args: argparse.Namespace) -> in
     return 2
 
 
-def _import(store: SqliteStore, partners: Partners, data: bytes) -> int:
+def _import(store: SqlStore, partners: Partners, data: bytes) -> int:
     with store.transaction():
         outcome, record = import_record(store, partners, data, datetime.now())
     print(f"{outcome}\t{record.issuer}\t{record.trt_dcla_detl_sn}\t{record.year}\t合规{record.cum_cmpl_fee}\t"

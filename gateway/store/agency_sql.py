@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime
 
 from gateway.county.agency_port import AgencyListed, AgencyRecord, ReconRow
+from gateway.store.sql import SqlConnection
 
 
 class AgencySql:
-    _conn: sqlite3.Connection
+    _conn: SqlConnection
     _SETTLEMENT: str
 
     def agency_insert(self, record: AgencyRecord) -> None:

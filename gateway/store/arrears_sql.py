@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -11,6 +10,7 @@ from gateway.lifecycle import StayState
 from gateway.money import from_fen_int, to_fen_int
 from gateway.store.arrears_port import ArrearsRecord, CatalogueException
 from gateway.store.records import StayRecord
+from gateway.store.sql import SqlConnection
 
 _COLUMNS = ("arrears_id, psn_no, fixmedins_code, mdtrt_id, owed_fen, paid_fen, reported_on, recorded_at, "
             "recorded_by, cleared_on")
@@ -33,7 +33,7 @@ def _exception(row: tuple[Any, ...]) -> CatalogueException:
 
 
 class ArrearsSqlite:
-    _conn: sqlite3.Connection
+    _conn: SqlConnection
 
     if TYPE_CHECKING:
         def stay(self, mdtrt_id: str) -> StayRecord | None: ...  # SqliteStore's

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
 from gateway.county.claim_records import AGENCY_CLAIMANT, AccountEntry, ClaimEvent, ClaimLine, ClaimRecord
+from gateway.store.sql import SqlConnection
 
 
 def _time(value: datetime) -> str:
@@ -16,14 +16,15 @@ def _time(value: datetime) -> str:
 
 
 class ClaimsSql:
-    _conn: sqlite3.Connection
+    _conn: SqlConnection
 
     def claim_insert(self, claim: ClaimRecord, lines: Sequence[ClaimLine]) -> int:
         cursor = self._conn.execute(
             "INSERT INTO claims (fixmedins_code, since, until, state, submitted_by, submitted_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)", (claim.fixmedins_code, claim.since.isoformat(), claim.until.isoformat(),
-                                          claim.state, claim.submitted_by, _time(claim.submitted_at)))
-        claim_id = int(cursor.lastrowid or 0)
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING claim_id",
+            (claim.fixmedins_code, claim.since.isoformat(), claim.until.isoformat(), claim.state, claim.submitted_by,
+             _time(claim.submitted_at)))
+        claim_id = int(cursor.fetchone()[0])
         self._conn.executemany(
             "INSERT INTO claim_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(claim_id, line.line_no, line.kind, line.setl_id, line.psn_no, line.setl_time.isoformat(sep=" "),
@@ -63,10 +64,11 @@ class ClaimsSql:
 
     def claim_event_add(self, event: ClaimEvent) -> int:
         cursor = self._conn.execute(
-            "INSERT INTO claim_events (claim_id, line_no, event, by, at, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO claim_events (claim_id, line_no, event, by, at, detail) VALUES (?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
             (event.claim_id, event.line_no, event.event, event.by, _time(event.at),
              json.dumps(event.detail, ensure_ascii=False)))
-        return int(cursor.lastrowid or 0)
+        return int(cursor.fetchone()[0])
 
     def claim_events(self, fixmedins_code: str, claim_id: int = 0) -> list[ClaimEvent]:
         rows = self._conn.execute(
@@ -94,10 +96,10 @@ class ClaimsSql:
     def account_add(self, entry: AccountEntry) -> int:
         cursor = self._conn.execute(
             "INSERT INTO account_entries (on_date, kind, source, amount, reference, claim_id, note, by, at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (entry.on_date.isoformat(), entry.kind, entry.source, str(entry.amount), entry.reference, entry.claim_id,
              entry.note, entry.by, _time(entry.at)))
-        return int(cursor.lastrowid or 0)
+        return int(cursor.fetchone()[0])
 
     def account_entries(self, until: date) -> list[AccountEntry]:
         rows = self._conn.execute(

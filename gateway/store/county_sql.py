@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +18,7 @@ from gateway.county.records import (
     ReplayRow,
 )
 from gateway.referral.port import Carried
+from gateway.store.sql import SqlConnection
 
 
 def _dumps(value: object) -> str:
@@ -34,17 +34,17 @@ def _opt_time(value: object) -> datetime | None:
 
 
 class CountySql:
-    _conn: sqlite3.Connection
+    _conn: SqlConnection
 
     # --- audit ----------------------------------------------------------------------------------
 
     def audit_append(self, entry: AuditEntry) -> int:
         cursor = self._conn.execute(
             "INSERT INTO county_audit (at, operator, role, action, subject, before, after, request_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (_time(entry.at), entry.operator, entry.role, entry.action, entry.subject, _dumps(entry.before),
              _dumps(entry.after), entry.request_id))
-        return int(cursor.lastrowid or 0)
+        return int(cursor.fetchone()[0])
 
     def audit_search(self, query: AuditQuery) -> list[AuditEntry]:
         where, params = [], []
@@ -77,9 +77,10 @@ class CountySql:
 
     def policy_insert(self, version: PolicyVersion) -> int:
         cursor = self._conn.execute(
-            "INSERT INTO policy_versions (source, status, uploaded_by, uploaded_at) VALUES (?, 'draft', ?, ?)",
+            "INSERT INTO policy_versions (source, status, uploaded_by, uploaded_at) VALUES (?, 'draft', ?, ?) "
+            "RETURNING version",
             (version.source, version.uploaded_by, _time(version.uploaded_at)))
-        return int(cursor.lastrowid or 0)
+        return int(cursor.fetchone()[0])
 
     def policy_publish(self, version: int, effective_from: date, policy_id: str, by: str, at: datetime) -> None:
         self._conn.execute(
@@ -102,11 +103,11 @@ class CountySql:
     def import_insert(self, record: IdentityImport) -> int:
         cursor = self._conn.execute(
             "INSERT INTO identity_imports (source, filename, as_of, state, uploaded_by, uploaded_at, note, counts, "
-            "digest, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "digest, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING import_id",
             (record.source, record.filename, record.as_of.isoformat(), record.state, record.uploaded_by,
              _time(record.uploaded_at), record.note, _dumps(dict(record.counts)), record.digest,
              _dumps([dict(r) for r in record.rows])))
-        return int(cursor.lastrowid or 0)
+        return int(cursor.fetchone()[0])
 
     def import_decide(self, import_id: int, state: str, by: str, at: datetime, note: str) -> None:
         self._conn.execute("UPDATE identity_imports SET state = ?, decided_by = ?, decided_at = ?, note = ? "
@@ -175,7 +176,9 @@ class CountySql:
     def replace_list_members(self, source: str, members: Sequence[ListMember]) -> None:
         self._conn.execute("DELETE FROM identity_list_members WHERE source = ?", (source,))
         self._conn.executemany(
-            "INSERT OR REPLACE INTO identity_list_members VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO identity_list_members VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, certno) DO UPDATE "
+            "SET psn_name = excluded.psn_name, codes = excluded.codes, import_id = excluded.import_id, "
+            "as_of = excluded.as_of",
             [(m.source, m.certno, m.psn_name, ",".join(m.codes), m.import_id, m.as_of.isoformat()) for m in members])
 
     def list_members(self, as_of: date) -> list[ListMember]:

@@ -1,11 +1,11 @@
-"""The journal's SQL for the SQLite store (gateway/store/migrations/0002_journal.sql)."""
+"""The journal's SQL, shared by the SQLite and PostgreSQL stores (gateway/store/migrations/0002_journal.sql)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
 from gateway.journal.model import Ending, Entry, JournalQuery, JournalRow, Keys
+from gateway.store.sql import SqlConnection
 
 _HEAD = ("j.id, j.received_at, j.fixmedins_code, j.dialect, j.transport, j.msgid, j.trade, j.infno, j.psn_no, "
          "j.mdtrt_id, j.setl_id, o.psn_no, o.mdtrt_id, o.setl_id, o.outcome, o.err_code, o.err_msg, o.answered_at, "
@@ -14,10 +14,8 @@ _BODIES = ", j.request, j.call, o.answer"
 _FROM = " FROM journal j LEFT JOIN journal_outcomes o ON o.id = j.id"
 
 
-def write(conn: sqlite3.Connection, entries: Sequence[Entry]) -> list[int]:
-    """Rows with their ids, in one statement: the store thread is the only writer, so max(id) is ours."""
-    first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM journal").fetchone()[0])
-    ids = list(range(first, first + len(entries)))
+def write(conn: SqlConnection, ids: Sequence[int], entries: Sequence[Entry]) -> list[int]:
+    """Rows under the ids the store gave them (in the order the gateway wrote them), in one statement."""
     conn.executemany(
         "INSERT INTO journal (id, received_at, fixmedins_code, dialect, transport, msgid, trade, infno, psn_no, "
         "mdtrt_id, setl_id, protection, encoding, request, call) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -25,10 +23,10 @@ def write(conn: sqlite3.Connection, entries: Sequence[Entry]) -> list[int]:
           e.keys.psn_no, e.keys.mdtrt_id, e.keys.setl_id, e.protection, e.encoding, e.request, e.call)
          for entry_id, e in zip(ids, entries, strict=True)],
     )
-    return ids
+    return list(ids)
 
 
-def finish(conn: sqlite3.Connection, endings: Sequence[tuple[int, Ending]]) -> None:
+def finish(conn: SqlConnection, endings: Sequence[tuple[int, Ending]]) -> None:
     conn.executemany(
         "INSERT INTO journal_outcomes (id, outcome, err_code, err_msg, answer, answered_at, ms, psn_no, mdtrt_id, "
         "setl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -37,7 +35,7 @@ def finish(conn: sqlite3.Connection, endings: Sequence[tuple[int, Ending]]) -> N
     )
 
 
-def search(conn: sqlite3.Connection, query: JournalQuery) -> list[JournalRow]:
+def search(conn: SqlConnection, query: JournalQuery) -> list[JournalRow]:
     clauses: list[str] = []
     values: list[object] = []
     for column, value in (("fixmedins_code", query.hospital), ("msgid", query.msgid)):
@@ -69,7 +67,7 @@ def search(conn: sqlite3.Connection, query: JournalQuery) -> list[JournalRow]:
     return [_row(row) for row in rows]
 
 
-def window(conn: sqlite3.Connection, since: str, limit: int) -> list[tuple[str, str, str, str, str, float | None]]:
+def window(conn: SqlConnection, since: str, limit: int) -> list[tuple[str, str, str, str, str, float | None]]:
     """(dialect, infno, outcome, err_code, fixmedins_code, ms) of the newest `limit` exchanges received since
     `since`, newest first, for the console's dashboard; outcome 'unknown' when none was committed."""
     rows = conn.execute("SELECT j.dialect, j.infno, coalesce(o.outcome, 'unknown'), coalesce(o.err_code, ''), "
@@ -78,14 +76,14 @@ def window(conn: sqlite3.Connection, since: str, limit: int) -> list[tuple[str, 
     return [(str(d), str(i), str(o), str(e), str(h), None if ms is None else float(ms)) for d, i, o, e, h, ms in rows]
 
 
-def of_msgid(conn: sqlite3.Connection, fixmedins_code: str, msgid: str) -> list[JournalRow]:
+def of_msgid(conn: SqlConnection, fixmedins_code: str, msgid: str) -> list[JournalRow]:
     """Every exchange under one hospital's msgid, oldest first (retries included)."""
     rows = conn.execute(f"SELECT {_HEAD}{_FROM} WHERE j.msgid = ? AND j.fixmedins_code = ? ORDER BY j.id",
                         (msgid, fixmedins_code))
     return [_row(row) for row in rows]
 
 
-def first_ok(conn: sqlite3.Connection, fixmedins_code: str, msgid: str) -> JournalRow | None:
+def first_ok(conn: SqlConnection, fixmedins_code: str, msgid: str) -> JournalRow | None:
     """The exchange under a msgid that succeeded first (what its replays are filed under)."""
     row = conn.execute(f"SELECT {_HEAD}{_FROM} WHERE j.msgid = ? AND j.fixmedins_code = ? AND o.outcome = 'ok' "
                        "ORDER BY j.id LIMIT 1", (msgid, fixmedins_code)).fetchone()
@@ -95,13 +93,13 @@ def first_ok(conn: sqlite3.Connection, fixmedins_code: str, msgid: str) -> Journ
 # Rows no retention may remove: those of settlements whose claim is not yet cleared (申报 → 拨付). Claims do not
 # exist yet; when the county package adds them, this query names the setl_ids still open, and `prune` and
 # `prunable` keep every exchange filed under one of them (by the call or by its answer).
-OPEN_SETTLEMENTS = "SELECT '' WHERE 0"
+OPEN_SETTLEMENTS = "SELECT '' WHERE 1 = 0"
 _PRUNABLE = ("SELECT id FROM journal WHERE received_at < ? "
              f"AND setl_id NOT IN ({OPEN_SETTLEMENTS}) "
              f"AND id NOT IN (SELECT id FROM journal_outcomes WHERE setl_id IN ({OPEN_SETTLEMENTS}))")
 
 
-def prunable(conn: sqlite3.Connection, before: str) -> tuple[int, str, str]:
+def prunable(conn: SqlConnection, before: str) -> tuple[int, str, str]:
     """How many exchanges `prune` would remove, and the first and last time they were received."""
     count, first, last = conn.execute(
         f"SELECT count(*), min(received_at), max(received_at) FROM journal WHERE id IN ({_PRUNABLE})", (before,)
@@ -109,7 +107,7 @@ def prunable(conn: sqlite3.Connection, before: str) -> tuple[int, str, str]:
     return int(count), str(first or ""), str(last or "")
 
 
-def prune(conn: sqlite3.Connection, before: str, limit: int) -> int:
+def prune(conn: SqlConnection, before: str, limit: int) -> int:
     """Delete up to `limit` of the oldest exchanges received before `before`, with their outcomes; the caller
     repeats in short transactions so a running gateway is never held up for long."""
     oldest = f"{_PRUNABLE} ORDER BY received_at, id LIMIT ?"

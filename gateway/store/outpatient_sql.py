@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 from gateway.store.outpatient_port import LateRegistration, RecognitionRecord
+from gateway.store.sql import SqlConnection
 
 
 class OutpatientSqlite:
-    _conn: sqlite3.Connection
+    _conn: SqlConnection
 
     def add_batch_lines(self, mdtrt_id: str, chrg_bchno: str, sns: Sequence[str]) -> None:
-        self._conn.executemany("INSERT OR IGNORE INTO outpatient_batches VALUES (?, ?, ?)",
+        self._conn.executemany("INSERT INTO outpatient_batches VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                [(mdtrt_id, sn, chrg_bchno) for sn in sns])
 
     def batch_lines(self, mdtrt_id: str, chrg_bchno: str) -> list[str]:
@@ -64,7 +64,10 @@ class OutpatientSqlite:
             "cancel_reason = ? WHERE recog_id = ?", (at.isoformat(sep=" "), by, reason, recog_id))
 
     def add_late_registration(self, row: LateRegistration) -> None:
-        self._conn.execute("INSERT OR REPLACE INTO late_registrations VALUES (?, ?, ?, ?, ?, ?)",
+        self._conn.execute("INSERT INTO late_registrations VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (mdtrt_id) "
+                           "DO UPDATE SET fixmedins_code = excluded.fixmedins_code, psn_no = excluded.psn_no, "
+                           "begntime = excluded.begntime, received_at = excluded.received_at, "
+                           "minutes_late = excluded.minutes_late",
                            (row.mdtrt_id, row.fixmedins_code, row.psn_no, row.begntime.isoformat(sep=" "),
                             row.received_at.isoformat(sep=" "), row.minutes_late))
 

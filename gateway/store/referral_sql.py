@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal
 
 from gateway.referral.port import Carried, ImportRow, ReferralRow
+from gateway.store.sql import SqlConnection
 
 
 class ReferralSql:
-    _conn: sqlite3.Connection
+    _conn: SqlConnection
 
     def referral_insert(self, row: ReferralRow) -> None:
         self._conn.execute("INSERT INTO referrals VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
@@ -35,8 +35,11 @@ class ReferralSql:
         return None if found is None else _import(found)
 
     def referral_import_put(self, row: ImportRow, imported_at: str) -> None:
-        self._conn.execute("INSERT OR REPLACE INTO referral_imports VALUES (?, ?, ?, ?, ?, ?, ?)", (
-            row.issuer, row.psn_no, row.year, row.trt_dcla_detl_sn, row.issued_at, imported_at, row.record))
+        self._conn.execute(
+            "INSERT INTO referral_imports VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (issuer, psn_no, year) "
+            "DO UPDATE SET trt_dcla_detl_sn = excluded.trt_dcla_detl_sn, issued_at = excluded.issued_at, "
+            "imported_at = excluded.imported_at, record = excluded.record",
+            (row.issuer, row.psn_no, row.year, row.trt_dcla_detl_sn, row.issued_at, imported_at, row.record))
 
     def referral_import_drop(self, issuer: str, psn_no: str, year: int) -> None:
         self._conn.execute("DELETE FROM referral_imports WHERE issuer = ? AND psn_no = ? AND year = ?",

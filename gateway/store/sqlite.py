@@ -6,7 +6,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -35,83 +35,29 @@ from gateway.store.records import (
     StoredFeeLine,
 )
 from gateway.store.referral_sql import ReferralSql
+from gateway.store.sql import SqlConnection
 
 # Tables whose rows belong to one stay (besides fee_lines), removed with it by remove_test_persons.
 _STAY_PARTS = ("outpatient_batches", "late_registrations", "catalogue_exceptions")
 
-class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqlite, ReferralSql):
-    """Implements gateway.store.base.Store. Use from one thread (the gateway's store thread).
+class SqlStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqlite, ReferralSql):
+    """Implements gateway.store.base.Store in the SQL both engines speak (gateway/store/sql.py); SqliteStore and
+    PostgresStore (gateway/store/postgres.py) add opening, the unit of work and journal ids. Use from one
+    thread (the gateway's store thread)."""
 
-    `create=False` opens only a database that exists (`hisgw serve` without --init): a missing file is a
-    mistake to say, not an empty database to start silently. StoreUnavailable says what is wrong in one line."""
+    _conn: SqlConnection
 
-    def __init__(self, path: Path | str, *, create: bool = True) -> None:
-        self.path = Path(path).absolute()
-        if not create and not self.path.is_file():
-            raise StoreUnavailable(f"no database at {self.path} (hisgw serve --init creates a new one)")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreUnavailable(f"cannot create the folder {self.path.parent}: {exc.strerror}") from exc
-        try:
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly our unit of work.
-            # mode=rw: a file that vanishes between the check above and here is not created either.
-            target = f"{self.path.as_uri()}?mode={'rwc' if create else 'rw'}"
-            self._conn = sqlite3.connect(target, uri=True, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.execute("PRAGMA busy_timeout=5000")
-            self.schema_version = migrate_sqlite(self._conn)
-            self._conn.execute("BEGIN IMMEDIATE")  # a read-only file opens without complaint: write, then undo
-            self._conn.execute(f"PRAGMA user_version = {self.schema_version}")
-            self._conn.execute("ROLLBACK")
-        except sqlite3.Error as exc:
-            writable = os.access(self.path.parent, os.W_OK) and (not self.path.exists()
-                                                                  or os.access(self.path, os.W_OK))
-            hint = "" if writable else " (the file or its folder is not writable: read-only file system?)"
-            raise StoreUnavailable(f"cannot open the database {self.path}: {exc}{hint}") from exc
-        self._identity = _identity(self.path)
-        self._depth = 0
+    def transaction(self, *, fsync: bool = True) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def _journal_ids(self, count: int) -> list[int]:
+        raise NotImplementedError
 
     def close(self) -> None:
-        self._conn.close()
+        raise NotImplementedError
 
     def check(self) -> None:
-        try:
-            now = _identity(self.path)
-        except OSError as exc:
-            raise StoreLost(f"{self.path} 已不存在（{exc.strerror}）") from exc
-        if now != self._identity:
-            raise StoreLost(f"{self.path} 已被另一个文件替换")
-
-    @contextmanager
-    def transaction(self, *, fsync: bool = True) -> Iterator[None]:
-        if self._depth:  # nested use joins the outer unit of work
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        if not fsync:
-            # WAL: this commit is appended to the log without an fsync. The next fsync'd commit syncs the log
-            # up to itself, and recovery replays the log in order, so whatever outlives a later durable commit
-            # outlives this one too; a process crash loses neither (the OS holds the pages).
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("BEGIN IMMEDIATE")
-        self._depth = 1
-        try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        else:
-            self._conn.execute("COMMIT")
-        finally:
-            self._depth = 0
-            if not fsync:
-                self._conn.execute("PRAGMA synchronous=FULL")
+        raise NotImplementedError
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -127,7 +73,7 @@ class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqli
     def next_serial(self, name: str) -> int:
         row = self._conn.execute(
             "INSERT INTO counters (name, value) VALUES (?, 1) "
-            "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+            "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
             (name,),
         ).fetchone()
         return int(row[0])
@@ -442,7 +388,7 @@ class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqli
     def add_to_accumulators(self, psn_no: str, year: int, deltas: Mapping[str, Decimal]) -> None:
         self._conn.executemany(
             "INSERT INTO accumulators VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (psn_no, year, key) DO UPDATE SET amount_fen = amount_fen + excluded.amount_fen",
+            "ON CONFLICT (psn_no, year, key) DO UPDATE SET amount_fen = accumulators.amount_fen + excluded.amount_fen",
             [(psn_no, year, key, to_fen_int(amount)) for key, amount in deltas.items()],
         )
 
@@ -471,7 +417,7 @@ class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqli
     # --- journal --------------------------------------------------------------------------------
 
     def journal_write(self, entries: Sequence[Entry]) -> list[int]:
-        return journal_sql.write(self._conn, entries) if entries else []
+        return journal_sql.write(self._conn, self._journal_ids(len(entries)), entries) if entries else []
 
     def journal_finish(self, endings: Sequence[tuple[int, Ending]]) -> None:
         if endings:
@@ -494,6 +440,86 @@ class SqliteStore(CountySql, AgencySql, ClaimsSql, OutpatientSqlite, ArrearsSqli
 
     def journal_prunable(self, before: str) -> tuple[int, str, str]:
         return journal_sql.prunable(self._conn, before)
+
+
+class SqliteStore(SqlStore):
+    """The embedded store: one file, one writer (the gateway's store thread).
+
+    `create=False` opens only a database that exists (`hisgw serve` without --init): a missing file is a
+    mistake to say, not an empty database to start silently. StoreUnavailable says what is wrong in one line."""
+
+    def __init__(self, path: Path | str, *, create: bool = True) -> None:
+        self.path = Path(path).absolute()
+        if not create and not self.path.is_file():
+            raise StoreUnavailable(f"no database at {self.path} (hisgw serve --init creates a new one)")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create the folder {self.path.parent}: {exc.strerror}") from exc
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly our unit of work.
+            # mode=rw: a file that vanishes between the check above and here is not created either.
+            target = f"{self.path.as_uri()}?mode={'rwc' if create else 'rw'}"
+            self._conn = sqlite3.connect(target, uri=True, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA busy_timeout=5000")
+            self.schema_version = migrate_sqlite(self._conn)
+            self._conn.execute("BEGIN IMMEDIATE")  # a read-only file opens without complaint: write, then undo
+            self._conn.execute(f"PRAGMA user_version = {self.schema_version}")
+            self._conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            writable = os.access(self.path.parent, os.W_OK) and (not self.path.exists()
+                                                                  or os.access(self.path, os.W_OK))
+            hint = "" if writable else " (the file or its folder is not writable: read-only file system?)"
+            raise StoreUnavailable(f"cannot open the database {self.path}: {exc}{hint}") from exc
+        self._identity = _identity(self.path)
+        self._depth = 0
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def check(self) -> None:
+        try:
+            now = _identity(self.path)
+        except OSError as exc:
+            raise StoreLost(f"{self.path} 已不存在（{exc.strerror}）") from exc
+        if now != self._identity:
+            raise StoreLost(f"{self.path} 已被另一个文件替换")
+
+    @contextmanager
+    def transaction(self, *, fsync: bool = True) -> Iterator[None]:
+        if self._depth:  # nested use joins the outer unit of work
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        if not fsync:
+            # WAL: this commit is appended to the log without an fsync. The next fsync'd commit syncs the log
+            # up to itself, and recovery replays the log in order, so whatever outlives a later durable commit
+            # outlives this one too; a process crash loses neither (the OS holds the pages).
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            self._conn.execute("COMMIT")
+        finally:
+            self._depth = 0
+            if not fsync:
+                self._conn.execute("PRAGMA synchronous=FULL")
+
+    def _journal_ids(self, count: int) -> list[int]:
+        # The store thread is SQLite's only writer, so the next ids after max(id) are ours.
+        first = int(self._conn.execute("SELECT coalesce(max(id), 0) + 1 FROM journal").fetchone()[0])
+        return list(range(first, first + count))
 
 
 def _identity(path: Path) -> tuple[int, int, int]:
