@@ -19,7 +19,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -34,10 +34,11 @@ from aiohttp_session import setup as setup_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from gateway.adapters.http_listener import AUTH, DIALECTS, GATEWAY
-from gateway.console import dashboard
+from gateway.adapters.ops_http import BACKUPS
+from gateway.console import dashboard, words
 from gateway.console.simruns import RunRefused, Runs
 from gateway.console.throttle import LoginThrottle
-from gateway.county import identity_service, policy_service
+from gateway.county import identity_service
 from gateway.county.audit import record
 from gateway.county.errors import CountyRefusal
 from gateway.county.review import ReviewEvent
@@ -58,8 +59,9 @@ THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("console_throttle", LoginThrott
 _KEYLESS = Protection()  # opens masked and clear bodies, never encrypted ones
 MENU = (("dashboard", "仪表盘", "console.view"), ("journal", "交换日志", "console.view"),
         ("mappings", "映射文件", "console.view"), ("simulator", "模拟联调", "console.view"),
-        ("county", "县级业务", "policy.read"), ("claims", "申报审核", "claims.read"),
-        ("account", "一站式专户", "account.read"), ("reports", "报表下载", "reports.read"))
+        ("policies", "政策维护", "policy.read"), ("county", "身份名单", "identities.read"),
+        ("claims", "申报审核", "claims.read"), ("account", "一站式专户", "account.read"),
+        ("reports", "报表下载", "reports.read"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +88,9 @@ def setup(app: web.Application, runs_folder: Path) -> None:
     setup_session(console, EncryptedCookieStorage(secrets.token_bytes(32), cookie_name="hisgw_console",
                                                   httponly=True, samesite="Strict", path=f"{PREFIX}/",
                                                   max_age=8 * 3600))
-    aiohttp_jinja2.setup(console, loader=jinja2.PackageLoader("gateway.console", "templates"),
-                         autoescape=jinja2.select_autoescape(default=True), context_processors=[_context])
+    env = aiohttp_jinja2.setup(console, loader=jinja2.PackageLoader("gateway.console", "templates"),
+                               autoescape=jinja2.select_autoescape(default=True), context_processors=[_context])
+    env.filters.update(words.jinja_filters())
     console.middlewares.append(_pages)  # after the session's: a refused page still reads the session
     console[RUNS] = Runs(runs_folder)
     console[THROTTLE] = LoginThrottle()
@@ -110,9 +113,10 @@ def setup(app: web.Application, runs_folder: Path) -> None:
     routes.add_get(r"/simulator/{run}/report", run_report)
     routes.add_get("/county", county_page)
     routes.add_post(r"/county/import/{import_id:\d{1,9}}/{event:apply|refuse}", county_decide)
-    from gateway.adapters import console_money  # its handlers use this module's session helpers
+    from gateway.adapters import console_money, console_policy  # their handlers use this module's helpers
 
     console_money.add_routes(routes)
+    console_policy.add_routes(routes)
     console.on_cleanup.append(_close_runs)
     app.add_subapp(f"{PREFIX}/", console)
 
@@ -133,12 +137,19 @@ class PageError(Exception):
         self.template, self.context, self.status = template, context, status
 
 
+_NO_ROUTE = web.HTTPNotFound().text  # what the router raises for a path no route matches
+
+
 @web.middleware
 async def _pages(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
         response: web.StreamResponse = await handler(request)
     except PageError as page:
         return aiohttp_jinja2.render_template(page.template, request, page.context, status=page.status)
+    except web.HTTPNotFound as missing:
+        if missing.text != _NO_ROUTE:  # a handler's own 404 (a report not made yet) keeps its words
+            raise
+        return aiohttp_jinja2.render_template("missing.html", request, {"what": "您要的页面"}, status=404)
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("X-Frame-Options", "DENY")
     return response
@@ -238,18 +249,30 @@ async def dashboard_page(request: web.Request) -> web.Response:
     if window not in dashboard.WINDOWS:
         window = "1h"
     gateway = request.config_dict[GATEWAY]
+    store = gateway.deps.store
     since = stamp(gateway.now() - timedelta(minutes=dashboard.WINDOWS[window][1]))
-    rows = await gateway.run(lambda: gateway.deps.store.journal_window(since, dashboard.MAX_ROWS))
+    rows = await gateway.run(lambda: store.journal_window(since, dashboard.MAX_ROWS))
     if user.hospital:
         rows = [row for row in rows if row[4] == user.hospital]
-    unknown = await gateway.run(lambda: gateway.deps.store.journal_search(
+    unknown = await gateway.run(lambda: store.journal_search(
         JournalQuery(outcome="unknown", hospital=user.hospital, limit=100)))
+    last = gateway.now().date()
+    first = last - timedelta(days=dashboard.DAYS - 1)
+    ledger_since, ledger_until = datetime.combine(first, time()), datetime.combine(last + timedelta(days=1), time())
+    days = await gateway.run(lambda: dashboard.daily(
+        (row for row in store.ledger(ledger_since, ledger_until)
+         if not user.hospital or row.record.fixmedins_code == user.hospital), first, last))
+    bars, top = dashboard.bars(days)
+    schedule = request.config_dict.get(BACKUPS)
     return aiohttp_jinja2.render_template("dashboard.html", request, {
         "windows": dashboard.WINDOWS, "window": window, "since": since, "figures": dashboard.figures(rows),
-        "rows": len(rows), "capped": len(rows) >= dashboard.MAX_ROWS,
+        "rows": len(rows), "capped": len(rows) >= dashboard.MAX_ROWS, "refusals": dashboard.refusals(rows),
         "unknown": [(row, dashboard.advice(row.infno)) for row in unknown],
         "listeners": dashboard.listener_figures(gateway.metrics.registry.get_sample_value),
-        "commit_failures": int(gateway.metrics.registry.get_sample_value("hisgw_store_commit_failures_total") or 0)})
+        "commit_failures": int(gateway.metrics.registry.get_sample_value("hisgw_store_commit_failures_total") or 0),
+        "days": days, "fund_totals": dashboard.fund_totals(days), "bars": bars, "top": top,
+        "fund_names": {f.code: f.name for p in gateway.deps.policies.versions for f in p.funds},
+        "chart": dashboard.CHART, "backup": schedule.status if schedule is not None and not user.hospital else None})
 
 
 # ---- journal ------------------------------------------------------------------------------------------------
@@ -483,7 +506,8 @@ async def run_page(request: web.Request) -> web.Response:
     info = request.app[RUNS].get(request.match_info["run"])
     if info is None:
         raise PageError("missing.html", {"what": "该模拟运行"}, status=404)
-    return aiohttp_jinja2.render_template("run.html", request, {"run": info})
+    return aiohttp_jinja2.render_template("run.html", request, {
+        "run": info, "run_states": words.RUN_STATES, "scenario_results": words.SCENARIO_RESULTS})
 
 
 async def run_progress(request: web.Request) -> web.Response:
@@ -507,41 +531,23 @@ async def run_report(request: web.Request) -> web.StreamResponse:
 # ---- county work --------------------------------------------------------------------------------------------
 
 async def county_page(request: web.Request, outcome: str = "", status: int = 200) -> web.Response:
-    user = await require(request, "policy.read")
+    user = await require(request, "identities.read")
     gateway = request.config_dict[GATEWAY]
     store = gateway.deps.store
-    versions = await gateway.run(store.policy_versions)
-    imports = await gateway.run(lambda: store.imports(50)) if user.may("identities.read") else []
-    diff: list[str] = []
-    wanted = request.query.get("diff", "")
-    by_number = {v.version: v for v in versions}
-    if wanted.isdigit() and int(wanted) in by_number:
-        current = by_number[int(wanted)]
-        earlier = max((v for v in versions if v.version < current.version), key=lambda v: v.version, default=None)
-        diff = list(difflib.unified_diff((earlier.source if earlier else "").splitlines(),
-                                         current.source.splitlines(), f"v{earlier.version}" if earlier else "(无)",
-                                         f"v{current.version}", lineterm=""))
+    imports = await gateway.run(lambda: store.imports(50))
     shown_import = None
     wanted_import = request.query.get("import", "")
-    if wanted_import.isdigit() and user.may("identities.read"):
+    if wanted_import.isdigit() and len(wanted_import) < 10:
         shown_import = await gateway.run(lambda: store.import_get(int(wanted_import)))
     rows = []
     if shown_import is not None:
         for row in shown_import.rows[:500]:
-            rows.append({k: (mask_certno(str(v)) if k == "certno" else mask_name(str(v)) if k in ("name", "psn_name")
-                             else v) for k, v in row.items()})
-    whatif: dict[str, Any] | None = None
-    since, until = request.query.get("since", ""), request.query.get("until", "")
-    if wanted.isdigit() and since and until:
-        try:
-            whatif = await gateway.run(lambda: policy_service.what_if(
-                store, gateway.deps.policies, wanted, date.fromisoformat(since), date.fromisoformat(until)))
-        except (ValueError, CountyRefusal, GatewayError) as exc:
-            outcome, status = f"模拟测算失败：{getattr(exc, 'message', exc)}", 400
+            masked = {k: (mask_certno(str(v)) if k == "certno" else mask_name(str(v)) if k in ("name", "psn_name")
+                          else v) for k, v in row.items()}
+            rows.append(words.import_row(masked))
     return aiohttp_jinja2.render_template("county.html", request, {
-        "versions": versions, "imports": imports, "diff": diff, "diff_of": wanted, "shown_import": shown_import,
-        "import_rows": rows, "outcome": outcome, "since": since, "until": until,
-        "whatif": json.dumps(whatif, ensure_ascii=False, indent=2, default=str) if whatif else ""}, status=status)
+        "imports": imports, "shown_import": shown_import, "import_rows": rows, "outcome": outcome,
+        "may_upload": user.may("identities.upload")}, status=status)
 
 
 async def county_decide(request: web.Request) -> web.Response:
@@ -560,4 +566,5 @@ async def county_decide(request: web.Request) -> web.Response:
     except CountyRefusal as exc:
         return await county_page(request, f"未能{'应用' if event is ReviewEvent.APPLY else '退回'}：{exc.message}",
                                  exc.status)
-    return await county_page(request, f"名单导入 {import_id}：{done['state']}，应用 {done['applied']} 行")
+    return await county_page(request, f"名单导入 {import_id}：{words.named(words.IMPORT_STATES, done['state'])}，"
+                                      f"应用 {done['applied']} 行")
