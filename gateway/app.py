@@ -76,7 +76,8 @@ def build_gateway(settings: Settings, now: Callable[[], datetime] = datetime.now
     protection = load_protection(settings.journal_raw, settings.journal_key_file)
     store = open_store(settings.db_path, create=create)
     policies = county_policies.book(load_policies(settings), store.policy_versions())  # files + published versions
-    return Gateway(Deps(store=store, policies=policies, now=now), protection)
+    return Gateway(Deps(store=store, policies=policies, now=now), protection,
+                   account_overdraft=settings.account_overdraft)
 
 
 def load_authenticator(settings: Settings) -> Authenticator | None:

@@ -344,3 +344,14 @@ class ArrearsRefused(BusinessError):
 
     code = "HG3062"
     title = "欠费登记不允许此操作"
+
+
+# ---- the county's writes under attack (codes HG3101.., HG4101..) --------------------------------------------------
+
+
+class AccountOverdrawn(BusinessError):
+    """A receipt correction or a 拨付 would take the special account (专户) below zero on some day; refused
+    unless the settings allow it ([account] overdraft = true)."""
+
+    code = "HG3101"
+    title = "一站式专户余额不足"

@@ -36,15 +36,23 @@ replayed; an append-only row beside the attempt) in the same durable commit as t
 
 Calls that change nothing (1101, 2303, 5203, 5206, 5999) and messages refused before they became a call
 leave no effect to recover: their row is written whole in the batch commit, before the answer leaves.
+
+The county's writes take the same road (`Gateway.command`): the role check, the journal's attempt row, one
+transaction for the effect, its audit entry, the stored answer (the answers table, keyed by the client's
+X-Request-Id as a hospital's are by msgid) and the journal's outcome; a refusal is rolled back and then put on
+the audit trail and in the journal in a commit of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -52,11 +60,15 @@ import structlog
 
 from gateway.canonical.answers import Answer
 from gateway.canonical.calls import Call
+from gateway.county.audit import record
+from gateway.county.errors import CountyRefusal, forbidden
+from gateway.county.roles import ACTIONS, ROLES, Actor, may
 from gateway.errors import GatewayError, InternalError, ReusedMessageId, StoreLost
 from gateway.journal.callform import call_form
 from gateway.journal.model import Ending, Entry, Exchange, Keys
 from gateway.journal.protect import Protection
 from gateway.journal.recorder import Journal
+from gateway.log import mask_text
 from gateway.metrics import Metrics
 from gateway.service.deps import Deps
 from gateway.service.dispatch import handle
@@ -89,9 +101,44 @@ class _Job:
     digest: str = ""  # the call's request digest (journal/callform.py), for idempotency
 
 
+COUNTY = "county"  # the journal's and the answers table's "hospital" for the county's own writes
+
+
+@dataclass(frozen=True, slots=True)
+class CountyAnswer:
+    """What a county command answered: the HTTP status and body its adapter sends, the journal's keys."""
+
+    status: int
+    body: bytes
+    keys: Keys = field(default_factory=Keys)
+
+
+@dataclass(frozen=True, slots=True)
+class CountyCommand:
+    """One county write as its adapter received it. `work` runs inside the command's transaction (its service
+    records its own audit entry there, so the two land together); it raises CountyRefusal or a GatewayError."""
+
+    action: str  # gateway/county/roles.py ACTIONS
+    actor: Actor
+    request_id: str  # the client's X-Request-Id (or one made up): a retry with it answers the first answer
+    subject: str  # what a refusal's audit entry names (the request's path)
+    request: bytes  # the raw request, for the journal
+    same_as: object  # what makes two requests the same one (the parsed body and the path's ids)
+    work: Callable[[], CountyAnswer]
+    names: tuple[str, ...] = ()  # personal names the request carries (masked in the journal)
+
+
+@dataclass(frozen=True, slots=True)
+class CountyOutcome:
+    status: int
+    body: bytes
+    replayed: bool
+
+
 class Gateway:
-    def __init__(self, deps: Deps, protection: Protection | None = None) -> None:
+    def __init__(self, deps: Deps, protection: Protection | None = None, *, account_overdraft: bool = False) -> None:
         self.deps = deps
+        self.account_overdraft = account_overdraft  # [account] overdraft: the special account may go below zero
         self.journal = Journal(deps.store, protection or Protection(), deps.now)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hisgw-store")
         self._queue: list[_Job] = []
@@ -111,6 +158,16 @@ class Gateway:
     async def refuse(self, exchange: Exchange, error: GatewayError, body: bytes) -> Outcome:
         """Journal a message that never became a call (unreadable, unknown trade, a bad field), then answer."""
         return await self._enqueue(exchange, None, None, lambda _error: body, error)
+
+    async def command(self, command: CountyCommand) -> CountyOutcome:
+        """Run one county write (module docstring). Raises the refusal (CountyRefusal or GatewayError) after
+        it is on the audit trail and in the journal."""
+        return await self.run(lambda: self._command(command))
+
+    def refused(self, actor: Actor, action: str, subject: str, reason: str, request_id: str) -> None:
+        """A refused county write on the audit trail, in its own commit (the write itself wrote nothing)."""
+        with self.deps.store.transaction():
+            record(self.deps.store, actor, action, subject, None, {"refused": reason}, request_id, self.now())
 
     async def run(self, job: Callable[[], T]) -> T:
         """Run other store work on the store thread (imports, queries from the county side)."""
@@ -247,3 +304,55 @@ class Gateway:
         at = self.deps.now().isoformat(sep=" ")
         store.save_answer(ctx.fixmedins_code, ctx.msgid, StoredAnswer(ctx.infno, digest, body), at)
         return Outcome(body, replayed=False, answer=answer), answer
+
+    def _command(self, command: CountyCommand) -> CountyOutcome:
+        store, now = self.deps.store, self.now()
+        digest = hashlib.sha256(json.dumps({"action": command.action, "request": command.same_as}, sort_keys=True,
+                                           ensure_ascii=False, default=str).encode("utf-8")).hexdigest()
+        exchange = Exchange(dialect="county-api", transport="http", encoding="utf-8", trade=command.action,
+                            infno="", fixmedins_code=COUNTY, msgid=command.request_id, request=command.request,
+                            received_at=now, names=command.names)
+        call = json.dumps({"call": command.action, "request": command.same_as}, ensure_ascii=False, default=str)
+        entry = dataclasses.replace(self.journal.entry(exchange, None), call=self.journal.protection.seal(
+            call.encode("utf-8"), "utf-8", command.names))
+        with store.transaction(fsync=False):  # the attempt, before it runs (module docstring)
+            (entry_id,) = store.journal_write([entry])
+        try:
+            with store.transaction():
+                if not may(command.actor, command.action):
+                    raise forbidden(f"{command.actor.name} 的角色 {ROLES.get(command.actor.role, command.actor.role)}"
+                                    f" 不能{ACTIONS[command.action][0]}")
+                prior = store.answer_for(COUNTY, command.request_id)
+                if prior is not None:
+                    if prior.infno != command.action or prior.request_digest != digest:
+                        raise ReusedMessageId(f"请求ID {command.request_id} 已用于 {prior.infno} 的另一请求",
+                                              field="X-Request-Id")
+                    store.journal_finish([(entry_id, self.journal.ending(entry, exchange, prior.answer,
+                                                                         replayed=True))])
+                    status, _, body = prior.answer.partition(b"\n")
+                    return CountyOutcome(int(status), body, replayed=True)
+                answer = command.work()
+                stored = b"%d\n%s" % (answer.status, answer.body)  # the status, then the body byte for byte
+                store.save_answer(COUNTY, command.request_id, StoredAnswer(command.action, digest, stored),
+                                  now.isoformat(sep=" "))
+                ending = self.journal.ending(entry, exchange, answer.body)
+                store.journal_finish([(entry_id, dataclasses.replace(ending, keys=answer.keys))])
+                return CountyOutcome(answer.status, answer.body, replayed=False)
+        except (CountyRefusal, GatewayError) as exc:
+            self._county_refused(command, entry, entry_id, exchange, exc)
+            raise
+        except Exception as exc:  # our fault: nothing was kept; the traceback goes to the log
+            log.exception("unhandled", action=command.action)
+            failure = InternalError()
+            self._county_refused(command, entry, entry_id, exchange, failure)
+            raise failure from exc
+
+    def _county_refused(self, command: CountyCommand, entry: Entry, entry_id: int, exchange: Exchange,
+                        exc: CountyRefusal | GatewayError) -> None:
+        code, message = exc.code, exc.message
+        ending = self.journal.ending(entry, exchange, message.encode("utf-8"))
+        with self.deps.store.transaction():
+            record(self.deps.store, command.actor, command.action, command.subject, None,
+                   {"refused": message, "code": code}, command.request_id, self.now())
+            self.deps.store.journal_finish([(entry_id, dataclasses.replace(
+                ending, outcome="error", err_code=code, err_msg=mask_text(message, set(command.names))))])

@@ -31,6 +31,7 @@ class Settings:
     backup_schedule: bool = True  # `serve` makes last month's archive from the 1st at backup_hour
     backup_hour: int = 1
     backup_retry_seconds: float = 1800.0
+    account_overdraft: bool = False  # [account] overdraft: the special account (专户) may go below zero
     metrics_public: bool = False  # [metrics] public: GET /metrics without a county token when credentials are on
 
     export_agreements: Path | None = None  # de-identified export agreements (gateway/county/export.py)
@@ -61,7 +62,7 @@ class Settings:
                  "log": {"format", "level"}, "auth": {"credentials"},
                  "journal": {"raw", "key_file", "retention_days", "min_retention_days"},
                  "backup": {"folder", "schedule", "hour", "retry_seconds"}, "export": {"agreements"},
-                 "metrics": {"public"}, "referral": {"partners"},
+                 "metrics": {"public"}, "referral": {"partners"}, "account": {"overdraft"},
                  "limits": {"max_connections", "header_timeout", "read_timeout", "dll_idle_timeout",
                             "hl7_idle_timeout", "memory_budget_mb", "budget_wait", "fd_reserve", "log_interval"}}
         for section, values in doc.items():
@@ -105,6 +106,7 @@ class Settings:
             export_agreements=base / export["agreements"] if "agreements" in export else None,
             journal_min_retention_days=int(journal.get("min_retention_days", settings.journal_min_retention_days)),
             metrics_public=bool(doc.get("metrics", {}).get("public", settings.metrics_public)),
+            account_overdraft=bool(doc.get("account", {}).get("overdraft", settings.account_overdraft)),
             referral_partners=base / doc["referral"]["partners"] if "partners" in doc.get("referral", {}) else None,
         )
 

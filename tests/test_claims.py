@@ -5,11 +5,13 @@ hospitals received and the receipts the test made."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -380,7 +382,9 @@ def test_whoever_took_part_in_the_first_review_never_confirms_it() -> None:
     from gateway.county import claim_service
     from gateway.county.period import month
     from gateway.county.records import AuditQuery
+    from gateway.county.claims import STEP_ACTIONS
     from gateway.county.roles import Actor
+    from gateway.runtime import CountyAnswer, CountyCommand, Gateway
     from tests.test_annex5 import ClockedHospital
     from tests.test_settlement_properties import service
 
@@ -400,10 +404,18 @@ def test_whoever_took_part_in_the_first_review_never_confirms_it() -> None:
         claim = claim_service.submit(deps.store, alice, "T1", month("2026-03"), "r1", later)
         claim_service.decide(deps.store, bob, claim["claim_id"], 1, {"decision": "accept"}, "r2", later)
         claim_service.step(deps.store, alice, claim["claim_id"], Step.FIRST_REVIEW, {}, "r3", later)
+        road = Gateway(deps)  # the refusals go on the trail by the county's road for writes, as over HTTP
+
+        def through_road(actor: Actor, done: Step, request_id: str) -> None:
+            work = partial(claim_service.step, deps.store, actor, claim["claim_id"], done, {}, request_id, later)
+            asyncio.run(road.command(CountyCommand(
+                STEP_ACTIONS[done], actor, request_id, f"claim:{claim['claim_id']}", b"", {}, lambda: CountyAnswer(
+                    200, json.dumps(work()).encode()))))
+
         with pytest.raises(CountyRefusal, match="bob 参与了该申报单的初审"):
-            claim_service.step(deps.store, bob, claim["claim_id"], Step.SECOND_REVIEW, {}, "r4", later)
+            through_road(bob, Step.SECOND_REVIEW, "r4")
         with pytest.raises(CountyRefusal, match="alice 参与了该申报单的初审"):
-            claim_service.step(deps.store, alice, claim["claim_id"], Step.SEND_BACK, {}, "r5", later)
+            through_road(alice, Step.SEND_BACK, "r5")
         refused = deps.store.audit_search(AuditQuery(action="claims.confirm"))
         assert [(e.operator, "refused" in e.after) for e in refused] == [("alice", True), ("bob", True)]
         carol = Actor("carol", "demo")

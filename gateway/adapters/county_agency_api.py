@@ -5,6 +5,7 @@ again), so the gateway never makes one up for these."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,13 +17,14 @@ from gateway.adapters.nhsa.encode import settlement_output
 from gateway.adapters.nhsa.fields import Fields
 from gateway.county import agency_service
 from gateway.county.agency import MODES, AgencyEntry, EntryLine
-from gateway.county.agency_service import CALLER, AgencyResult
+from gateway.county.agency_service import AgencyResult
 from gateway.county.errors import bad_input
 from gateway.county.period import period_of
 from gateway.errors import GatewayError, InvalidValue
-from gateway.journal.model import Exchange, Keys
+from gateway.journal.model import Keys
 from gateway.mapping.jsondoc import dumps, parse_json
 from gateway.money import ZERO
+from gateway.runtime import CountyAnswer, CountyCommand
 
 MAX_LINES = 10000
 
@@ -104,23 +106,24 @@ def _request_id(request: web.Request, ctx: Context) -> str:
 
 
 async def _journalled(request: web.Request, ctx: Context, action: str, body: dict[str, Any], psn_no: str,
-                      work: Any) -> web.Response:
-    gateway, raw = ctx.gateway, await request.read()
-    store, received = gateway.deps.store, gateway.now()
+                      work: Callable[[], tuple[bytes, Keys]]) -> web.Response:
+    """Through the county's one road for writes (gateway/runtime.py Gateway.command): journalled, idempotent by
+    X-Request-Id, the answer byte for byte on a retry."""
+    gateway, raw, store = ctx.gateway, await request.read(), ctx.gateway.deps.store
+    person = await gateway.run(lambda: store.person(psn_no)) if psn_no else None
 
-    def job() -> tuple[bytes, bool]:
-        person = store.person(psn_no) if psn_no else None
-        exchange = Exchange(dialect="county-api", transport="http", encoding="utf-8", trade=action, infno="",
-                            fixmedins_code=CALLER, msgid=ctx.request_id, request=raw, received_at=received,
-                            names=(person.psn_name,) if person is not None else ())
-        return agency_service.journalled(store, gateway.journal, exchange, action, body, work)
+    def run() -> CountyAnswer:
+        text, keys = work()
+        return CountyAnswer(200, text, keys)
 
     try:
-        text, replayed = await gateway.run(job)
+        outcome = await gateway.command(CountyCommand(
+            action, ctx.actor, ctx.request_id, request.path, raw, body, run,
+            (person.psn_name,) if person is not None else ()))
     except GatewayError as exc:
         raise refusal(exc) from exc
-    return web.Response(body=text, status=200, content_type="application/json", charset="utf-8",
-                        headers={"X-Replayed": "1" if replayed else "0"})
+    return web.Response(body=outcome.body, status=outcome.status, content_type="application/json", charset="utf-8",
+                        headers={"X-Replayed": "1" if outcome.replayed else "0"})
 
 
 @route("agency.settle")

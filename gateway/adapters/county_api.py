@@ -20,12 +20,13 @@ from aiohttp import web
 
 from gateway.adapters.http_listener import AUTH, GATEWAY
 from gateway.county import audit
-from gateway.county.audit import entry_document, parse_audit_query, record_refusal
+from gateway.county.audit import entry_document, parse_audit_query
 from gateway.county.errors import CountyRefusal
 from gateway.county.openapi import openapi
 from gateway.county.roles import ACTIONS, DEMO_ROLE, ROLES, Actor, may
 from gateway.errors import AccessError, BusinessError, GatewayError, NotFoundError
-from gateway.runtime import Gateway
+from gateway.journal.model import Keys
+from gateway.runtime import CountyAnswer, CountyCommand, Gateway
 
 MAX_UPLOAD = 32 * 1024 * 1024  # an identity list of a county (xlsx of ~100,000 rows is ~5 MB)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -57,9 +58,8 @@ def route(action: str) -> Callable[[Handler], Callable[[web.Request], Awaitable[
                                                            f"不能{ACTIONS[action][0]}")
                     if not action.endswith(".read"):  # an attempted write is on the record too
                         gateway = request.app[GATEWAY]
-                        await gateway.run(lambda: record_refusal(
-                            gateway.deps.store, actor, action, request.path, refusal.message, request_id,
-                            gateway.now()))
+                        await gateway.run(lambda: gateway.refused(actor, action, request.path, refusal.message,
+                                                                  request_id))
                     raise refusal
                 response = await handler(request, Context(actor, request_id, request.app[GATEWAY]))
             except CountyRefusal as exc:
@@ -105,23 +105,47 @@ def refusal(exc: GatewayError) -> CountyRefusal:
 Written = TypeVar("Written")
 
 
-async def audited_write(ctx: Context, action: str, write: Callable[[datetime], tuple[Written | None, Written]],
-                        subject: Callable[[Written], str], document: Callable[[Written], Any]) -> Written:
-    """A county write through a settlement-side service: `write(now)` gives (before, after), committed in one
-    transaction with its audit entry (gateway/county/audit.py); a write that changed nothing records nothing."""
-    store, now = ctx.gateway.deps.store, ctx.gateway.now()
+async def command(request: web.Request, ctx: Context, action: str, same_as: object,
+                  work: Callable[[], tuple[Any, int]], *, names: tuple[str, ...] = (),
+                  keys: Callable[[], Keys] = Keys) -> web.Response:
+    """A county write through the gateway's one road for writes (gateway/runtime.py Gateway.command): `work()`
+    gives (document, status), run in one transaction with its audit entry and its stored answer; a retry with
+    the same X-Request-Id is answered the first answer, byte for byte (X-Replayed: 1)."""
+    raw = await request.read()
 
-    def job() -> Written:
-        with store.transaction():
-            before, after = write(now)
-            if after != before:
-                audit.record(store, ctx.actor, action, subject(after), None if before is None else document(before),
-                             document(after), ctx.request_id, now)
-            return after
+    def run() -> CountyAnswer:
+        document, status = work()
+        return CountyAnswer(status, encode(document), keys())
+
     try:
-        return await ctx.gateway.run(job)
+        outcome = await ctx.gateway.command(CountyCommand(
+            action, ctx.actor, ctx.request_id, request.path, raw, {"path": request.path, "body": same_as}, run, names))
     except GatewayError as exc:
         raise refusal(exc) from exc
+    return web.Response(body=outcome.body, status=outcome.status, content_type="application/json", charset="utf-8",
+                        headers={"X-Replayed": "1" if outcome.replayed else "0"})
+
+
+async def audited_write(request: web.Request, ctx: Context, action: str, same_as: object,
+                        write: Callable[[datetime], tuple[Written | None, Written]], subject: Callable[[Written], str],
+                        document: Callable[[Written], Any], answer_of: Callable[[Written], tuple[Any, int]]
+                        ) -> web.Response:
+    """A county write through a settlement-side service: `write(now)` gives (before, after), recorded on the
+    audit trail with the write (a write that changed nothing records nothing); `answer_of(after)` is the answer."""
+    store, now = ctx.gateway.deps.store, ctx.gateway.now()
+
+    def work() -> tuple[Any, int]:
+        before, after = write(now)
+        if after != before:
+            audit.record(store, ctx.actor, action, subject(after), None if before is None else document(before),
+                         document(after), ctx.request_id, now)
+        return answer_of(after)
+
+    return await command(request, ctx, action, same_as, work)
+
+
+def encode(document: Any) -> bytes:
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from gateway.adapters.county_api import Context, answer, int_param, json_body, query_params, route
+from gateway.adapters.county_api import Context, answer, command, int_param, json_body, query_params, route
 from gateway.adapters.http_listener import AUTH, GATEWAY
 from gateway.adapters.sheet_http import RENDERING
 from gateway.county import account_service, claim_service
@@ -63,8 +63,12 @@ async def submit(request: web.Request, ctx: Context) -> web.Response:
     body = await json_body(request)
     store, now = ctx.gateway.deps.store, ctx.gateway.now()
     code, period = _hospital_code(body.get("fixmedins_code")), _period(body, default_from=now)
-    document = await ctx.gateway.run(lambda: claim_service.submit(store, ctx.actor, code, period, ctx.request_id, now))
-    return answer(document, 200 if document.get("replayed") else 201)
+
+    def work() -> tuple[Any, int]:
+        document = claim_service.submit(store, ctx.actor, code, period, ctx.request_id, now)
+        return document, 200 if document.get("replayed") else 201
+
+    return await command(request, ctx, "claims.submit", body, work)
 
 
 @route("claims.read")
@@ -94,8 +98,8 @@ async def decide(request: web.Request, ctx: Context) -> web.Response:
     claim_id, line_no = _ids(request)
     body = await json_body(request)
     store, now = ctx.gateway.deps.store, ctx.gateway.now()
-    return answer(await ctx.gateway.run(lambda: claim_service.decide(store, ctx.actor, claim_id, line_no, body,
-                                                                     ctx.request_id, now)))
+    return await command(request, ctx, "claims.review", body, lambda: (
+        claim_service.decide(store, ctx.actor, claim_id, line_no, body, ctx.request_id, now), 200))
 
 
 @route("claims.explain")
@@ -103,8 +107,8 @@ async def explain(request: web.Request, ctx: Context) -> web.Response:
     claim_id, line_no = _ids(request)
     body = await json_body(request)
     store, now = ctx.gateway.deps.store, ctx.gateway.now()
-    return answer(await ctx.gateway.run(lambda: claim_service.explain(store, ctx.actor, claim_id, line_no,
-                                                                      body.get("note"), ctx.request_id, now)))
+    return await command(request, ctx, "claims.explain", body, lambda: (
+        claim_service.explain(store, ctx.actor, claim_id, line_no, body.get("note"), ctx.request_id, now), 200))
 
 
 def _stepper(done: Step) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -114,8 +118,9 @@ def _stepper(done: Step) -> Callable[[web.Request], Awaitable[web.Response]]:
         claim_id = int_param(request.match_info["claim_id"], "claim_id")
         body = await json_body(request) if request.can_read_body else {}
         store, now = ctx.gateway.deps.store, ctx.gateway.now()
-        return answer(await ctx.gateway.run(lambda: claim_service.step(store, ctx.actor, claim_id, done, body,
-                                                                       ctx.request_id, now)))
+        overdraft = ctx.gateway.account_overdraft
+        return await command(request, ctx, STEP_ACTIONS[done], body, lambda: (
+            claim_service.step(store, ctx.actor, claim_id, done, body, ctx.request_id, now, overdraft=overdraft), 200))
 
     run_step.__name__ = f"claim_{done.value}"
     return route(STEP_ACTIONS[done])(run_step)
@@ -131,11 +136,13 @@ async def account(request: web.Request, ctx: Context) -> web.Response:
 @route("account.receive")
 async def receive(request: web.Request, ctx: Context) -> web.Response:
     body = await json_body(request)
-    now = ctx.gateway.now()
-    entry = account_service.receipt_of(body, ctx.actor, now)
-    store = ctx.gateway.deps.store
-    return answer(await ctx.gateway.run(lambda: account_service.receive(store, ctx.actor, entry, ctx.request_id,
-                                                                        now)), 201)
+    store, now, overdraft = ctx.gateway.deps.store, ctx.gateway.now(), ctx.gateway.account_overdraft
+
+    def work() -> tuple[Any, int]:
+        entry = account_service.receipt_of(body, ctx.actor, now)
+        return account_service.receive(store, ctx.actor, entry, ctx.request_id, now, overdraft=overdraft), 201
+
+    return await command(request, ctx, "account.receive", body, work)
 
 
 @route("account.read")

@@ -44,11 +44,10 @@ async def request_exception(request: web.Request, ctx: Context) -> web.Response:
     body = await json_body(request)
     mdtrt_id, reason = str(body.get("mdtrt_id", "")), str(body.get("reason", ""))
     deps = ctx.gateway.deps
-    record = await audited_write(
-        ctx, "catalogue_exception.request",
+    return await audited_write(
+        request, ctx, "catalogue_exception.request", body,
         lambda now: (None, catalogue_exception.request(deps, mdtrt_id, reason, ctx.actor.name, now)),
-        lambda r: f"catalogue-exception/{r.mdtrt_id}", document)
-    return answer({"code": 0, "exception": document(record)}, 201)
+        lambda r: f"catalogue-exception/{r.mdtrt_id}", document, lambda r: ({"code": 0, "exception": document(r)}, 201))
 
 
 @route("catalogue_exception.decide")
@@ -57,8 +56,7 @@ async def decide_exception(request: web.Request, ctx: Context) -> web.Response:
     if decision not in catalogue_exception.DECISIONS:
         raise bad_input("应为 approve 或 refuse")
     deps = ctx.gateway.deps
-    record = await audited_write(
-        ctx, "catalogue_exception.decide",
+    return await audited_write(
+        request, ctx, "catalogue_exception.decide", None,
         lambda now: catalogue_exception.decide(deps, mdtrt_id, decision, ctx.actor, now),
-        lambda r: f"catalogue-exception/{r.mdtrt_id}", document)
-    return answer({"code": 0, "exception": document(record)})
+        lambda r: f"catalogue-exception/{r.mdtrt_id}", document, lambda r: ({"code": 0, "exception": document(r)}, 200))

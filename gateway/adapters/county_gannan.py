@@ -71,11 +71,11 @@ async def report_arrears(request: web.Request, ctx: Context) -> web.Response:
     body = await json_body(request)
     mdtrt_id, owed, reported_on = str(body.get("mdtrt_id", "")), _amount(body, "owed_amt"), _day(body, "reported_on")
     deps = ctx.gateway.deps
-    record = await audited_write(
-        ctx, "arrears.record",
+    return await audited_write(
+        request, ctx, "arrears.record", body,
         lambda now: (None, deposit.report(deps, mdtrt_id, owed, reported_on, ctx.actor.name, now)),
-        lambda r: f"arrears/{r.arrears_id}", arrears_document)
-    return answer({"code": 0, "arrears": arrears_document(record)}, 201)
+        lambda r: f"arrears/{r.arrears_id}", arrears_document,
+        lambda r: ({"code": 0, "arrears": arrears_document(r)}, 201))
 
 
 @route("arrears.pay")
@@ -83,9 +83,10 @@ async def pay_arrears(request: web.Request, ctx: Context) -> web.Response:
     body = await json_body(request)
     arrears_id, amount, paid_on = request.match_info["arrears_id"], _amount(body, "amount"), _day(body, "paid_on")
     deps = ctx.gateway.deps
-    record = await audited_write(ctx, "arrears.pay", lambda _now: deposit.pay(deps, arrears_id, amount, paid_on),
-                                 lambda _r: f"arrears/{arrears_id}", arrears_document)
-    return answer({"code": 0, "arrears": arrears_document(record)})
+    return await audited_write(request, ctx, "arrears.pay", body,
+                               lambda _now: deposit.pay(deps, arrears_id, amount, paid_on),
+                               lambda _r: f"arrears/{arrears_id}", arrears_document,
+                               lambda r: ({"code": 0, "arrears": arrears_document(r)}, 200))
 
 
 @route("arrears.read")

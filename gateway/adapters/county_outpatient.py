@@ -70,10 +70,10 @@ async def cancel_recognition(request: web.Request, ctx: Context) -> web.Response
         raise CountyRefusal(400, MalformedMessage.code, f"JSON 解析失败：{exc}") from exc
     reason = str(body.get("reason", "")) if isinstance(body, dict) else ""
     deps, recog_id = ctx.gateway.deps, request.match_info["recog_id"]
-    record = await audited_write(
-        ctx, "chronic.cancel", lambda now: chronic.cancel(deps, recog_id, ctx.actor.name, reason, now),
-        lambda _r: f"chronic-recognition/{recog_id}", lambda r: _filing_row(r, {}))
-    return _json({"code": 0, "recognition": _filing_row(record, {})})
+    return await audited_write(
+        request, ctx, "chronic.cancel", body, lambda now: chronic.cancel(deps, recog_id, ctx.actor.name, reason, now),
+        lambda _r: f"chronic-recognition/{recog_id}", lambda r: _filing_row(r, {}),
+        lambda r: ({"code": 0, "recognition": _filing_row(r, {})}, 200))
 
 
 async def late_registrations(request: web.Request) -> web.Response:

@@ -33,6 +33,21 @@ def balance(entries: Iterable[AccountEntry], until: date) -> Decimal:
     return sum((signed(e) for e in entries if e.on_date <= until), Decimal(0))
 
 
+def lowest(entries: Iterable[AccountEntry]) -> tuple[date, Decimal] | None:
+    """The lowest end-of-day balance and the first day it is reached (a day's receipts count before its
+    payments), or None without entries."""
+    by_day: dict[date, Decimal] = {}
+    for entry in entries:
+        by_day[entry.on_date] = by_day.get(entry.on_date, Decimal(0)) + signed(entry)
+    found: tuple[date, Decimal] | None = None
+    running = Decimal(0)
+    for day in sorted(by_day):
+        running += by_day[day]
+        if found is None or running < found[1]:
+            found = (day, running)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
     since: date

@@ -7,13 +7,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from gateway.county.account import SOURCES, entry_document, statement, statement_document
+from gateway.county.account import SOURCES, entry_document, lowest, statement, statement_document
 from gateway.county.annex4 import Annex4, annex4
 from gateway.county.audit import record
 from gateway.county.claim_records import AccountEntry
-from gateway.county.errors import bad_input
+from gateway.county.errors import CountyRefusal, bad_input
 from gateway.county.period import Period
 from gateway.county.roles import Actor
+from gateway.errors import AccountOverdrawn
 from gateway.store.base import Store
 
 MAX_AMOUNT = Decimal(10) ** 12
@@ -23,7 +24,7 @@ def receipt_of(body: Mapping[str, object], actor: Actor, at: datetime) -> Accoun
     """A receipt as finance enters it: source, amount (yuan, a string; negative corrects an earlier one),
     received_on, bank reference, note."""
     source = body.get("source")
-    if source not in SOURCES:
+    if not isinstance(source, str) or source not in SOURCES:  # an array or object is no source (nor hashable)
         raise bad_input(f"source 应为 {'，'.join(f'{k} {v[0]}' for k, v in SOURCES.items())}")
     raw = body.get("amount")
     try:
@@ -48,12 +49,27 @@ def receipt_of(body: Mapping[str, object], actor: Actor, at: datetime) -> Accoun
     return AccountEntry(on, "receipt", str(source), amount, reference, actor.name, at, note=note)
 
 
-def receive(store: Store, actor: Actor, entry: AccountEntry, request_id: str, at: datetime) -> dict[str, Any]:
+def receive(store: Store, actor: Actor, entry: AccountEntry, request_id: str, at: datetime, *,
+            overdraft: bool = False) -> dict[str, Any]:
     with store.transaction():
         entry_id = store.account_add(entry)
+        if entry.amount < 0:
+            refuse_overdraft(store, overdraft)
         saved = {**entry_document(entry), "id": entry_id}
         record(store, actor, "account.receive", f"account:{entry_id}", None, saved, request_id, at)
     return {"code": 0, "entry": saved}
+
+
+def refuse_overdraft(store: Store, overdraft: bool) -> None:
+    """Inside the write's transaction, after its entry: refused (and so rolled back) when the account would
+    stand below zero at the end of some day, unless the settings allow it."""
+    found = lowest(store.account_entries(date.max))
+    if overdraft or found is None or found[1] >= 0:
+        return
+    on, amount = found
+    raise CountyRefusal(409, AccountOverdrawn.code, f"{AccountOverdrawn.title}：此笔记账后 {on} 日终余额为 "
+                        f"{amount:.2f} 元，低于零；专户不得透支（设置 [account] overdraft = true 才允许）",
+                        balance=f"{amount:.2f}", on_date=on.isoformat())
 
 
 def statement_of(store: Store, period: Period) -> dict[str, Any]:

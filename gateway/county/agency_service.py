@@ -9,8 +9,6 @@ the same request id gets the first answer byte for byte; the same id on another 
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
@@ -30,21 +28,17 @@ from gateway.errors import (
     AlreadySettled,
     AmountMismatch,
     BusinessError,
-    GatewayError,
     InvalidValue,
     NoFees,
-    ReusedMessageId,
     UnknownPerson,
     UnknownSettlement,
 )
-from gateway.journal.model import Exchange, Keys
-from gateway.journal.recorder import Journal
 from gateway.lifecycle import StayState
 from gateway.money import ZERO
 from gateway.refdata.idcard import mask_certno, mask_name
 from gateway.service.deps import age_on, require_insured
 from gateway.store.base import Store
-from gateway.store.records import SettlementRecord, StayRecord, StoredAnswer
+from gateway.store.records import SettlementRecord, StayRecord
 
 CALLER = "county"  # the journal's and the stored answers' "hospital" for the county's own calls
 AGENCY_MED_TYPE = "21"
@@ -221,43 +215,4 @@ def _paid(figures: ChainResult) -> dict[str, Decimal]:
     return {p.fund_pay_type: p.fund_payamt for p in figures.payments if p.fund_payamt}
 
 
-def journalled(store: Store, journal: Journal, exchange: Exchange, action: str, body: dict[str, object],
-               work: Callable[[], tuple[bytes, Keys]]) -> tuple[bytes, bool]:
-    """(answer, replayed): `work` run once per request id, journalled around it; a GatewayError it raises
-    rolls its effects back and is journalled as the outcome, then raised again."""
-    digest = _digest(action, body)
-    entry = dataclasses.replace(journal.entry(exchange, None), call=journal.protection.seal(
-        json.dumps({"call": action, "body": body}, ensure_ascii=False, default=str).encode("utf-8"), "utf-8",
-        exchange.names))
-    with store.transaction(fsync=False):
-        (entry_id,) = store.journal_write([entry])
-    try:
-        with store.transaction():
-            prior = store.answer_for(CALLER, exchange.msgid)
-            if prior is not None:
-                if prior.infno != action or prior.request_digest != digest:
-                    raise ReusedMessageId(f"请求ID {exchange.msgid} 已用于 {prior.infno} 的另一请求",
-                                          field="X-Request-Id")
-                ending = journal.ending(entry, exchange, prior.answer, replayed=True)
-                store.journal_finish([(entry_id, ending)])
-                return prior.answer, True
-            answer, keys = work()
-            store.save_answer(CALLER, exchange.msgid, StoredAnswer(action, digest, answer),
-                              journal.now().isoformat(sep=" "))
-            ending = dataclasses.replace(journal.ending(entry, exchange, answer), keys=keys)
-            store.journal_finish([(entry_id, ending)])
-            return answer, False
-    except GatewayError as exc:
-        with store.transaction():
-            store.journal_finish([(entry_id, journal.ending(entry, exchange, exc.message.encode("utf-8"), error=exc))])
-        raise
-
-
-def _digest(action: str, body: dict[str, object]) -> str:
-    import hashlib
-
-    text = json.dumps({"action": action, "body": body}, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-__all__ = ["MODES", "AgencyResult", "journalled", "reverse", "settle", "show"]
+__all__ = ["MODES", "AgencyResult", "reverse", "settle", "show"]

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from gateway.county.audit import record, record_refusal
+from gateway.county.account_service import refuse_overdraft
+from gateway.county.audit import record
 from gateway.county.claim_records import AGENCY_CLAIMANT, AccountEntry, ClaimEvent, ClaimLine, ClaimRecord
 from gateway.county.claims import (
     DECIDING,
@@ -163,7 +164,9 @@ def explain(store: Store, actor: Actor, claim_id: int, line_no: int, note: objec
 
 
 def step(store: Store, actor: Actor, claim_id: int, done: Step, body: Mapping[str, object], request_id: str,
-         at: datetime) -> dict[str, Any]:
+         at: datetime, *, overdraft: bool = False) -> dict[str, Any]:
+    """A step of the claim; refusals are put on the audit trail by the caller's road (gateway/runtime.py
+    Gateway.command), after this write is rolled back."""
     claim = get(store, claim_id)
     state = ClaimState(claim.state)
     events = store.claim_events(claim.fixmedins_code, claim_id)
@@ -176,14 +179,12 @@ def step(store: Store, actor: Actor, claim_id: int, done: Step, body: Mapping[st
     if done in (Step.SECOND_REVIEW, Step.SEND_BACK):
         first = {e.by for e in events if e.event in ("decide", "first_review")}
         if actor.name in first:
-            reason = f"{actor.name} 参与了该申报单的初审，复审须由另一人进行"
-            record_refusal(store, actor, STEP_ACTIONS[done], f"claim:{claim_id}", reason, request_id, at)
-            raise CountyRefusal(403, "HG4004", reason)
+            raise CountyRefusal(403, "HG4004", f"{actor.name} 参与了该申报单的初审，复审须由另一人进行")
     with store.transaction():
         claim = get(store, claim_id)
         if ClaimState(claim.state) is not state:
             raise conflict("申报单刚被他人处理，请刷新后重试")
-        detail = _step_detail(store, actor, claim, done, body, at)
+        detail = _step_detail(store, actor, claim, done, body, at, overdraft)
         store.claim_event_add(ClaimEvent(claim_id, 0, done.value, actor.name, at, detail))
         store.claim_set_state(claim_id, target.value)
         record(store, actor, STEP_ACTIONS[done], f"claim:{claim_id}", {"state": state.value},
@@ -215,7 +216,7 @@ def _note(body: Mapping[str, object]) -> str:
 
 
 def _step_detail(store: Store, actor: Actor, claim: ClaimRecord, done: Step, body: Mapping[str, object],
-                 at: datetime) -> dict[str, Any]:
+                 at: datetime, overdraft: bool) -> dict[str, Any]:
     detail: dict[str, Any] = {"note": _note(body)}
     figures = totals(store, claim)
     if done is Step.FIRST_REVIEW:
@@ -246,6 +247,7 @@ def _step_detail(store: Store, actor: Actor, claim: ClaimRecord, done: Step, bod
                              claim.claim_id, note)
         detail.update(paid_on=paid_on.isoformat(), amount=_money(amount), reference=reference,
                       account_entry=store.account_add(entry))
+        refuse_overdraft(store, overdraft)
     return detail
 
 
