@@ -126,6 +126,7 @@ def _claim_flow(browser: Any, served: Served, claim_id: int) -> None:
     line.locator("button.decide-go").click()
     page.wait_for_load_state()
     assert "第 1 行：拒付" in page.locator("#outcome").inner_text()
+    assert page.locator("#line-1 td").nth(7).inner_text().startswith("拒付 R02")  # its 审核结果 column
     assert _fen(page.locator("#refused").inner_text()) == paid[refused_fund]
     accepted = claimed - paid[refused_fund]
     assert _fen(page.locator("#accepted").inner_text()) == accepted
@@ -248,6 +249,8 @@ def _same_person(browser: Any, served: Served, claim_id: int) -> None:
     zhang.locator("#line-1 button.decide-go").click()
     zhang.wait_for_load_state()
     assert "第 1 行：通过" in zhang.locator("#outcome").inner_text()
+    verdict = zhang.locator("#line-1 td").nth(7).inner_text()  # the 审核结果 column, as the line now reads
+    assert verdict.startswith("通过") and "拒付" not in verdict, verdict
     zhang.click("#step-first_review")
     zhang.wait_for_load_state()
     assert zhang.locator("#state").inner_text() == "已初审"
